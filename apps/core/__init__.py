@@ -1,0 +1,1 @@
+"""Cross-cutting platform pieces: dashboard, system config, audit log, health."""

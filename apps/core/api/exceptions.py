@@ -1,0 +1,82 @@
+"""One error format for every API failure.
+
+{"success": false, "status": 400, "code": "validation_error",
+ "message": "...", "errors": {"fieldName": ["..."]}}
+"""
+
+from __future__ import annotations
+
+import logging
+
+from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
+from django.http import Http404
+from rest_framework import exceptions, status
+from rest_framework.response import Response
+from rest_framework.views import set_rollback
+
+logger = logging.getLogger(__name__)
+
+# DRF's codes, renamed where a clearer one exists.
+CODE_NAMES = {"invalid": "validation_error", "token_not_valid": "token_invalid"}
+
+
+class Conflict(exceptions.APIException):
+    status_code = status.HTTP_409_CONFLICT
+    default_detail = "The request conflicts with the current state of the resource."
+    default_code = "conflict"
+
+
+def error_body(status_code: int, code: str, message: str, errors: dict | None = None) -> dict:
+    return {
+        "success": False,
+        "status": status_code,
+        "code": code,
+        "message": message,
+        "errors": errors or {},
+    }
+
+
+def _message_and_errors(exc: exceptions.APIException) -> tuple[str, str, dict]:
+    detail, codes = exc.detail, exc.get_codes()
+    if isinstance(exc, exceptions.ValidationError):
+        if isinstance(detail, dict):
+            errors = {k: [str(m) for m in (v if isinstance(v, list) else [v])] for k, v in detail.items()}
+            field, messages = next(iter(errors.items()), ("", []))
+            message = f"Invalid input: {field}: {messages[0]}" if messages else "Invalid input."
+            return "validation_error", message, errors
+        messages = [str(m) for m in (detail if isinstance(detail, list) else [detail])]
+        return (
+            "validation_error",
+            messages[0] if messages else "Invalid input.",
+            {"non_field_errors": messages},
+        )
+    if isinstance(detail, dict):
+        # simplejwt answers {"detail": ..., "code": ..., "messages": [...]}.
+        code = str(detail.get("code") or exc.default_code)
+        return CODE_NAMES.get(code, code), str(detail.get("detail", exc.default_detail)), {}
+    code = codes if isinstance(codes, str) else exc.default_code
+    return CODE_NAMES.get(code, code), str(detail), {}
+
+
+def exception_handler(exc, context):
+    if isinstance(exc, Http404):
+        exc = exceptions.NotFound()
+    elif isinstance(exc, DjangoPermissionDenied):
+        exc = exceptions.PermissionDenied()
+
+    if not isinstance(exc, exceptions.APIException):
+        logger.exception("unhandled API error", exc_info=exc)
+        set_rollback()
+        body = error_body(500, "server_error", "An unexpected error occurred.")
+        return Response(body, status=status.HTTP_500_INTERNAL_SERVER_ERROR)
+
+    headers = {}
+    if getattr(exc, "auth_header", None):
+        headers["WWW-Authenticate"] = exc.auth_header
+    if getattr(exc, "wait", None):
+        headers["Retry-After"] = str(int(exc.wait))
+    code, message, errors = _message_and_errors(exc)
+    set_rollback()
+    return Response(
+        error_body(exc.status_code, code, message, errors), status=exc.status_code, headers=headers
+    )

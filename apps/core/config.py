@@ -1,0 +1,96 @@
+"""Declared platform settings and the cached read path.
+
+Every key the code reads is declared here with its type and default, so the admin shows
+what can be tuned and a missing row still has a sane value. Later domains add theirs.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from django.core.cache import cache
+
+from .models import SystemConfig, ValueType
+
+CACHE_PREFIX = "omm:config:"
+CACHE_SECONDS = 300
+
+
+@dataclass(frozen=True)
+class ConfigKey:
+    key: str
+    value_type: str
+    default: Any
+    description: str
+    is_secret: bool = False
+
+
+DECLARED: dict[str, ConfigKey] = {
+    c.key: c
+    for c in [
+        ConfigKey(
+            "audit-api-log-retention-days",
+            ValueType.NUMBER,
+            90,
+            "API audit log entries older than this many days are purged.",
+        ),
+        ConfigKey(
+            "tasks-log-retention-days",
+            ValueType.NUMBER,
+            180,
+            "Task log rows older than this many days are purged.",
+        ),
+        ConfigKey(
+            "tasks-max-concurrent-trainings",
+            ValueType.NUMBER,
+            5,
+            "At most this many training tasks run at once; the rest wait queued.",
+        ),
+        ConfigKey(
+            "workers-heartbeat-timeout-seconds",
+            ValueType.NUMBER,
+            45,
+            "A worker silent for longer than this counts as dead.",
+        ),
+    ]
+}
+
+
+def config_get(key: str) -> Any:
+    """The current value of a declared setting (cached; edits invalidate the cache)."""
+    declared = DECLARED.get(key)
+    cached = cache.get(CACHE_PREFIX + key)
+    if cached is not None:
+        return cached["v"]
+    rows = list(SystemConfig.objects.filter(key=key).values_list("value", flat=True)[:1])
+    if rows:
+        value = rows[0]
+    elif declared is not None:
+        value = declared.default
+    else:
+        raise KeyError(f"Unknown setting {key!r}")
+    cache.set(CACHE_PREFIX + key, {"v": value}, CACHE_SECONDS)
+    return value
+
+
+def config_invalidate(key: str) -> None:
+    cache.delete(CACHE_PREFIX + key)
+
+
+def config_sync_defaults() -> int:
+    """Create a row for each declared key that has none; never overwrite. Returns count."""
+    existing = set(SystemConfig.objects.values_list("key", flat=True))
+    rows = [
+        SystemConfig(
+            key=c.key,
+            value_type=c.value_type,
+            value=c.default,
+            description=c.description,
+            is_secret=c.is_secret,
+        )
+        for c in DECLARED.values()
+        if c.key not in existing
+    ]
+    SystemConfig.objects.bulk_create(rows, ignore_conflicts=True)
+    return len(rows)

@@ -1,0 +1,79 @@
+"""Liveness checks of the platform's components, each timed and never raising."""
+
+from __future__ import annotations
+
+import time
+import uuid
+from collections.abc import Callable
+
+from django.core.cache import cache, caches
+from django.db import connection
+
+from .selectors import live_processes
+
+
+def _database() -> str:
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT 1")
+        cursor.fetchone()
+    return connection.vendor
+
+
+def _cache() -> str:
+    key, token = f"omm:health:{uuid.uuid4().hex}", uuid.uuid4().hex
+    cache.set(key, token, 10)
+    ok = cache.get(key) == token
+    cache.delete(key)
+    if not ok:
+        raise RuntimeError("value written was not read back")
+    return type(caches["default"]).__name__
+
+
+def _broker() -> str:
+    from omm.celery import app
+
+    with app.connection_for_write() as conn:
+        conn.ensure_connection(max_retries=1, interval_start=0, timeout=3)
+        return str(conn.transport_cls)
+
+
+def _workers() -> str:
+    names = sorted(live_processes("worker").values_list("hostname", flat=True))
+    if not names:
+        raise RuntimeError("no worker has reported in recently")
+    return ", ".join(names)
+
+
+def _beat() -> str:
+    names = sorted(live_processes("beat").values_list("hostname", flat=True))
+    if not names:
+        raise RuntimeError("no beat scheduler has reported in recently")
+    return ", ".join(names)
+
+
+CHECKS: dict[str, Callable[[], str]] = {
+    "database": _database,
+    "cache": _cache,
+    "broker": _broker,
+    "workers": _workers,
+    "beat": _beat,
+}
+# Beat down delays schedules but serves every request; it is reported, not fatal.
+REQUIRED = ("database", "cache", "broker", "workers")
+
+
+def run_checks() -> dict:
+    results: dict[str, dict] = {}
+    for name, check in CHECKS.items():
+        started = time.perf_counter()
+        try:
+            detail, ok = check(), True
+        except Exception as exc:  # noqa: BLE001 - a health check reports, it never raises
+            detail, ok = f"{type(exc).__name__}: {exc}", False
+        results[name] = {
+            "ok": ok,
+            "detail": detail,
+            "ms": round((time.perf_counter() - started) * 1000, 2),
+        }
+    healthy = all(results[name]["ok"] for name in REQUIRED)
+    return {"status": "ok" if healthy else "unavailable", "checks": results}

@@ -1,0 +1,54 @@
+"""Request middleware: the API audit trail."""
+
+from __future__ import annotations
+
+import logging
+import time
+
+from django.conf import settings
+
+from .models import ApiAuditLog
+
+logger = logging.getLogger(__name__)
+
+
+def client_ip(request) -> str | None:
+    if settings.TRUST_X_FORWARDED_FOR:
+        forwarded = request.META.get("HTTP_X_FORWARDED_FOR", "")
+        if forwarded:
+            return forwarded.split(",")[0].strip() or None
+    return request.META.get("REMOTE_ADDR") or None
+
+
+class ApiAuditMiddleware:
+    """Record every call under /api/ (user, method, path, status, duration, IP, agent)."""
+
+    prefix = "/api/"
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        if not request.path.startswith(self.prefix):
+            return self.get_response(request)
+        started = time.perf_counter()
+        response = self.get_response(request)
+        duration_ms = (time.perf_counter() - started) * 1000
+        # DRF copies the token-authenticated user onto the Django request.
+        user = getattr(request, "user", None)
+        authenticated = bool(user is not None and user.is_authenticated)
+        try:
+            ApiAuditLog.objects.create(
+                user=user if authenticated else None,
+                username=user.get_username() if authenticated else "",
+                method=request.method[:10],
+                path=request.path[:500],
+                query=request.META.get("QUERY_STRING", "")[:1000],
+                status_code=response.status_code,
+                duration_ms=round(duration_ms, 3),
+                ip_address=client_ip(request),
+                user_agent=request.META.get("HTTP_USER_AGENT", "")[:500],
+            )
+        except Exception:
+            logger.exception("could not write the API audit log")
+        return response

@@ -1,0 +1,163 @@
+"""Cross-cutting records: typed settings, the API audit trail and process liveness."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db import models
+
+SECRET_MASK = "********"  # noqa: S105 - a mask, not a secret
+
+
+class ValueType(models.TextChoices):
+    STRING = "string", "String"
+    NUMBER = "number", "Number"
+    BOOLEAN = "boolean", "Boolean"
+    JSON = "json", "JSON"
+
+
+def coerce_config_value(value_type: str, value: Any) -> Any:
+    """Return ``value`` as the Python value of ``value_type`` or raise ValidationError.
+
+    Strings from forms are parsed; already-typed values are checked.
+    """
+    import json
+
+    if value_type == ValueType.STRING:
+        if not isinstance(value, str):
+            raise ValidationError("Expected a string.")
+        return value
+    if value_type == ValueType.NUMBER:
+        if isinstance(value, bool):
+            raise ValidationError("Expected a number.")
+        if isinstance(value, (int, float)):
+            return value
+        try:
+            number = float(str(value).strip())
+        except ValueError:
+            raise ValidationError("Expected a number.") from None
+        return int(number) if number.is_integer() else number
+    if value_type == ValueType.BOOLEAN:
+        if isinstance(value, bool):
+            return value
+        text = str(value).strip().lower()
+        if text in {"true", "1", "yes", "on"}:
+            return True
+        if text in {"false", "0", "no", "off"}:
+            return False
+        raise ValidationError("Expected true or false.")
+    if value_type == ValueType.JSON:
+        if isinstance(value, str):
+            try:
+                return json.loads(value)
+            except json.JSONDecodeError as exc:
+                raise ValidationError(f"Invalid JSON: {exc.msg}.") from None
+        return value
+    raise ValidationError(f"Unknown value type {value_type!r}.")
+
+
+class SystemConfig(models.Model):
+    """One typed platform setting, editable by admins; read through ``config_get``."""
+
+    key = models.SlugField(max_length=100, unique=True, allow_unicode=False)
+    value_type = models.CharField(max_length=10, choices=ValueType.choices)
+    value = models.JSONField(null=True, blank=True)
+    description = models.CharField(max_length=255, blank=True)
+    is_secret = models.BooleanField(default=False, help_text="Masked in lists, API and logs.")
+    updated_at = models.DateTimeField(auto_now=True)
+    updated_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["key"]
+        verbose_name = "system setting"
+
+    def __str__(self) -> str:
+        return self.key
+
+    def clean(self) -> None:
+        try:
+            self.value = coerce_config_value(self.value_type, self.value)
+        except ValidationError as exc:
+            raise ValidationError({"value": exc.messages}) from None
+
+    @property
+    def display_value(self) -> Any:
+        return SECRET_MASK if self.is_secret and self.value not in (None, "") else self.value
+
+
+class ApiAuditLog(models.Model):
+    """One API call: who, what, answer and how long. Written by ApiAuditMiddleware."""
+
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    username = models.CharField(max_length=150, blank=True)
+    method = models.CharField(max_length=10)
+    path = models.CharField(max_length=500)
+    query = models.CharField(max_length=1000, blank=True)
+    status_code = models.PositiveSmallIntegerField(db_index=True)
+    duration_ms = models.FloatField()
+    ip_address = models.GenericIPAddressField(null=True, blank=True)
+    user_agent = models.CharField(max_length=500, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        verbose_name = "API audit log entry"
+        verbose_name_plural = "API audit log"
+        indexes = [models.Index(fields=["user", "-created_at"], name="core_audit_user_time")]
+
+    def __str__(self) -> str:
+        return f"{self.method} {self.path} {self.status_code}"
+
+
+class ProcessKind(models.TextChoices):
+    WORKER = "worker", "Celery worker"
+    BEAT = "beat", "Celery beat"
+
+
+class WorkerHeartbeat(models.Model):
+    """Liveness of one Celery worker or beat process, refreshed every few seconds."""
+
+    hostname = models.CharField(max_length=255, unique=True)
+    kind = models.CharField(max_length=10, choices=ProcessKind.choices)
+    pid = models.PositiveIntegerField()
+    queues = models.JSONField(default=list, blank=True)
+    started_at = models.DateTimeField()
+    last_seen = models.DateTimeField(db_index=True)
+
+    class Meta:
+        ordering = ["kind", "hostname"]
+
+    def __str__(self) -> str:
+        return self.hostname
+
+
+class WorkerPing(models.Model):
+    """A round trip web -> broker -> worker -> database, asked for from the dashboard."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    queue = models.CharField(max_length=20, default="default")
+    requested_at = models.DateTimeField(auto_now_add=True)
+    completed_at = models.DateTimeField(null=True, blank=True)
+    worker = models.CharField(max_length=255, blank=True)
+
+    class Meta:
+        ordering = ["-requested_at"]
+
+    def __str__(self) -> str:
+        return f"ping {self.id}"
+
+    @property
+    def round_trip_ms(self) -> float | None:
+        if self.completed_at is None:
+            return None
+        return (self.completed_at - self.requested_at).total_seconds() * 1000

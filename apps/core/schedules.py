@@ -1,0 +1,30 @@
+"""The platform's own periodic jobs, declared once; setup_periodic_tasks writes them."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Schedule:
+    name: str
+    task: str
+    crontab: dict  # minute, hour, day_of_week, day_of_month, month_of_year
+    description: str
+    queue: str = "default"
+
+
+PLATFORM_SCHEDULES: list[Schedule] = [
+    Schedule(
+        name="omm: purge API audit log",
+        task="core.purge_audit_logs",
+        crontab={"minute": "15", "hour": "3"},
+        description="Delete API audit log entries past their retention period.",
+    ),
+    Schedule(
+        name="omm: purge stale worker heartbeats",
+        task="core.purge_stale_heartbeats",
+        crontab={"minute": "30", "hour": "*"},
+        description="Forget workers and beats that stopped reporting a day ago.",
+    ),
+]

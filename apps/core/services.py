@@ -1,0 +1,74 @@
+"""Writes of the core domain: settings, audit purge, liveness rows, worker pings."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+from django.db import transaction
+from django.utils import timezone
+
+from .config import config_get, config_invalidate
+from .models import ApiAuditLog, SystemConfig, WorkerHeartbeat, WorkerPing, coerce_config_value
+
+PURGE_BATCH = 5000
+
+
+def system_config_update(*, config: SystemConfig, value: Any, user=None) -> SystemConfig:
+    """Set a setting's value after checking it against its declared type."""
+    config.value = coerce_config_value(config.value_type, value)
+    config.updated_by = user
+    config.save(update_fields=["value", "updated_by", "updated_at"])
+    transaction.on_commit(lambda: config_invalidate(config.key))
+    return config
+
+
+def audit_log_purge(*, now=None) -> int:
+    """Delete API log entries past the retention period, in batches. Returns rows deleted."""
+    days = int(config_get("audit-api-log-retention-days"))
+    cutoff = (now or timezone.now()) - timedelta(days=days)
+    deleted = 0
+    while True:
+        ids = list(
+            ApiAuditLog.objects.filter(created_at__lt=cutoff).values_list("pk", flat=True)[:PURGE_BATCH]
+        )
+        if not ids:
+            return deleted
+        deleted += ApiAuditLog.objects.filter(pk__in=ids).delete()[0]
+
+
+def heartbeat_beat(*, kind: str, hostname: str, pid: int, queues: list[str]) -> None:
+    now = timezone.now()
+    updated = WorkerHeartbeat.objects.filter(hostname=hostname, pid=pid).update(last_seen=now, queues=queues)
+    if not updated:
+        # New process (or a restart reusing the hostname): start a fresh row.
+        WorkerHeartbeat.objects.update_or_create(
+            hostname=hostname,
+            defaults={"kind": kind, "pid": pid, "queues": queues, "started_at": now, "last_seen": now},
+        )
+
+
+def heartbeat_forget(*, hostname: str) -> None:
+    WorkerHeartbeat.objects.filter(hostname=hostname).delete()
+
+
+def heartbeat_purge_stale(*, older_than: timedelta = timedelta(days=1)) -> int:
+    return WorkerHeartbeat.objects.filter(last_seen__lt=timezone.now() - older_than).delete()[0]
+
+
+def worker_ping_request(*, user, queue: str = "default") -> WorkerPing:
+    """Record a ping and enqueue it once the row is committed."""
+    from .tasks import worker_ping
+
+    ping = WorkerPing.objects.create(requested_by=user, queue=queue)
+    transaction.on_commit(lambda: worker_ping.apply_async(args=[str(ping.pk)], queue=queue))
+    return ping
+
+
+def worker_ping_complete(*, ping_id: str, worker: str) -> bool:
+    """Mark a ping answered. Idempotent: a redelivered message changes nothing."""
+    return bool(
+        WorkerPing.objects.filter(pk=ping_id, completed_at__isnull=True).update(
+            completed_at=timezone.now(), worker=worker
+        )
+    )

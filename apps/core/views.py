@@ -1,0 +1,90 @@
+"""Core pages and endpoints: dashboard, health, metrics, error pages."""
+
+from __future__ import annotations
+
+import ipaddress
+
+from django.conf import settings
+from django.contrib.auth.decorators import login_required
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import render
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_GET
+
+from .api.exceptions import error_body
+from .health import run_checks
+from .middleware import client_ip
+from .selectors import api_traffic_last_day, live_processes
+
+
+@login_required
+def dashboard(request: HttpRequest) -> HttpResponse:
+    context = {
+        "health": run_checks(),
+        "processes": live_processes().order_by("kind", "hostname"),
+        "traffic": api_traffic_last_day(),
+        "can_ping": request.user.has_perm("core.add_workerping"),
+        "queues": settings.QUEUES,
+    }
+    return render(request, "core/dashboard.html", context)
+
+
+@login_required
+def placeholder(request: HttpRequest, section: str) -> HttpResponse:
+    """A section whose analyst page is not built yet: say so plainly."""
+    return render(request, "core/placeholder.html", {"section": section})
+
+
+@never_cache
+@require_GET
+def health(request: HttpRequest) -> JsonResponse:
+    report = run_checks()
+    return JsonResponse(report, status=200 if report["status"] == "ok" else 503)
+
+
+def _metrics_allowed(request: HttpRequest) -> bool:
+    if request.user.is_authenticated and request.user.is_staff:
+        return True
+    ip = client_ip(request)
+    if not ip:
+        return False
+    address = ipaddress.ip_address(ip)
+    return any(
+        address in ipaddress.ip_network(net, strict=False) for net in settings.METRICS_ALLOWED_NETWORKS
+    )
+
+
+@never_cache
+def metrics(request: HttpRequest) -> HttpResponse:
+    """Prometheus exposition, for allowed networks and staff only."""
+    from django_prometheus.exports import ExportToDjangoView
+
+    if not _metrics_allowed(request):
+        return _error(request, 403, "permission_denied", "Metrics are not available from this address.")
+    return ExportToDjangoView(request)
+
+
+def _error(request: HttpRequest, status: int, code: str, message: str) -> HttpResponse:
+    if request.path.startswith("/api/") or request.path in ("/metrics", "/health"):
+        return JsonResponse(error_body(status, code, message), status=status)
+    return render(request, "error.html", {"status": status, "message": message}, status=status)
+
+
+def bad_request(request, exception=None):
+    return _error(request, 400, "bad_request", "Bad request.")
+
+
+def permission_denied(request, exception=None):
+    return _error(request, 403, "permission_denied", "You do not have permission to do this.")
+
+
+def not_found(request, exception=None):
+    return _error(request, 404, "not_found", "Not found.")
+
+
+def server_error(request):
+    return _error(request, 500, "server_error", "An unexpected error occurred.")
+
+
+def csrf_failure(request, reason=""):
+    return _error(request, 403, "csrf_failed", f"CSRF verification failed: {reason}")

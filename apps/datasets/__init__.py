@@ -1,0 +1,1 @@
+"""Datasets: upload, validation, profiling and versions."""

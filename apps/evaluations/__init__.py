@@ -1,0 +1,1 @@
+"""Evaluations: metrics, reports and drift monitoring."""

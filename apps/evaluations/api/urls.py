@@ -1,0 +1,3 @@
+"""API routes of this domain (none yet)."""
+
+urlpatterns: list = []

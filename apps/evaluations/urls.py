@@ -1,0 +1,9 @@
+"""Analyst pages of this domain (placeholder until the domain's pages are built)."""
+
+from django.urls import path
+
+from apps.core.views import placeholder
+
+urlpatterns = [
+    path("evaluation/", placeholder, {"section": "Evaluation"}, name="evaluation"),
+]

@@ -1,0 +1,1 @@
+"""Feature center: features, versions and feature sets."""

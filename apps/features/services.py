@@ -1,0 +1,1 @@
+"""Feature center: services."""

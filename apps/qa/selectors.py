@@ -1,0 +1,1 @@
+"""Bank clearing-code question answering: selectors."""

@@ -1,0 +1,80 @@
+"""Users API: tokens, logout, the current user, and user administration."""
+
+from __future__ import annotations
+
+from drf_spectacular.utils import extend_schema
+from rest_framework import mixins, status, viewsets
+from rest_framework.permissions import IsAuthenticated
+from rest_framework.response import Response
+from rest_framework.throttling import ScopedRateThrottle
+from rest_framework.views import APIView
+from rest_framework_simplejwt.exceptions import TokenError
+from rest_framework_simplejwt.views import TokenObtainPairView, TokenRefreshView
+
+from apps.core.api.exceptions import error_body
+
+from .. import services
+from ..filters import UserFilter
+from ..models import User
+from .serializers import LogoutSerializer, MeSerializer, UserSerializer
+
+
+class TokenObtainView(TokenObtainPairView):
+    """Exchange username and password for an access and a refresh token."""
+
+    throttle_classes = [ScopedRateThrottle]
+    throttle_scope = "login"
+
+
+class TokenRefreshRotateView(TokenRefreshView):
+    """Exchange a refresh token for a new pair; the old refresh token is revoked."""
+
+    throttle_classes = [ScopedRateThrottle]
+    throttle_scope = "login"
+
+
+class LogoutView(APIView):
+    permission_classes = [IsAuthenticated]
+
+    @extend_schema(request=LogoutSerializer, responses={200: None})
+    def post(self, request):
+        serializer = LogoutSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        try:
+            services.user_logout(refresh=serializer.validated_data["refresh"])
+        except TokenError as exc:
+            body = error_body(400, "token_invalid", str(exc), {"refresh": [str(exc)]})
+            return Response(body, status=status.HTTP_400_BAD_REQUEST)
+        response = Response(None, status=status.HTTP_200_OK)
+        response.message = "Logged out; the refresh token is revoked."
+        return response
+
+
+class MeView(APIView):
+    permission_classes = [IsAuthenticated]
+
+    @extend_schema(responses=MeSerializer)
+    def get(self, request):
+        return Response(MeSerializer(request.user).data)
+
+
+class UserViewSet(
+    mixins.ListModelMixin,
+    mixins.RetrieveModelMixin,
+    mixins.CreateModelMixin,
+    mixins.UpdateModelMixin,
+    viewsets.GenericViewSet,
+):
+    """People and their roles (admins). Deactivate a user instead of deleting them."""
+
+    queryset = User.objects.all().order_by("username")
+    serializer_class = UserSerializer
+    filterset_class = UserFilter
+    search_fields = ["username", "email", "first_name", "last_name", "department"]
+    ordering_fields = ["username", "date_joined", "last_login", "role"]
+
+    def perform_create(self, serializer):
+        serializer.instance = services.user_create(**serializer.validated_data)
+
+    def perform_update(self, serializer):
+        serializer.instance = services.user_update(user=serializer.instance, **serializer.validated_data)

@@ -1,0 +1,43 @@
+"""People and their role. A role maps to a Django group holding its permissions."""
+
+from __future__ import annotations
+
+from django.contrib.auth.models import AbstractUser, UserManager
+from django.db import models
+
+
+class Role(models.TextChoices):
+    ADMIN = "admin", "Admin"
+    ANALYST = "analyst", "Analyst"
+    INTEGRATOR = "integrator", "Integrator"
+    VIEWER = "viewer", "Viewer"
+
+
+class OMMUserManager(UserManager):
+    def create_superuser(self, username, email=None, password=None, **extra_fields):
+        extra_fields.setdefault("role", Role.ADMIN)
+        return super().create_superuser(username, email, password, **extra_fields)
+
+
+class User(AbstractUser):
+    email = models.EmailField("email address", unique=True)
+    role = models.CharField(max_length=20, choices=Role.choices, default=Role.VIEWER, db_index=True)
+    department = models.CharField(max_length=100, blank=True)
+
+    REQUIRED_FIELDS = ["email"]
+    objects = OMMUserManager()
+
+    class Meta:
+        ordering = ["username"]
+
+    def save(self, *args, **kwargs) -> None:
+        # Admins govern in the Django admin; nobody else gets in there.
+        self.is_staff = self.role == Role.ADMIN or self.is_superuser
+        super().save(*args, **kwargs)
+        from .roles import sync_user_group
+
+        sync_user_group(self)
+
+    @property
+    def is_admin_role(self) -> bool:
+        return self.role == Role.ADMIN or self.is_superuser

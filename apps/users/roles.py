@@ -1,0 +1,83 @@
+"""What each role may do, declared once, and the groups that carry it.
+
+Permissions are Django model permissions (``app.action_model``). The map is applied by a
+data migration and again after every migrate, so models added later are covered.
+"""
+
+from __future__ import annotations
+
+from .models import Role
+
+GROUP_NAMES = {
+    Role.ADMIN: "Admins",
+    Role.ANALYST: "Analysts",
+    Role.INTEGRATOR: "Integrators",
+    Role.VIEWER: "Viewers",
+}
+
+# Apps whose records every role may read.
+DOMAIN_APPS = ("datasets", "features", "models", "tasks", "evaluations", "qa")
+ALL_APPS = (*DOMAIN_APPS, "core", "users", "django_celery_beat", "axes", "token_blacklist", "auth")
+
+# (app_label, action, model or "*") granted to each role on top of reading the domain.
+ROLE_GRANTS: dict[str, list[tuple[str, str, str]]] = {
+    Role.VIEWER: [],
+    Role.ANALYST: [
+        (app, action, "*")
+        for app in ("datasets", "features", "tasks", "evaluations", "qa")
+        for action in ("add", "change")
+    ]
+    + [("core", "add", "workerping"), ("core", "view", "workerping")],
+    Role.INTEGRATOR: [
+        ("models", "add", "prediction"),
+        ("qa", "add", "*"),
+        ("tasks", "add", "task"),
+    ],
+    Role.ADMIN: [(app, action, "*") for app in ALL_APPS for action in ("add", "change", "delete", "view")]
+    + [("core", "view", "*")],
+}
+
+
+def granted(role: str, app: str, action: str, model: str) -> bool:
+    """Whether ``role`` holds ``app.<action>_<model>``."""
+    if app in DOMAIN_APPS and action == "view":
+        return True
+    return any(
+        g_app == app and g_action == action and g_model in ("*", model)
+        for g_app, g_action, g_model in ROLE_GRANTS[role]
+    )
+
+
+def sync_role_groups(group_model, permission_model) -> None:
+    """Create the four role groups and set their permissions exactly. Idempotent.
+
+    Takes the models as arguments so a data migration can pass its historical ones.
+    """
+    perms = list(permission_model.objects.select_related("content_type"))
+    for role, name in GROUP_NAMES.items():
+        group, _ = group_model.objects.get_or_create(name=name)
+        wanted = {
+            p.pk
+            for p in perms
+            if granted(role, p.content_type.app_label, p.codename.split("_", 1)[0], p.content_type.model)
+        }
+        current = set(group.permissions.values_list("pk", flat=True))
+        if wanted != current:
+            group.permissions.set(wanted)
+
+
+def sync_user_group(user) -> None:
+    """Put a user in their role's group and in no other role group."""
+    from django.contrib.auth.models import Group
+
+    role_groups = set(GROUP_NAMES.values())
+    wanted = GROUP_NAMES[user.role]
+    current = {g.name: g for g in user.groups.filter(name__in=role_groups)}
+    if set(current) == {wanted}:
+        return
+    for name, group in current.items():
+        if name != wanted:
+            user.groups.remove(group)
+    if wanted not in current:
+        group, _ = Group.objects.get_or_create(name=wanted)
+        user.groups.add(group)

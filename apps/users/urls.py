@@ -1,0 +1,8 @@
+from django.urls import path
+
+from . import views
+
+urlpatterns = [
+    path("login/", views.LoginView, name="login"),
+    path("logout/", views.LogoutView, name="logout"),
+]

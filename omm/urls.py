@@ -1,0 +1,36 @@
+"""OMM URL map: analyst pages, the admin, the API and its docs, health and metrics."""
+
+from django.contrib import admin
+from django.urls import include, path
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+
+api_patterns = [
+    path("", include("apps.users.api.urls")),
+    path("", include("apps.core.api.urls")),
+    path("", include("apps.datasets.api.urls")),
+    path("", include("apps.features.api.urls")),
+    path("", include("apps.models.api.urls")),
+    path("", include("apps.tasks.api.urls")),
+    path("", include("apps.evaluations.api.urls")),
+    path("", include("apps.qa.api.urls")),
+    path("schema/", SpectacularAPIView.as_view(), name="schema"),
+    path("docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="swagger-ui"),
+]
+
+urlpatterns = [
+    path("admin/", admin.site.urls),
+    path("api/", include(api_patterns)),
+    path("", include("apps.users.urls")),
+    path("", include("apps.core.urls")),
+    path("", include("apps.datasets.urls")),
+    path("", include("apps.features.urls")),
+    path("", include("apps.models.urls")),
+    path("", include("apps.tasks.urls")),
+    path("", include("apps.evaluations.urls")),
+    path("", include("apps.qa.urls")),
+]
+
+handler400 = "apps.core.views.bad_request"
+handler403 = "apps.core.views.permission_denied"
+handler404 = "apps.core.views.not_found"
+handler500 = "apps.core.views.server_error"

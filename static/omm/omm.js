@@ -1,0 +1,28 @@
+// Small helpers shared by the analyst pages.
+(function () {
+  "use strict";
+  function cookie(name) {
+    const match = document.cookie.match(new RegExp("(?:^|; )" + name + "=([^;]*)"));
+    return match ? decodeURIComponent(match[1]) : "";
+  }
+  // Calls the OMM API with the browser session; resolves to the parsed JSON body.
+  async function api(url, options) {
+    const opts = Object.assign({ credentials: "same-origin", headers: {} }, options || {});
+    opts.headers = Object.assign({ Accept: "application/json" }, opts.headers);
+    if (opts.body && typeof opts.body !== "string") {
+      opts.body = JSON.stringify(opts.body);
+      opts.headers["Content-Type"] = "application/json";
+    }
+    if (opts.method && opts.method !== "GET") opts.headers["X-CSRFToken"] = cookie("csrftoken");
+    const response = await fetch(url, opts);
+    const body = await response.json().catch(() => null);
+    if (!response.ok) {
+      const error = new Error((body && body.message) || response.statusText);
+      error.body = body;
+      error.status = response.status;
+      throw error;
+    }
+    return body;
+  }
+  window.OMM = { api: api, cookie: cookie };
+})();
