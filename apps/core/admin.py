@@ -56,7 +56,8 @@ class SystemConfigForm(forms.ModelForm):
         if self.instance.pk and self.instance.is_secret and raw in ("", None):
             cleaned["value"] = self.instance.value
             return cleaned
-        value_type = cleaned.get("value_type")
+        # On an existing row the type is read-only, so it is not in the form data.
+        value_type = cleaned.get("value_type") or self.instance.value_type
         if value_type:
             try:
                 cleaned["value"] = coerce_config_value(value_type, raw or "")

@@ -19,6 +19,8 @@ def system_config_update(*, config: SystemConfig, value: Any, user=None) -> Syst
     config.value = coerce_config_value(config.value_type, value)
     config.updated_by = user
     config.save(update_fields=["value", "updated_by", "updated_at"])
+    # Now for this process, and again at commit so no reader re-caches the old value.
+    config_invalidate(config.key)
     transaction.on_commit(lambda: config_invalidate(config.key))
     return config
 

@@ -6,6 +6,7 @@ from drf_spectacular.utils import extend_schema
 from rest_framework import mixins, status, viewsets
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
+from rest_framework.exceptions import AuthenticationFailed
 from rest_framework.throttling import ScopedRateThrottle
 from rest_framework.views import APIView
 from rest_framework_simplejwt.exceptions import TokenError
@@ -15,6 +16,7 @@ from apps.core.api.exceptions import error_body
 
 from .. import services
 from ..filters import UserFilter
+from ..lockout import lockout_response
 from ..models import User
 from .serializers import LogoutSerializer, MeSerializer, UserSerializer
 
@@ -24,6 +26,15 @@ class TokenObtainView(TokenObtainPairView):
 
     throttle_classes = [ScopedRateThrottle]
     throttle_scope = "login"
+
+    def post(self, request, *args, **kwargs):
+        try:
+            return super().post(request, *args, **kwargs)
+        except AuthenticationFailed:
+            # axes flags the DRF request it was given; its middleware only sees Django's.
+            if getattr(request, "axes_locked_out", False):
+                return lockout_response(request._request)
+            raise
 
 
 class TokenRefreshRotateView(TokenRefreshView):

@@ -1,0 +1,156 @@
+"""Shared fixtures: users per role, API clients, and a real Celery worker process."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+from urllib.parse import quote
+
+import pytest
+from django.conf import settings
+from rest_framework.test import APIClient
+
+from apps.users.models import Role
+from tests.factories import PASSWORD, UserFactory
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+@pytest.fixture(autouse=True)
+def _fast_hashing(settings):
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture(autouse=True)
+def _clean_cache():
+    """Each test starts with an empty cache (throttles, lockouts, cached settings)."""
+    from django.core.cache import cache
+
+    cache.clear()
+    yield
+
+
+@pytest.fixture
+def password() -> str:
+    return PASSWORD
+
+
+@pytest.fixture
+def make_user(db):
+    def make(role: str = Role.VIEWER, **kwargs):
+        return UserFactory(role=role, **kwargs)
+
+    return make
+
+
+@pytest.fixture
+def admin_user(make_user):
+    return make_user(Role.ADMIN, username="boss")
+
+
+@pytest.fixture
+def client_for():
+    """An API client authenticated as the given user (session-less, as a token would)."""
+
+    def make(user) -> APIClient:
+        client = APIClient()
+        client.force_authenticate(user)
+        return client
+
+    return make
+
+
+@pytest.fixture
+def api(client_for, admin_user) -> APIClient:
+    return client_for(admin_user)
+
+
+def database_url_for_subprocess() -> str:
+    """The URL of the *test* database, for processes started by a test."""
+    from django.db import connection
+
+    conf = connection.settings_dict
+    if conf["ENGINE"].endswith("sqlite3"):
+        return f"sqlite:///{conf['NAME']}"
+    auth = quote(conf["USER"] or "")
+    if conf.get("PASSWORD"):
+        auth += ":" + quote(conf["PASSWORD"])
+    host = conf.get("HOST") or "127.0.0.1"
+    port = conf.get("PORT") or 5432
+    return f"postgres://{auth}@{host}:{port}/{conf['NAME']}"
+
+
+def subprocess_env() -> dict:
+    env = dict(os.environ)
+    env["DATABASE_URL"] = database_url_for_subprocess()
+    env["OMM_DATA_DIR"] = str(settings.DATA_DIR)
+    env["OMM_HEARTBEAT_SECONDS"] = "1"
+    env["PYTHONUNBUFFERED"] = "1"
+    return env
+
+
+def _purge_queues() -> None:
+    from omm.celery import app
+
+    with app.connection_for_write() as conn:
+        for queue in settings.QUEUES:
+            try:
+                conn.default_channel.queue_purge(queue)
+            except Exception:  # noqa: BLE001, S110 - a queue never declared has nothing to purge
+                pass
+
+
+@pytest.fixture
+def celery_worker(transactional_db, tmp_path):
+    """Start a real `celery worker` on every queue against the test database and broker."""
+    from apps.core.models import WorkerHeartbeat
+
+    _purge_queues()
+    log = tmp_path / "worker.log"
+    hostname = f"test-worker-{os.getpid()}@localhost"
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "celery",
+            "-A",
+            "omm",
+            "worker",
+            "-Q",
+            ",".join(settings.QUEUES),
+            "--hostname",
+            hostname,
+            "--concurrency",
+            "1",
+            "--pool",
+            "prefork",
+            "--loglevel",
+            "INFO",
+            "--without-gossip",
+            "--without-mingle",
+        ],
+        cwd=ROOT,
+        env=subprocess_env(),
+        stdout=log.open("w"),
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )
+    deadline = time.monotonic() + 60
+    while not WorkerHeartbeat.objects.filter(hostname=hostname).exists():
+        if proc.poll() is not None or time.monotonic() > deadline:
+            proc.kill()
+            pytest.fail(f"celery worker did not start:\n{log.read_text()[-3000:]}")
+        time.sleep(0.2)
+    yield {"hostname": hostname, "process": proc, "log": log}
+    if proc.poll() is not None:
+        return
+    os.killpg(proc.pid, signal.SIGTERM)
+    try:
+        proc.wait(timeout=20)
+    except subprocess.TimeoutExpired:
+        os.killpg(proc.pid, signal.SIGKILL)
+        proc.wait()

@@ -1,0 +1,52 @@
+"""/health reports each component and answers 503 when a required one is down."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from django.utils import timezone
+
+from apps.core.models import WorkerHeartbeat
+
+pytestmark = pytest.mark.django_db
+
+
+def test_no_live_worker_is_503_with_the_failing_check_named(client):
+    response = client.get("/health")
+    body = response.json()
+    assert response.status_code == 503
+    assert body["status"] == "unavailable"
+    assert (
+        body["checks"]["database"]["ok"] and body["checks"]["cache"]["ok"] and body["checks"]["broker"]["ok"]
+    )
+    assert body["checks"]["workers"]["ok"] is False
+    assert "no worker" in body["checks"]["workers"]["detail"]
+
+
+def test_a_worker_that_went_silent_counts_as_dead(client):
+    now = timezone.now()
+    WorkerHeartbeat.objects.create(
+        hostname="w1@h", kind="worker", pid=1, started_at=now, last_seen=now - timedelta(minutes=5)
+    )
+    assert client.get("/health").status_code == 503
+    WorkerHeartbeat.objects.filter(hostname="w1@h").update(last_seen=now)
+    response = client.get("/health")
+    assert response.status_code == 200, response.json()
+    assert response.json()["checks"]["workers"]["detail"] == "w1@h"
+
+
+def test_health_is_not_cached_and_reads_only(client):
+    response = client.get("/health")
+    assert "no-cache" in response["Cache-Control"] or "max-age=0" in response["Cache-Control"]
+    assert client.post("/health").status_code == 405
+
+
+def test_metrics_are_served_to_allowed_networks_only(client, make_user, settings):
+    response = client.get("/metrics")
+    assert response.status_code == 200 and b"django_http_requests" in response.content
+    settings.METRICS_ALLOWED_NETWORKS = ["10.0.0.0/8"]
+    denied = client.get("/metrics")
+    assert denied.status_code == 403 and denied.json()["code"] == "permission_denied"
+    client.force_login(make_user("admin"))
+    assert client.get("/metrics").status_code == 200
