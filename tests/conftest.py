@@ -94,7 +94,7 @@ def subprocess_env() -> dict:
     return env
 
 
-def _purge_queues() -> None:
+def purge_queues() -> None:
     from omm.celery import app
 
     with app.connection_for_write() as conn:
@@ -109,7 +109,7 @@ def celery_worker(transactional_db, tmp_path):
     """Start a real `celery worker` on every queue against the test database and broker."""
     from apps.core.models import WorkerHeartbeat
 
-    _purge_queues()
+    purge_queues()
     log = tmp_path / "worker.log"
     hostname = f"test-worker-{os.getpid()}@localhost"
     proc = subprocess.Popen(

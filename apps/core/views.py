@@ -57,11 +57,13 @@ def _metrics_allowed(request: HttpRequest) -> bool:
 @never_cache
 def metrics(request: HttpRequest) -> HttpResponse:
     """Prometheus exposition, for allowed networks and staff only."""
-    from django_prometheus.exports import ExportToDjangoView
+    import prometheus_client
+
+    from .metrics import exposition
 
     if not _metrics_allowed(request):
         return _error(request, 403, "permission_denied", "Metrics are not available from this address.")
-    return ExportToDjangoView(request)
+    return HttpResponse(exposition(), content_type=prometheus_client.CONTENT_TYPE_LATEST)
 
 
 def _error(request: HttpRequest, status: int, code: str, message: str) -> HttpResponse:

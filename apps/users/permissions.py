@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-from rest_framework.permissions import SAFE_METHODS, BasePermission, DjangoModelPermissions
-
-from .models import Role
+from rest_framework.permissions import BasePermission, DjangoModelPermissions
 
 
 class RoleModelPermissions(DjangoModelPermissions):
@@ -46,15 +44,3 @@ class HasRole(BasePermission):
         if not user or not user.is_authenticated:
             return False
         return user.is_superuser or user.role in self.roles
-
-
-class IsAdminRole(HasRole):
-    roles = (Role.ADMIN,)
-
-
-class ReadOnlyOrAdmin(BasePermission):
-    def has_permission(self, request, view) -> bool:
-        user = request.user
-        if not user or not user.is_authenticated:
-            return False
-        return request.method in SAFE_METHODS or user.is_admin_role

@@ -50,3 +50,22 @@ def test_metrics_are_served_to_allowed_networks_only(client, make_user, settings
     assert denied.status_code == 403 and denied.json()["code"] == "permission_denied"
     client.force_login(make_user("admin"))
     assert client.get("/metrics").status_code == 200
+
+
+def test_metrics_expose_live_workers_and_queue_depth(api, client, django_capture_on_commit_callbacks):
+    import re
+
+    from tests.conftest import purge_queues
+
+    purge_queues()
+
+    def depth() -> int:
+        text = client.get("/metrics").content.decode()
+        assert re.search(r"^omm_workers_alive 0\.0$", text, re.M), text[-2000:]
+        return int(float(re.search(r'^omm_queue_depth\{queue="ingestion"\} (\S+)', text, re.M).group(1)))
+
+    assert depth() == 0
+    with django_capture_on_commit_callbacks(execute=True):
+        api.post("/api/system/worker-pings", {"queue": "ingestion"}, format="json")
+    assert depth() == 1
+    purge_queues()

@@ -84,3 +84,23 @@ def test_admin_changes_a_role_through_the_api(api, make_user):
     assert response.status_code == 200, response.json()
     user.refresh_from_db()
     assert user.role == Role.ANALYST and user.groups.filter(name="Analysts").exists()
+
+
+def test_has_role_allows_only_the_listed_roles(rf, make_user):
+    from django.contrib.auth.models import AnonymousUser
+
+    from apps.users.permissions import HasRole
+
+    permission = HasRole.of(Role.ADMIN, Role.ANALYST)()
+    for role, allowed in [
+        (Role.ADMIN, True),
+        (Role.ANALYST, True),
+        (Role.INTEGRATOR, False),
+        (Role.VIEWER, False),
+    ]:
+        request = rf.get("/")
+        request.user = make_user(role)
+        assert permission.has_permission(request, None) is allowed, role
+    request = rf.get("/")
+    request.user = AnonymousUser()
+    assert permission.has_permission(request, None) is False
