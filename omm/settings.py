@@ -328,6 +328,9 @@ SPECTACULAR_SETTINGS = {
     "ENUM_NAME_OVERRIDES": {
         "RoleEnum": "apps.users.models.Role",
         "ValueTypeEnum": "apps.core.models.ValueType",
+        "ProcessKindEnum": "apps.core.models.ProcessKind",
+        "DatasetKindEnum": "apps.datasets.models.DatasetKind",
+        "DatasetStatusEnum": "apps.datasets.models.DatasetStatus",
     },
 }
 

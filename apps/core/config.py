@@ -57,6 +57,12 @@ DECLARED: dict[str, ConfigKey] = {
 }
 
 
+def declare(*keys: ConfigKey) -> None:
+    """Declare a domain's settings (called from its AppConfig.ready)."""
+    for key in keys:
+        DECLARED[key.key] = key
+
+
 def config_get(key: str) -> Any:
     """The current value of a declared setting (cached; edits invalidate the cache)."""
     declared = DECLARED.get(key)

@@ -1,9 +1,11 @@
-"""Analyst pages of this domain (placeholder until the domain's pages are built)."""
+"""Analyst pages of the datasets domain."""
 
 from django.urls import path
 
-from apps.core.views import placeholder
+from . import views
 
 urlpatterns = [
-    path("datasets/", placeholder, {"section": "Datasets"}, name="datasets"),
+    path("datasets/", views.dataset_list, name="datasets"),
+    path("datasets/<int:pk>/", views.dataset_detail, name="dataset-detail"),
+    path("datasets/<int:pk>/quality/", views.dataset_quality, name="dataset-quality"),
 ]

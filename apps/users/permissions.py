@@ -44,3 +44,17 @@ class HasRole(BasePermission):
         if not user or not user.is_authenticated:
             return False
         return user.is_superuser or user.role in self.roles
+
+
+class HasPerms(BasePermission):
+    """Require explicit model permissions; use as ``HasPerms.of("app.change_model")``."""
+
+    perms: tuple[str, ...] = ()
+
+    @classmethod
+    def of(cls, *perms: str) -> type[HasPerms]:
+        return type("HasPerms_" + "_".join(p.replace(".", "_") for p in perms), (cls,), {"perms": perms})
+
+    def has_permission(self, request, view) -> bool:
+        user = request.user
+        return bool(user and user.is_authenticated and user.has_perms(self.perms))

@@ -15,7 +15,8 @@ class StrictFilterBackend(DjangoFilterBackend):
 
     def filter_queryset(self, request, queryset, view):
         filterset_class = self.get_filterset_class(view, queryset)
-        known = set(COMMON_PARAMS)
+        # Views name the parameters their own actions read (e.g. ?version= on a detail).
+        known = set(COMMON_PARAMS) | set(getattr(view, "extra_query_params", ()))
         if filterset_class is not None:
             known |= set(filterset_class.base_filters)
         # Leading underscore: cache busters and similar client-side noise.

@@ -1,1 +1,202 @@
-"""Datasets: views."""
+"""Datasets API: upload, list, versions, quality report, records, archive, delete."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.shortcuts import get_object_or_404
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework import mixins, status, viewsets
+from rest_framework.decorators import action
+from rest_framework.exceptions import APIException, NotFound, ValidationError
+from rest_framework.response import Response
+
+from apps.users.permissions import HasPerms
+
+from .. import selectors, services
+from ..filters import DatasetFilter, DatasetRecordFilter
+from ..models import DatasetKind, DatasetStatus
+from ..readers import IngestError
+from .serializers import (
+    ArchiveSerializer,
+    DatasetDetailSerializer,
+    DatasetRecordSerializer,
+    DatasetSerializer,
+    DatasetUploadSerializer,
+    DatasetVersionDetailSerializer,
+    DatasetVersionSerializer,
+)
+
+VERSION_PARAM = OpenApiParameter("version", int, description="Version number (default: newest validated).")
+
+
+class PayloadTooLarge(APIException):
+    status_code = status.HTTP_413_REQUEST_ENTITY_TOO_LARGE
+    default_code = "file_too_large"
+    default_detail = "The upload is larger than the limit."
+
+
+def _version_number(request) -> int | None:
+    raw = request.query_params.get("version")
+    if raw in (None, ""):
+        return None
+    try:
+        number = int(raw)
+    except ValueError:
+        raise ValidationError({"version": ["Must be an integer."]}) from None
+    if number < 1:
+        raise ValidationError({"version": ["Must be 1 or more."]})
+    return number
+
+
+class DatasetViewSet(
+    mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.DestroyModelMixin, viewsets.GenericViewSet
+):
+    """Datasets and their versions. Upload with multipart POST; validation runs as a task."""
+
+    serializer_class = DatasetSerializer
+    filterset_class = DatasetFilter
+    extra_query_params = ("version",)
+    search_fields = ["name", "description"]
+    ordering_fields = ["name", "created_at", "updated_at"]
+
+    def get_queryset(self):
+        queryset = selectors.datasets_with_latest()
+        if self.action == "list" and "archived" not in self.request.query_params:
+            queryset = queryset.filter(is_archived=False)
+        if self.action == "retrieve":
+            queryset = queryset.prefetch_related("versions__created_by", "versions__dataset")
+        return queryset
+
+    def get_serializer_class(self):
+        if self.action == "retrieve":
+            return DatasetDetailSerializer
+        if self.action == "create":
+            return DatasetUploadSerializer
+        return DatasetSerializer
+
+    def get_permissions(self):
+        if self.action == "archive":
+            return [HasPerms.of("datasets.change_dataset")()]
+        if self.action in ("versions", "version_detail", "quality", "records"):
+            return [HasPerms.of("datasets.view_dataset")()]
+        return super().get_permissions()
+
+    @extend_schema(
+        request={"multipart/form-data": DatasetUploadSerializer},
+        responses={201: DatasetVersionSerializer, 200: DatasetVersionSerializer, 413: OpenApiTypes.OBJECT},
+        description="Upload CSV/TXT/XLSX. The same bytes again answer the existing version (200).",
+    )
+    def create(self, request, *args, **kwargs):
+        limit = settings.OMM_MAX_UPLOAD_BYTES
+        # Refuse before the body is read when the client says how big it is.
+        if int(request.META.get("CONTENT_LENGTH") or 0) > limit + 64 * 1024:
+            raise PayloadTooLarge(f"The upload is larger than the {limit:,}-byte limit.")
+        serializer = DatasetUploadSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        data = serializer.validated_data
+        try:
+            version, created = services.dataset_upload(
+                name=data["name"],
+                kind=data["kind"],
+                file=data["file"],
+                original_name=data["file"].name,
+                user=request.user,
+                description=data["description"],
+                label_column=data["label_column"],
+                time_column=data["time_column"],
+                key_columns=data["key_columns"],
+                declared_encoding=data["encoding"],
+            )
+        except services.FileTooLarge as exc:
+            raise PayloadTooLarge(str(exc)) from None
+        except IngestError as exc:
+            raise ValidationError({"file": [exc.message]}, code=exc.code) from None
+        response = Response(
+            DatasetVersionSerializer(version).data,
+            status=status.HTTP_201_CREATED if created else status.HTTP_200_OK,
+        )
+        response.message = (
+            f"Uploaded as {version.dataset.name} v{version.version}; validation queued."
+            if created
+            else f"These bytes were already uploaded as {version.dataset.name} v{version.version}."
+        )
+        return response
+
+    def _dataset(self):
+        """The dataset of a detail action, without running the action's own filters on it."""
+        dataset = get_object_or_404(self.get_queryset(), pk=self.kwargs["pk"])
+        self.check_object_permissions(self.request, dataset)
+        return dataset
+
+    def destroy(self, request, *args, **kwargs):
+        services.dataset_delete(dataset=self.get_object())
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+    @extend_schema(request=ArchiveSerializer, responses=DatasetSerializer)
+    @action(detail=True, methods=["post"])
+    def archive(self, request, pk=None):
+        serializer = ArchiveSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        dataset = services.dataset_set_archived(
+            dataset=self.get_object(), archived=serializer.validated_data["archived"]
+        )
+        response = Response(DatasetSerializer(selectors.datasets_with_latest().get(pk=dataset.pk)).data)
+        response.message = "Archived." if dataset.is_archived else "Restored."
+        return response
+
+    @extend_schema(responses=DatasetVersionSerializer(many=True), filters=False)
+    @action(detail=True, methods=["get"], filterset_class=None)
+    def versions(self, request, pk=None):
+        versions = self._dataset().versions.select_related("dataset", "created_by")
+        page = self.paginate_queryset(versions)
+        return self.get_paginated_response(DatasetVersionSerializer(page, many=True).data)
+
+    @extend_schema(responses=DatasetVersionDetailSerializer, filters=False)
+    @action(detail=True, methods=["get"], url_path=r"versions/(?P<number>\d+)", filterset_class=None)
+    def version_detail(self, request, pk=None, number=None):
+        version = get_object_or_404(self._dataset().versions.select_related("dataset"), version=int(number))
+        return Response(DatasetVersionDetailSerializer(version).data)
+
+    @extend_schema(parameters=[VERSION_PARAM], responses=OpenApiTypes.OBJECT, filters=False)
+    @action(detail=True, methods=["get"], filterset_class=None)
+    def quality(self, request, pk=None):
+        dataset = self._dataset()
+        if dataset.kind != DatasetKind.TABULAR:
+            raise ValidationError({"kind": ["Quality reports are computed for tabular datasets."]})
+        version = selectors.dataset_version(dataset, _version_number(request))
+        if version is None:
+            raise NotFound("No such version.")
+        if version.status != DatasetStatus.VALIDATED:
+            raise NotFound(f"Version {version.version} is {version.status}; its report is not available.")
+        return Response({"dataset": dataset.pk, "version": version.version, **version.quality})
+
+    @extend_schema(
+        responses=DatasetRecordSerializer(many=True),
+        filters=False,
+        parameters=[
+            VERSION_PARAM,
+            OpenApiParameter("isValid", bool, description="Only valid (true) or invalid (false) lines."),
+            OpenApiParameter("search", str, description="Search bank name, codes and error message."),
+            OpenApiParameter("ordering", str, enum=["line_number", "-line_number"]),
+            OpenApiParameter("page", int),
+            OpenApiParameter("pageSize", int),
+        ],
+    )
+    @action(
+        detail=True,
+        methods=["get"],
+        filterset_class=DatasetRecordFilter,
+        search_fields=["bank_name", "bank_code", "clearing_code", "error_message"],
+        ordering_fields=["line_number"],
+    )
+    def records(self, request, pk=None):
+        dataset = self._dataset()
+        if dataset.kind != DatasetKind.BANK_RECORDS:
+            raise ValidationError({"kind": ["Only bank-records datasets have records."]})
+        version = selectors.dataset_version(dataset, _version_number(request))
+        if version is None:
+            raise NotFound("No such version.")
+        queryset = self.filter_queryset(version.records.order_by("line_number"))
+        page = self.paginate_queryset(queryset)
+        return self.get_paginated_response(DatasetRecordSerializer(page, many=True).data)

@@ -43,6 +43,11 @@ class Command(BaseCommand):
         path.write_text(json.dumps(saved, indent=2))
         path.chmod(0o600)
 
+        from apps.datasets.demo import load_demo_datasets
+
+        self.stdout.write("Demo data:")
+        load_demo_datasets(user=User.objects.get(username="analyst"), write=self.stdout.write)
+
         self.stdout.write(self.style.SUCCESS("Demo logins (role: username / password):"))
         for username, role, _ in DEMO_USERS:
             password = saved.get(username, f"(set before; reset with: manage.py changepassword {username})")

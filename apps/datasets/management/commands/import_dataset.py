@@ -1,0 +1,89 @@
+"""Import a data file from the shell and validate it, with a progress bar.
+
+python manage.py import_dataset credit.csv --name credit --kind tabular --label is_bad
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from django.core.files import File
+from django.core.management.base import BaseCommand, CommandError
+from tqdm import tqdm
+
+from apps.core.api.exceptions import Conflict
+from apps.datasets import services
+from apps.datasets.models import DatasetKind, DatasetStatus
+from apps.datasets.readers import IngestError
+from apps.users.models import User
+
+
+class Command(BaseCommand):
+    help = "Upload a CSV/TXT/XLSX file as a new dataset version and validate it."
+
+    def add_arguments(self, parser) -> None:
+        parser.add_argument("path", type=Path)
+        parser.add_argument("--name", required=True)
+        parser.add_argument("--kind", choices=list(DatasetKind.values), default=DatasetKind.TABULAR)
+        parser.add_argument("--label", default="", help="label column (tabular)")
+        parser.add_argument("--time-column", default="", help="time column (tabular)")
+        parser.add_argument("--key", action="append", default=[], help="key column(s) for duplicate checks")
+        parser.add_argument("--encoding", default="", help="declared encoding (default: detected)")
+        parser.add_argument("--description", default="")
+        parser.add_argument("--user", default="", help="username recorded as uploader")
+        parser.add_argument(
+            "--async",
+            dest="run_async",
+            action="store_true",
+            help="leave validation to a worker instead of running it here",
+        )
+
+    def handle(self, *args, path: Path, **opts) -> None:
+        if not path.is_file():
+            raise CommandError(f"No such file: {path}")
+        user = User.objects.filter(username=opts["user"]).first() if opts["user"] else None
+        if opts["user"] and user is None:
+            raise CommandError(f"No such user: {opts['user']}")
+        try:
+            with path.open("rb") as fh:
+                version, created = services.dataset_upload(
+                    name=opts["name"],
+                    kind=opts["kind"],
+                    file=File(fh, name=path.name),
+                    original_name=path.name,
+                    user=user,
+                    description=opts["description"],
+                    label_column=opts["label"],
+                    time_column=opts["time_column"],
+                    key_columns=opts["key"],
+                    declared_encoding=opts["encoding"],
+                )
+        except (IngestError, services.FileTooLarge) as exc:
+            raise CommandError(getattr(exc, "message", str(exc))) from None
+        except Conflict as exc:
+            raise CommandError(str(exc.detail)) from None
+        if not created:
+            self.stdout.write(f"Already imported as {version} ({version.status}).")
+            return
+        self.stdout.write(f"Stored as {version}.")
+        if opts["run_async"]:
+            self.stdout.write("Validation queued for a worker.")
+            return
+        with tqdm(total=100, desc="validating", unit="%", bar_format="{l_bar}{bar}| {n:.0f}%") as bar:
+
+            def progress(percent: float) -> None:
+                bar.update(max(0.0, percent - bar.n))
+
+            result = services.dataset_version_validate(version_id=version.pk, progress=progress)
+            bar.update(100 - bar.n)
+        if result is None:
+            self.stdout.write("Validation is already running elsewhere.")
+            return
+        if result.status == DatasetStatus.ERROR:
+            raise CommandError(f"{result}: {result.error_message}")
+        summary = f"{result}: validated, {result.row_count} rows"
+        if result.invalid_count is not None:
+            summary += f", {result.valid_count} valid, {result.invalid_count} invalid"
+        if result.quality_score is not None:
+            summary += f", quality score {result.quality_score:.1f}"
+        self.stdout.write(self.style.SUCCESS(summary))

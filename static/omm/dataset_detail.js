@@ -1,0 +1,26 @@
+// Follows a version's validation while it runs, then reloads to show the result.
+(function () {
+  "use strict";
+  const card = document.getElementById("version");
+  if (!card || card.dataset.running !== "1") return;
+  const bar = document.getElementById("progress-bar");
+  const text = document.getElementById("progress-text");
+  const status = document.getElementById("status");
+  async function poll() {
+    try {
+      const v = await OMM.api(card.dataset.statusUrl);
+      bar.style.width = v.progress + "%";
+      text.textContent = Math.round(v.progress) + "%";
+      status.textContent = v.status;
+      status.className = "badge " + v.status;
+      if (v.status === "validated" || v.status === "error") {
+        window.location.reload();
+        return;
+      }
+    } catch (error) {
+      text.textContent = "could not read progress: " + error.message;
+    }
+    setTimeout(poll, 700);
+  }
+  setTimeout(poll, 300);
+})();

@@ -1,0 +1,56 @@
+// Draws the quality report's charts from the report JSON embedded in the page.
+(function () {
+  "use strict";
+  const q = JSON.parse(document.getElementById("quality-data").textContent);
+  const opts = { animation: false, plugins: { legend: { display: false } } };
+
+  new Chart(document.getElementById("missing-chart"), {
+    type: "bar",
+    data: {
+      labels: q.columns.map((c) => c.name),
+      datasets: [{ label: "missing share", data: q.columns.map((c) => c.missingShare), backgroundColor: "#d9534f" }],
+    },
+    options: Object.assign({}, opts, { scales: { y: { beginAtZero: true, max: 1 } } }),
+  });
+
+  const holder = document.getElementById("column-charts");
+  function fmt(x) {
+    return typeof x === "number" ? (Math.abs(x) >= 1000 ? x.toFixed(0) : x.toPrecision(3)) : String(x);
+  }
+  q.columns.forEach((c) => {
+    const box = document.createElement("div");
+    box.className = "card column-card";
+    const title = document.createElement("h3");
+    title.textContent = c.name + " · " + c.kind;
+    box.appendChild(title);
+    const facts = document.createElement("p");
+    facts.className = "muted";
+    const parts = ["missing " + c.missing + " (" + (100 * c.missingShare).toFixed(1) + "%)", "distinct " + c.distinct];
+    if (c.kind === "numerical" && c.mean !== undefined && c.mean !== null) {
+      parts.push("mean " + fmt(c.mean), "std " + fmt(c.std), "min " + fmt(c.min), "max " + fmt(c.max));
+      if (c.outliers) parts.push("IQR outliers " + c.outliers.iqr.count, "|z|>3: " + c.outliers.zscore.count);
+    }
+    if (c.constant) parts.push("CONSTANT");
+    else if (c.nearConstant) parts.push("near-constant");
+    facts.textContent = parts.join(" · ");
+    box.appendChild(facts);
+    const canvas = document.createElement("canvas");
+    canvas.height = 140;
+    box.appendChild(canvas);
+    holder.appendChild(box);
+    let labels = [];
+    let values = [];
+    if (c.histogram && c.histogram.counts) {
+      labels = c.histogram.counts.map((_, i) => fmt(c.histogram.edges[i]));
+      values = c.histogram.counts;
+    } else if (c.topValues) {
+      labels = c.topValues.map((t) => String(t.value));
+      values = c.topValues.map((t) => t.count);
+    }
+    new Chart(canvas, {
+      type: "bar",
+      data: { labels: labels, datasets: [{ data: values, backgroundColor: "#3b7dd8" }] },
+      options: opts,
+    });
+  });
+})();
