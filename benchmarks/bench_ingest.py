@@ -98,6 +98,7 @@ def omm_through_api(files: dict[str, Path], token: str) -> dict[str, float]:
             body,
             {"Content-Type": content_type, "Authorization": f"Bearer {token}"},
         )
+        assert created["message"].startswith("Uploaded"), created["message"]  # not a dedupe answer
         version_id = created["data"]["id"]
         while True:
             status = DatasetVersion.objects.filter(pk=version_id).values_list("status", flat=True).get()
@@ -159,11 +160,26 @@ def floor_copy(path: Path, version_id: int) -> float:
         connection.cursor() as cursor,
         cursor.copy(
             "COPY datasets_datasetrecord (version_id, line_number, bank_name, bank_code, clearing_code, "
-            "is_valid, error_message) FROM STDIN WITH (FORMAT csv)"
+            "is_valid, error_message) FROM STDIN WITH (FORMAT csv, FORCE_NOT_NULL (bank_name, bank_code, clearing_code, error_message))"
         ) as copy,
     ):
         copy.write(buffer.getvalue())
     return time.perf_counter() - started
+
+
+def _scratch_version():
+    from apps.datasets.models import Dataset, DatasetVersion
+
+    dataset = Dataset.objects.create(name=f"bench-scratch-{uuid.uuid4().hex[:6]}", kind="bank_records")
+    return DatasetVersion.objects.create(
+        dataset=dataset,
+        version=1,
+        format="csv",
+        original_filename="scratch.csv",
+        file="none",
+        file_size=0,
+        sha256=uuid.uuid4().hex + uuid.uuid4().hex,
+    )
 
 
 def main() -> None:
@@ -179,15 +195,22 @@ def main() -> None:
     call_command("migrate", verbosity=0)
 
     from apps.datasets import demo_data
-    from apps.datasets.models import Dataset, DatasetVersion
+    from apps.datasets.models import Dataset
     from apps.users.models import Role
     from apps.users.services import user_create
 
     tmp = Path(tempfile.mkdtemp(prefix="omm-bench-"))
-    files = {
-        "utf-8": demo_data.write_bank_records_csv(tmp / "banks-utf8.csv", rows=ROWS, encoding="utf-8"),
-        "gbk": demo_data.write_bank_records_csv(tmp / "banks-gbk.csv", rows=ROWS, encoding="gbk"),
-    }
+    # One file per run and encoding: the same bytes twice would be answered by the dedupe.
+    runs_files = [
+        {
+            "utf-8": demo_data.write_bank_records_csv(tmp / f"banks-utf8-{run}.csv", rows=ROWS, seed=run),
+            "gbk": demo_data.write_bank_records_csv(
+                tmp / f"banks-gbk-{run}.csv", rows=ROWS, seed=run, encoding="gbk"
+            ),
+        }
+        for run in range(3)
+    ]
+    files = runs_files[0]
     password = uuid.uuid4().hex + "Aa1!"
     username = f"bench-{uuid.uuid4().hex[:8]}"
     user_create(username=username, email=f"{username}@bench.local", password=password, role=Role.ANALYST)
@@ -247,12 +270,11 @@ def main() -> None:
             json.dumps({"username": username, "password": password}).encode(),
             {"Content-Type": "application/json"},
         )["data"]["access"]
-        runs = [omm_through_api(files, token) for _ in range(3)]
+        runs = [omm_through_api(run_files, token) for run_files in runs_files]
         omm = {label: min(run[label] for run in runs) for label in files}
-        # Peer and floor write into a scratch version of their own.
-        scratch = DatasetVersion.objects.filter(dataset__name__startswith="bench-").first()
-        peer = {label: peer_bulk_create(path, scratch.pk) for label, path in [("utf-8", files["utf-8"])]}
-        floor = {label: floor_copy(path, scratch.pk) for label, path in [("utf-8", files["utf-8"])]}
+        # Peer and floor each write into an empty scratch version of their own.
+        peer = {"utf-8": peer_bulk_create(files["utf-8"], _scratch_version().pk)}
+        floor = {"utf-8": floor_copy(files["utf-8"], _scratch_version().pk)}
     finally:
         for proc in procs:
             os.killpg(proc.pid, signal.SIGTERM)

@@ -56,13 +56,23 @@ class IngestError(ValueError):
         self.message = message
         self.line = line
 
+    def __reduce__(self):
+        # Pickle with all three arguments (Celery may carry the error between processes).
+        return (type(self), (self.code, self.message, self.line))
+
     def __repr__(self) -> str:
         return f"IngestError({self.code!r}, {self.message!r}, line={self.line!r})"
 
 
 @dataclass(frozen=True)
 class Limits:
-    """Safety limits. Sizes are in bytes; the ratio is uncompressed / compressed size."""
+    """Safety limits. Sizes are in bytes.
+
+    ``max_line_bytes`` bounds a physical line and a whole record (a quoted field may span
+    lines). ``xlsx_max_uncompressed_bytes`` bounds the sum of a workbook's parts as
+    inflated; ``xlsx_max_ratio`` (inflated / compressed size) applies to each part larger
+    than 1 MiB, since smaller parts cannot be bombs whatever their ratio.
+    """
 
     max_line_bytes: int = 1_048_576
     max_columns: int = 2000
@@ -362,12 +372,13 @@ def _decode_chunks(data: np.ndarray, encoding: str) -> Iterator[str]:
             cut = blob.rfind(b"\n")
             if cut >= 0:
                 blob = blob[: cut + 1]
-            # else: a line longer than the block; the line-length check ran before, so only a
-            # tiny limit makes this possible, and decoding the whole block is still correct.
+            else:  # a line longer than the block (only with a line limit above the block size)
+                following = np.flatnonzero(data[end:] == _NL)
+                end = end + int(following[0]) + 1 if following.size else size
+                blob = data[pos:end].tobytes()
         try:
             yield blob.decode(encoding)
         except UnicodeDecodeError as exc:
-            # An error at the very end of a block may be a character split by the cut.
             raise _BadBytes(pos + exc.start) from None
         pos += len(blob)
 
@@ -408,6 +419,8 @@ def _open_body(src: Path, raw: np.ndarray, declared: str | None, limits: Limits,
             codec = codecs.lookup(declared).name
         except LookupError:
             raise IngestError("encoding_error", f"Unknown encoding {declared!r}.") from None
+        if codec == "utf-8-sig":  # its BOM was not there: plain UTF-8
+            codec = "utf-8"
         if not _ascii_compatible(codec):
             raise IngestError("encoding_error", f"Encoding {declared!r} is not supported; save as UTF-8.")
         encoding, offset, candidates = codec, 0, [codec]
@@ -959,6 +972,7 @@ def _read_xlsx(
             start = sheet.start
             with _gc_paused():
                 rows = sheet.to_python(skip_empty_area=True)
+            del sheet  # frees calamine's copy of the cells before ours are built
     except IngestError:
         raise
     except Exception as exc:  # calamine raises several of its own types

@@ -8,6 +8,7 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import io
+import pickle
 import random
 import struct
 import zipfile
@@ -139,6 +140,11 @@ def test_detect_format_reports_a_damaged_zip(tmp_path):
     assert info.value.code == "xlsx_unreadable"
 
 
+def test_ingest_errors_pickle_with_code_and_line():
+    error = pickle.loads(pickle.dumps(IngestError("ragged_rows", "bad", line=3)))  # noqa: S301 - our own bytes
+    assert (error.code, error.message, error.line) == ("ragged_rows", "bad", 3)
+
+
 def test_convert_refuses_an_unknown_format(tmp_path):
     with pytest.raises(IngestError) as info:
         convert_to_parquet(write(tmp_path, "a.csv", "a\n1\n"), tmp_path / "o.parquet", fmt="json")
@@ -147,7 +153,11 @@ def test_convert_refuses_an_unknown_format(tmp_path):
 
 # --- encodings ------------------------------------------------------------------------
 
-CHINESE = "银行名称,联行号,备注\n中国工商银行股份有限公司北京分行,012345678901,“引号”与、顿号\n招商银行,308100005019,\n"
+CHINESE = (
+    "银行名称,联行号,备注\n"
+    "中国工商银行股份有限公司北京分行,012345678901,“引号”与、顿号\n"
+    "招商银行,308100005019,\n"
+)
 
 
 @pytest.mark.parametrize(
@@ -185,6 +195,22 @@ def test_declared_encoding_is_used_strictly(tmp_path):
         write(tmp_path, "b.csv", "a,b\n1,2\n𠮷,3\n", "gb18030"), "encoding_error", declared_encoding="gbk"
     )
     assert error.line == 3
+
+
+@pytest.mark.parametrize("declared", ["utf-8", "UTF8", "utf-8-sig"])
+def test_declared_utf8_is_read_with_or_without_a_bom(tmp_path, declared):
+    result, table = convert(write(tmp_path, "a.csv", "名称\n中国\n"), declared_encoding=declared)
+    assert result.encoding == "utf-8"
+    assert table == {"名称": ["中国"]}
+
+
+def test_decoding_in_blocks_never_splits_a_character(tmp_path, monkeypatch):
+    monkeypatch.setattr(readers, "_CHUNK", 7)  # blocks far smaller than the lines
+    text = "名称,备注\n" + "".join(f"中国{i},很长的一行中文内容{i}\n" for i in range(50))
+    for encoding, reported in (("utf-8", "utf-8"), ("gbk", "gb18030")):
+        result, table = convert(write(tmp_path, f"{encoding}.csv", text, encoding))
+        assert result.encoding == reported
+        assert table["备注"][-1] == "很长的一行中文内容49"
 
 
 @pytest.mark.parametrize("declared", ["no-such-codec", "utf-16"])
