@@ -160,7 +160,8 @@ def floor_copy(path: Path, version_id: int) -> float:
         connection.cursor() as cursor,
         cursor.copy(
             "COPY datasets_datasetrecord (version_id, line_number, bank_name, bank_code, clearing_code, "
-            "is_valid, error_message) FROM STDIN WITH (FORMAT csv, FORCE_NOT_NULL (bank_name, bank_code, clearing_code, error_message))"
+            "is_valid, error_message) FROM STDIN "
+            "WITH (FORMAT csv, FORCE_NOT_NULL (bank_name, bank_code, clearing_code, error_message))"
         ) as copy,
     ):
         copy.write(buffer.getvalue())
