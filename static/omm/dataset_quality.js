@@ -41,7 +41,8 @@
     let labels = [];
     let values = [];
     if (c.histogram && c.histogram.counts) {
-      labels = c.histogram.counts.map((_, i) => fmt(c.histogram.edges[i]));
+      // Numbers carry bin edges; dates carry one label per calendar period.
+      labels = c.histogram.labels || c.histogram.counts.map((_, i) => fmt(c.histogram.edges[i]));
       values = c.histogram.counts;
     } else if (c.topValues) {
       labels = c.topValues.map((t) => String(t.value));
