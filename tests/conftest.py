@@ -13,6 +13,7 @@ from urllib.parse import quote
 
 import pytest
 from django.conf import settings
+from django.core.files.uploadedfile import SimpleUploadedFile
 from rest_framework.test import APIClient
 
 from apps.users.models import Role
@@ -68,6 +69,24 @@ def client_for():
 @pytest.fixture
 def api(client_for, admin_user) -> APIClient:
     return client_for(admin_user)
+
+
+@pytest.fixture
+def upload(api, django_capture_on_commit_callbacks):
+    """POST a file to /api/datasets; validation is run here, in-process, when asked."""
+
+    def post(content, filename: str, *, validate: bool = True, client=None, **fields):
+        data = content.encode("utf-8") if isinstance(content, str) else content
+        payload = {"file": SimpleUploadedFile(filename, data), **fields}
+        with django_capture_on_commit_callbacks(execute=False):
+            response = (client or api).post("/api/datasets", payload, format="multipart")
+        if validate and response.status_code == 201:
+            from apps.datasets import services
+
+            services.dataset_version_validate(version_id=response.json()["data"]["id"])
+        return response
+
+    return post
 
 
 def database_url_for_subprocess() -> str:

@@ -63,7 +63,7 @@ class DatasetAdmin(admin.ModelAdmin):
     readonly_fields = ["kind", "created_by", "created_at", "updated_at"]
     fields = ["name", "kind", "description", "is_archived", "created_by", "created_at", "updated_at"]
     inlines = [DatasetVersionInline]
-    actions = ["archive", "restore"]
+    actions = ["archive", "restore", "register_features"]
 
     def get_queryset(self, request):
         return super().get_queryset(request).annotate(n_versions=Count("versions"))
@@ -102,6 +102,27 @@ class DatasetAdmin(admin.ModelAdmin):
             services.dataset_set_archived(dataset=dataset, archived=False)
         self.message_user(request, f"Restored {queryset.count()} dataset(s).")
 
+    @admin.action(description="Register all columns as features (newest validated version)")
+    def register_features(self, request, queryset):
+        from apps.features import services as feature_services
+
+        from .selectors import dataset_version
+
+        for dataset in queryset:
+            version = dataset_version(dataset, None)
+            try:
+                proposals = feature_services.features_propose(dataset_version=version)
+                features, _ = feature_services.features_register(
+                    dataset_version=version,
+                    columns=[{"column": p["column"]} for p in proposals],
+                    user=request.user,
+                    proposals=proposals,
+                )
+            except feature_services.NotReady as exc:
+                self.message_user(request, f"{dataset}: {exc}", messages.ERROR)
+                continue
+            self.message_user(request, f"{dataset}: registered {len(features)} feature(s) from {version}.")
+
     def get_urls(self):
         urls = super().get_urls()
         upload = path("upload/", self.admin_site.admin_view(self.upload_view), name="datasets_dataset_upload")
@@ -116,10 +137,12 @@ class DatasetAdmin(admin.ModelAdmin):
         if request.method == "POST" and form.is_valid():
             version, created = upload_from_form(request, form)
             if version is not None:
-                verb = "Uploaded" if created else "Already uploaded as"
-                self.message_user(
-                    request, f"{verb} {version}; validation {version.get_status_display().lower()}."
+                text = (
+                    f"Uploaded {version}; validation queued."
+                    if created
+                    else f"Already uploaded as {version}."
                 )
+                self.message_user(request, text, messages.SUCCESS)
                 return redirect("admin:datasets_datasetversion_change", version.pk)
         context = {
             **self.admin_site.each_context(request),

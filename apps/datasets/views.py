@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from django.contrib.auth.decorators import login_required, permission_required
+from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -19,7 +20,7 @@ def dataset_list(request: HttpRequest) -> HttpResponse:
     form = UploadForm(request.POST or None, request.FILES or None) if can_upload else None
     if request.method == "POST":
         if form is None:
-            raise Http404
+            raise PermissionDenied
         if form.is_valid():
             version, _ = upload_from_form(request, form)
             if version is not None:

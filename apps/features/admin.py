@@ -1,1 +1,139 @@
-"""Feature center: admin."""
+"""Feature center admin: features with their versions, tags, feature sets."""
+
+from __future__ import annotations
+
+import json
+
+from django.contrib import admin
+from django.utils.html import format_html
+
+from apps.core.admin import ReadOnlyAdmin
+
+from .models import Feature, FeatureSet, FeatureSetItem, FeatureVersion, Tag
+
+
+class FeatureVersionInline(admin.TabularInline):
+    model = FeatureVersion
+    fields = [
+        "version",
+        "type",
+        "data_type",
+        "dataset_version",
+        "source_column",
+        "iv",
+        "change_note",
+        "created_by",
+        "created_at",
+    ]
+    readonly_fields = fields
+    extra = 0
+    can_delete = False
+
+    def has_add_permission(self, request, obj=None) -> bool:
+        return False
+
+    @admin.display(description="IV")
+    def iv(self, obj) -> str:
+        iv = ((obj.statistics or {}).get("iv") or {}).get("iv")
+        return f"{iv:.4f}" if isinstance(iv, float) else "-"
+
+
+@admin.register(Feature)
+class FeatureAdmin(admin.ModelAdmin):
+    list_display = ["name", "display_name", "type", "tag_list", "version", "created_by", "updated_at"]
+    list_filter = ["type", "tags", "created_by"]
+    search_fields = ["name", "display_name", "description"]
+    list_select_related = ["created_by"]
+    readonly_fields = ["version", "created_by", "created_at", "updated_at", "current_statistics"]
+    filter_horizontal = ["tags"]
+    inlines = [FeatureVersionInline]
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).prefetch_related("tags")
+
+    @admin.display(description="tags")
+    def tag_list(self, obj) -> str:
+        return ", ".join(sorted(t.name for t in obj.tags.all()))
+
+    @admin.display(description="statistics (current version)")
+    def current_statistics(self, obj):
+        current = obj.current_version()
+        text = (
+            json.dumps(current.statistics, ensure_ascii=False, indent=2)
+            if current and current.statistics
+            else "-"
+        )
+        return format_html("<pre style='max-height:30em;overflow:auto'>{}</pre>", text)
+
+    def save_model(self, request, obj, form, change):
+        from . import services
+
+        if not change:
+            obj.created_by = request.user
+            super().save_model(request, obj, form, change)
+            services.feature_version_snapshot(obj, user=request.user, note="created in admin")
+            return
+        fields = {
+            f: form.cleaned_data[f] for f in form.changed_data if f in form.cleaned_data and f != "tags"
+        }
+        services.feature_update(feature=obj, user=request.user, **fields)
+
+
+@admin.register(Tag)
+class TagAdmin(admin.ModelAdmin):
+    list_display = ["name", "feature_count"]
+    search_fields = ["name"]
+    list_filter = []
+
+    @admin.display(description="features")
+    def feature_count(self, obj) -> int:
+        return obj.features.count()
+
+
+class FeatureSetItemInline(admin.TabularInline):
+    model = FeatureSetItem
+    fields = ["position", "feature_version"]
+    readonly_fields = fields
+    extra = 0
+    can_delete = False
+
+    def has_add_permission(self, request, obj=None) -> bool:
+        return False
+
+
+@admin.register(FeatureSet)
+class FeatureSetAdmin(ReadOnlyAdmin):
+    list_display = [
+        "name",
+        "version",
+        "dataset_version",
+        "label_column",
+        "item_count",
+        "locked_at",
+        "created_by",
+        "created_at",
+    ]
+    list_filter = ["locked_at", "dataset_version__dataset"]
+    search_fields = ["name", "description"]
+    list_select_related = ["dataset_version__dataset", "created_by"]
+    inlines = [FeatureSetItemInline]
+
+    @admin.display(description="features")
+    def item_count(self, obj) -> int:
+        return obj.items.count()
+
+
+@admin.register(FeatureVersion)
+class FeatureVersionAdmin(ReadOnlyAdmin):
+    list_display = [
+        "feature",
+        "version",
+        "type",
+        "data_type",
+        "dataset_version",
+        "source_column",
+        "created_at",
+    ]
+    list_filter = ["type"]
+    search_fields = ["feature__name", "source_column"]
+    list_select_related = ["feature", "dataset_version__dataset"]

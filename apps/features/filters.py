@@ -1,1 +1,48 @@
-"""Feature center: filters."""
+"""Feature center list filters."""
+
+from __future__ import annotations
+
+import re
+
+import django_filters
+from rest_framework.exceptions import ValidationError
+
+from .models import Feature, FeatureSet, FeatureType
+
+TAG_RE = re.compile(r"^[\w\-.:]{1,50}$")
+
+
+def parse_tags(values: list[str]) -> list[str]:
+    """``tags=a&tags=b`` or ``tags=a,b``; each a valid tag, else a 400."""
+    tags = [t.strip() for value in values for t in value.split(",") if t.strip()]
+    bad = [t for t in tags if not TAG_RE.match(t)]
+    if bad:
+        raise ValidationError(
+            {"tags": [f"Invalid tag(s): {', '.join(bad)} (1-50 letters, digits, _ - . :)."]}
+        )
+    return tags
+
+
+class FeatureFilter(django_filters.FilterSet):
+    type = django_filters.ChoiceFilter(choices=FeatureType.choices)
+    tags = django_filters.CharFilter(method="filter_tags", help_text="Features carrying all these tags.")
+    createdBy = django_filters.CharFilter(field_name="created_by__username")
+
+    class Meta:
+        model = Feature
+        fields = []
+
+    def filter_tags(self, queryset, name, value):
+        for tag in parse_tags(self.data.getlist("tags") if hasattr(self.data, "getlist") else [value]):
+            queryset = queryset.filter(tags__name=tag)
+        return queryset
+
+
+class FeatureSetFilter(django_filters.FilterSet):
+    name = django_filters.CharFilter()
+    dataset = django_filters.NumberFilter(field_name="dataset_version__dataset")
+    locked = django_filters.BooleanFilter(field_name="locked_at", lookup_expr="isnull", exclude=True)
+
+    class Meta:
+        model = FeatureSet
+        fields = []

@@ -1,9 +1,11 @@
-"""Analyst pages of this domain (placeholder until the domain's pages are built)."""
+"""Analyst pages of the feature center."""
 
 from django.urls import path
 
-from apps.core.views import placeholder
+from . import views
 
 urlpatterns = [
-    path("features/", placeholder, {"section": "Features"}, name="features"),
+    path("features/", views.feature_list, name="features"),
+    path("features/register/", views.feature_register, name="feature-register"),
+    path("features/<int:pk>/", views.feature_detail, name="feature-detail"),
 ]

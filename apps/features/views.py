@@ -1,1 +1,117 @@
-"""Feature center: views."""
+"""Analyst pages: the feature list, a feature's page, registering features from a dataset."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required, permission_required
+from django.core.paginator import Paginator
+from django.db.models import Q
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+
+from apps.datasets.models import Dataset, DatasetKind, DatasetStatus
+from apps.datasets.selectors import dataset_version
+
+from . import services
+from .filters import TAG_RE
+from .models import Feature, FeatureSet, FeatureType, Tag
+
+
+@login_required
+@permission_required("features.view_feature", raise_exception=True)
+def feature_list(request: HttpRequest) -> HttpResponse:
+    features = Feature.objects.select_related("created_by").prefetch_related("tags").order_by("name")
+    query = request.GET.get("q", "").strip()
+    kind = request.GET.get("type", "")
+    tags = [t for t in request.GET.getlist("tag") if TAG_RE.match(t)]
+    if query:
+        features = features.filter(
+            Q(name__icontains=query) | Q(display_name__icontains=query) | Q(description__icontains=query)
+        )
+    if kind in FeatureType.values:
+        features = features.filter(type=kind)
+    for tag in tags:
+        features = features.filter(tags__name=tag)
+    page = Paginator(features, 50).get_page(request.GET.get("page"))
+    datasets = (
+        Dataset.objects.filter(
+            kind=DatasetKind.TABULAR, is_archived=False, versions__status=DatasetStatus.VALIDATED
+        )
+        .distinct()
+        .order_by("name")
+    )
+    return render(
+        request,
+        "features/list.html",
+        {
+            "page": page,
+            "query": query,
+            "type": kind,
+            "tags": tags,
+            "types": FeatureType.choices,
+            "all_tags": Tag.objects.order_by("name")[:200],
+            "datasets": datasets,
+            "can_register": request.user.has_perm("features.add_feature"),
+        },
+    )
+
+
+@login_required
+@permission_required("features.view_feature", raise_exception=True)
+def feature_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    feature = get_object_or_404(Feature.objects.select_related("created_by").prefetch_related("tags"), pk=pk)
+    versions = feature.versions.select_related("dataset_version__dataset", "created_by")
+    current = next((v for v in versions if v.version == feature.version), None)
+    sets = FeatureSet.objects.filter(items__feature_version__feature=feature).distinct()
+    return render(
+        request,
+        "features/detail.html",
+        {
+            "feature": feature,
+            "versions": versions,
+            "current": current,
+            "feature_sets": sets,
+            "stats": (current.statistics if current else None) or {},
+        },
+    )
+
+
+@login_required
+@permission_required("features.add_feature", raise_exception=True)
+def feature_register(request: HttpRequest) -> HttpResponse:
+    dataset = get_object_or_404(Dataset, pk=request.GET.get("dataset") or request.POST.get("dataset") or 0)
+    version = dataset_version(dataset, None)
+    if version is None:
+        raise Http404("This dataset has no version.")
+    try:
+        proposals = services.features_propose(dataset_version=version)
+    except services.NotReady as exc:
+        messages.error(request, str(exc))
+        return redirect("features")
+    if request.method == "POST":
+        chosen = request.POST.getlist("column")
+        columns = [{"column": c, "name": request.POST.get(f"name-{c}", "").strip() or None} for c in chosen]
+        tags = [t for t in request.POST.get("tags", "").replace(",", " ").split() if TAG_RE.match(t)]
+        if not columns:
+            messages.error(request, "Choose at least one column.")
+        else:
+            try:
+                features, feature_set = services.features_register(
+                    dataset_version=version,
+                    columns=columns,
+                    user=request.user,
+                    tags=tags,
+                    feature_set_name=request.POST.get("feature_set", "").strip(),
+                    proposals=proposals,
+                )
+            except services.NotReady as exc:
+                messages.error(request, str(exc))
+            else:
+                done = f"Registered {len(features)} feature(s)" + (
+                    f" and {feature_set}" if feature_set else ""
+                )
+                messages.success(request, done + ".")
+                return redirect("features")
+    return render(
+        request, "features/register.html", {"dataset": dataset, "version": version, "proposals": proposals}
+    )

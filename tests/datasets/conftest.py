@@ -1,56 +1,12 @@
-"""Fixtures for the datasets tests: small files and an upload helper."""
+"""Fixtures for the datasets tests: small files (the upload helper is in tests/conftest.py)."""
 
 from __future__ import annotations
 
 import io
 
 import pytest
-from django.core.files.uploadedfile import SimpleUploadedFile
 
-from apps.datasets import services
-from apps.datasets.cnaps import make_code
-
-CREDIT_CSV = (
-    "application_id,application_date,user_age,city,income,is_bad\n"
-    "A1,2024-01-01,30,北京,8000,0\n"
-    "A2,2024-01-02,45,上海,12000,1\n"
-    "A3,2024-01-03,,广州,5000,0\n"
-    "A4,2024-01-04,22,深圳,,0\n"
-    "A5,2024-01-05,51,北京,30000,1\n"
-    "A6,2024-01-06,38,杭州,9000,0\n"
-)
-
-
-def bank_csv(rows: int = 5, *, bad: bool = True, header: str = "银行名称,联行号,清算行行号") -> str:
-    clearing = make_code("102", "1000", "0001")
-    lines = [header, f"中国工商银行股份有限公司北京市分行营业部,{clearing},{clearing}"]
-    for i in range(2, rows + 1):
-        lines.append(
-            f"中国工商银行股份有限公司北京第{i}支行,{make_code('102', '1000', f'{i:04d}')},{clearing}"
-        )
-    if bad:
-        lines.append(f",{make_code('102', '1000', '0900')},{clearing}")  # missing name
-        lines.append(f"中国工商银行股份有限公司北京坏号支行,10210000901,{clearing}")  # 11 digits
-        lines.append(
-            f"中国工商银行股份有限公司北京重复支行,{make_code('102', '1000', '0002')},{clearing}"
-        )  # duplicate
-    return "\n".join(lines) + "\n"
-
-
-@pytest.fixture
-def upload(api, django_capture_on_commit_callbacks):
-    """POST a file to /api/datasets; validation is run here, in-process, when asked."""
-
-    def post(content, filename: str, *, validate: bool = True, client=None, **fields):
-        data = content.encode("utf-8") if isinstance(content, str) else content
-        payload = {"file": SimpleUploadedFile(filename, data), **fields}
-        with django_capture_on_commit_callbacks(execute=False):
-            response = (client or api).post("/api/datasets", payload, format="multipart")
-        if validate and response.status_code == 201:
-            services.dataset_version_validate(version_id=response.json()["data"]["id"])
-        return response
-
-    return post
+from tests.sample_data import CREDIT_CSV, bank_csv
 
 
 @pytest.fixture

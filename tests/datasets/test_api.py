@@ -7,7 +7,7 @@ import pytest
 from apps.datasets.models import Dataset, DatasetRecord, DatasetStatus, DatasetVersion
 from apps.users.models import Role
 from tests.core.test_api_conventions import assert_error
-from tests.datasets.conftest import CREDIT_CSV, bank_csv
+from tests.sample_data import CREDIT_CSV, bank_csv
 
 pytestmark = pytest.mark.django_db
 

@@ -10,7 +10,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.management import CommandError, call_command
 
 from apps.datasets.models import Dataset, DatasetRecord, DatasetStatus, DatasetVersion
-from tests.datasets.conftest import CREDIT_CSV, bank_csv
+from tests.sample_data import CREDIT_CSV, bank_csv
 
 
 def wait_status(version_id: int, timeout: float = 60) -> DatasetVersion:
@@ -28,7 +28,11 @@ def wait_status(version_id: int, timeout: float = 60) -> DatasetVersion:
 def test_upload_through_api_is_validated_by_a_real_worker(celery_worker, api):
     response = api.post(
         "/api/datasets",
-        {"file": SimpleUploadedFile("banks.csv", bank_csv(20).encode()), "name": "banks", "kind": "bank_records"},
+        {
+            "file": SimpleUploadedFile("banks.csv", bank_csv(20).encode()),
+            "name": "banks",
+            "kind": "bank_records",
+        },
         format="multipart",
     )
     assert response.status_code == 201
@@ -68,19 +72,36 @@ def test_admin_upload_form_and_lists(client, admin_user, django_capture_on_commi
     client.force_login(admin_user)
     assert client.get("/admin/datasets/dataset/upload/").status_code == 200
     with django_capture_on_commit_callbacks(execute=False):
-        response = client.post("/admin/datasets/dataset/upload/", {
-            "name": "credit", "kind": "tabular", "file": SimpleUploadedFile("c.csv", CREDIT_CSV.encode()),
-            "description": "", "label_column": "is_bad", "time_column": "",
-        })
+        response = client.post(
+            "/admin/datasets/dataset/upload/",
+            {
+                "name": "credit",
+                "kind": "tabular",
+                "file": SimpleUploadedFile("c.csv", CREDIT_CSV.encode()),
+                "description": "",
+                "label_column": "is_bad",
+                "time_column": "",
+            },
+        )
     version = DatasetVersion.objects.get()
-    assert response.status_code == 302 and response["Location"].endswith(f"/datasetversion/{version.pk}/change/")
-    bad = client.post("/admin/datasets/dataset/upload/", {
-        "name": "bad", "kind": "tabular", "file": SimpleUploadedFile("c.exe", b"MZ\x90\x00"),
-    })
+    assert response.status_code == 302 and response["Location"].endswith(
+        f"/datasetversion/{version.pk}/change/"
+    )
+    bad = client.post(
+        "/admin/datasets/dataset/upload/",
+        {
+            "name": "bad",
+            "kind": "tabular",
+            "file": SimpleUploadedFile("c.exe", b"MZ\x90\x00"),
+        },
+    )
     assert bad.status_code == 200 and b"errorlist" in bad.content
     assert DatasetVersion.objects.count() == 1
-    for url in ["/admin/datasets/dataset/", f"/admin/datasets/datasetversion/{version.pk}/change/",
-                "/admin/datasets/datasetrecord/"]:
+    for url in [
+        "/admin/datasets/dataset/",
+        f"/admin/datasets/datasetversion/{version.pk}/change/",
+        "/admin/datasets/datasetrecord/",
+    ]:
         assert client.get(url).status_code == 200, url
 
 
@@ -91,9 +112,14 @@ def test_analyst_page_upload_and_viewer_cannot(client, make_user, django_capture
     assert page.status_code == 200 and b"upload-form" not in page.content
     client.force_login(make_user("analyst"))
     with django_capture_on_commit_callbacks(execute=False):
-        response = client.post("/datasets/", {
-            "name": "credit", "kind": "tabular", "file": SimpleUploadedFile("c.csv", CREDIT_CSV.encode()),
-        })
+        response = client.post(
+            "/datasets/",
+            {
+                "name": "credit",
+                "kind": "tabular",
+                "file": SimpleUploadedFile("c.csv", CREDIT_CSV.encode()),
+            },
+        )
     dataset = Dataset.objects.get()
     assert response.status_code == 302 and response["Location"] == f"/datasets/{dataset.pk}/"
     assert b"Version 1" in client.get(response["Location"]).content
@@ -124,10 +150,15 @@ def test_the_same_file_uploaded_concurrently_makes_one_version(admin_user):
     def send() -> None:
         try:
             barrier.wait()
-            results.append(services.dataset_upload(
-                name="race", kind="tabular", file=ContentFile(CREDIT_CSV.encode(), name="c.csv"),
-                original_name="c.csv", user=admin_user,
-            ))
+            results.append(
+                services.dataset_upload(
+                    name="race",
+                    kind="tabular",
+                    file=ContentFile(CREDIT_CSV.encode(), name="c.csv"),
+                    original_name="c.csv",
+                    user=admin_user,
+                )
+            )
         except Exception as exc:  # noqa: BLE001 - the test reports it below
             errors.append(exc)
         finally:

@@ -46,7 +46,11 @@ class Command(BaseCommand):
         from apps.datasets.demo import load_demo_datasets
 
         self.stdout.write("Demo data:")
-        load_demo_datasets(user=User.objects.get(username="analyst"), write=self.stdout.write)
+        from apps.features.demo import load_demo_features
+
+        analyst = User.objects.get(username="analyst")
+        load_demo_datasets(user=analyst, write=self.stdout.write)
+        load_demo_features(user=analyst, write=self.stdout.write)
 
         self.stdout.write(self.style.SUCCESS("Demo logins (role: username / password):"))
         for username, role, _ in DEMO_USERS:
