@@ -8,6 +8,7 @@ import django_filters
 from rest_framework.exceptions import ValidationError
 
 from .models import Feature, FeatureSet, FeatureType
+from .selectors import features_matching
 
 TAG_RE = re.compile(r"^[\w\-.:]{1,50}$")
 
@@ -26,6 +27,11 @@ def parse_tags(values: list[str]) -> list[str]:
 class FeatureFilter(django_filters.FilterSet):
     type = django_filters.ChoiceFilter(choices=FeatureType.choices)
     tags = django_filters.CharFilter(method="filter_tags", help_text="Features carrying all these tags.")
+    search = django_filters.CharFilter(
+        method="filter_search",
+        max_length=200,
+        help_text="Words that must all appear in the name, display name or description.",
+    )
     createdBy = django_filters.CharFilter(field_name="created_by__username")
 
     class Meta:
@@ -33,9 +39,11 @@ class FeatureFilter(django_filters.FilterSet):
         fields = []
 
     def filter_tags(self, queryset, name, value):
-        for tag in parse_tags(self.data.getlist("tags") if hasattr(self.data, "getlist") else [value]):
-            queryset = queryset.filter(tags__name=tag)
-        return queryset
+        tags = parse_tags(self.data.getlist("tags") if hasattr(self.data, "getlist") else [value])
+        return features_matching(queryset, tags=tags)
+
+    def filter_search(self, queryset, name, value):
+        return features_matching(queryset, search=value)
 
 
 class FeatureSetFilter(django_filters.FilterSet):

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.db import models
+from django.db.models import Value
+from django.db.models.functions import Concat, Lower
 
 # Unicode word characters, not starting with a digit: column headers in Chinese are common.
 FEATURE_NAME_RE = r"^[^\W\d]\w{0,99}$"
@@ -43,6 +45,19 @@ class Feature(models.Model):
     )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True, db_index=True)
+    # " tag1 tag2 " (sorted): lets the tag filter be a trigram-indexed LIKE on the same row as
+    # the search, so PostgreSQL can AND both index bitmaps. Kept in sync by signals.py.
+    tag_text = models.TextField(default=" ", editable=False)
+    # What search looks in, kept by the database itself; one trigram index on PostgreSQL.
+    search_text = models.GeneratedField(
+        expression=Lower(
+            Concat(
+                "name", Value(" "), "display_name", Value(" "), "description", output_field=models.TextField()
+            )
+        ),
+        output_field=models.TextField(),
+        db_persist=True,
+    )
 
     class Meta:
         ordering = ["name"]

@@ -5,7 +5,6 @@ from __future__ import annotations
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required, permission_required
 from django.core.paginator import Paginator
-from django.db.models import Q
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 
@@ -15,6 +14,7 @@ from apps.datasets.selectors import dataset_version
 from . import services
 from .filters import TAG_RE
 from .models import Feature, FeatureSet, FeatureType, Tag
+from .selectors import features_matching
 
 
 @login_required
@@ -24,14 +24,9 @@ def feature_list(request: HttpRequest) -> HttpResponse:
     query = request.GET.get("q", "").strip()
     kind = request.GET.get("type", "")
     tags = [t for t in request.GET.getlist("tag") if TAG_RE.match(t)]
-    if query:
-        features = features.filter(
-            Q(name__icontains=query) | Q(display_name__icontains=query) | Q(description__icontains=query)
-        )
     if kind in FeatureType.values:
         features = features.filter(type=kind)
-    for tag in tags:
-        features = features.filter(tags__name=tag)
+    features = features_matching(features, search=query, tags=tags)
     page = Paginator(features, 50).get_page(request.GET.get("page"))
     datasets = (
         Dataset.objects.filter(

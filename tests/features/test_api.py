@@ -254,3 +254,18 @@ def test_who_may_create_features(client_for, make_user, role, status):
     client = client_for(make_user(role))
     assert create(client).status_code == status
     assert client.get("/api/features").status_code == 200
+
+
+def test_tag_filter_follows_every_way_tags_change(api):
+    from apps.features.models import Tag
+
+    feature_id = create(api).json()["data"]["id"]
+    feature = Feature.objects.get(pk=feature_id)
+    assert feature.tag_text == " core demographic "
+    Tag.objects.get(name="core").features.remove(feature)  # the reverse side, as the admin may
+    assert api.get("/api/features", {"tags": "core"}).json()["total"] == 0
+    feature.tags.add(Tag.objects.create(name="risk"))
+    assert [f["name"] for f in api.get("/api/features", {"tags": "risk"}).json()["data"]] == ["user_age"]
+    feature.tags.clear()
+    assert Feature.objects.get(pk=feature_id).tag_text == " "
+    assert api.get("/api/features", {"tags": "nosuchtag"}).json()["total"] == 0

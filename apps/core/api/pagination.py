@@ -35,8 +35,8 @@ class StandardPagination(PageNumberPagination):
         # Past the last page answers an empty page, not an error: the total tells why.
         self.request = request
         size = self.get_page_size(request)
-        self._total = queryset.count()
         self._page, self._size = page, size
+        self._total = queryset.count()
         start = (page - 1) * size
         return list(queryset[start : start + size])
 

@@ -49,8 +49,7 @@ class FeatureViewSet(
 ):
     """Features. ``tags`` (repeat or comma-separate) keeps features carrying all of them."""
 
-    filterset_class = FeatureFilter
-    search_fields = ["name", "display_name", "description"]
+    filterset_class = FeatureFilter  # ``search`` is a filter here: one indexed column, see selectors
     ordering_fields = ["name", "created_at", "updated_at", "type"]
     ordering = ["name"]
 
