@@ -332,7 +332,8 @@ def _profile_column(
     now: datetime,
 ) -> _ColumnResult:
     value_type = arrow_type.value_type if pa.types.is_dictionary(arrow_type) else arrow_type
-    base = {"name": name, "dtype": str(arrow_type)}
+    # The logical type: dictionary encoding is how Parquet stores strings, not what they are.
+    base = {"name": name, "dtype": str(value_type)}
     if _is_string_like(value_type):
         return _string_column(base, data, n, thresholds, is_label=is_label, is_time=is_time, now=now)
     if pa.types.is_boolean(value_type):

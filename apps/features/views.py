@@ -74,7 +74,10 @@ def feature_detail(request: HttpRequest, pk: int) -> HttpResponse:
 @login_required
 @permission_required("features.add_feature", raise_exception=True)
 def feature_register(request: HttpRequest) -> HttpResponse:
-    dataset = get_object_or_404(Dataset, pk=request.GET.get("dataset") or request.POST.get("dataset") or 0)
+    raw = request.GET.get("dataset") or request.POST.get("dataset") or ""
+    if not raw.isdigit():
+        raise Http404("No such dataset.")
+    dataset = get_object_or_404(Dataset, pk=raw)
     version = dataset_version(dataset, None)
     if version is None:
         raise Http404("This dataset has no version.")

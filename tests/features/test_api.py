@@ -269,3 +269,17 @@ def test_tag_filter_follows_every_way_tags_change(api):
     feature.tags.clear()
     assert Feature.objects.get(pk=feature_id).tag_text == " "
     assert api.get("/api/features", {"tags": "nosuchtag"}).json()["total"] == 0
+
+
+def test_string_columns_report_their_logical_type(api, credit):
+    proposals = api.post("/api/features/propose", {"dataset": credit.dataset_id}, format="json").json()[
+        "data"
+    ]
+    types = {c["column"]: c["dataType"] for c in proposals["columns"]}
+    assert types["city"] == "string" and types["income"] == "int64"
+
+
+def test_register_page_with_a_bad_dataset_id_is_404(client, make_user):
+    client.force_login(make_user(Role.ANALYST))
+    assert client.get("/features/register/", {"dataset": "abc"}).status_code == 404
+    assert client.get("/features/register/", {"dataset": "999"}).status_code == 404
