@@ -192,7 +192,7 @@ def _set_progress(version_id: int, percent: float) -> None:
 
 
 @contextlib.contextmanager
-def _local_file(field) -> Iterator[Path]:
+def stored_file_path(field) -> Iterator[Path]:
     """A local path to a stored file: the file itself on disk storage, else a temp copy."""
     try:
         yield Path(field.path)
@@ -221,7 +221,10 @@ def dataset_version_validate(
             progress(percent)
 
     try:
-        with tempfile.TemporaryDirectory(prefix="omm-validate-") as tmp, _local_file(version.file) as src:
+        with (
+            tempfile.TemporaryDirectory(prefix="omm-validate-") as tmp,
+            stored_file_path(version.file) as src,
+        ):
             parquet_path = Path(tmp) / "data.parquet"
             is_bank = version.kind == DatasetKind.BANK_RECORDS
             converted = readers.convert_to_parquet(
@@ -438,6 +441,7 @@ def dataset_delete(*, dataset: Dataset) -> None:
             dataset.delete()
     except ProtectedError:
         raise Conflict(
-            f"Dataset {dataset.name!r} is used by a model version's lineage; archive it instead."
+            f"Dataset {dataset.name!r} is used by features, feature sets or model versions; "
+            "archive it instead."
         ) from None
     transaction.on_commit(lambda: [default_storage.delete(name) for name in files])

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
-from pathlib import Path
 from typing import Any
 
 from django.db import IntegrityError, transaction
@@ -12,6 +11,7 @@ from django.utils import timezone
 
 from apps.core.api.exceptions import Conflict
 from apps.datasets.models import DatasetKind, DatasetStatus, DatasetVersion
+from apps.datasets.services import stored_file_path
 
 from . import statistics
 from .models import Feature, FeatureSet, FeatureSetItem, FeatureVersion, Tag
@@ -121,15 +121,12 @@ def _usable(dataset_version: DatasetVersion) -> None:
         raise NotReady(f"{dataset_version} is {dataset_version.status}; only validated versions can be used.")
 
 
-def _local(field) -> Path:
-    return Path(field.path)
-
-
 def features_propose(*, dataset_version: DatasetVersion) -> list[dict]:
     """One proposal per column (the label excluded): name, type, data type, statistics, IV."""
     _usable(dataset_version)
     label = dataset_version.label_column or None
-    stats = statistics.feature_statistics(_local(dataset_version.parquet), label=label)
+    with stored_file_path(dataset_version.parquet) as path:
+        stats = statistics.feature_statistics(path, label=label)
     existing = set(
         Feature.objects.filter(name__in=[statistics.suggest_feature_name(c) for c in stats]).values_list(
             "name", flat=True

@@ -283,3 +283,15 @@ def test_register_page_with_a_bad_dataset_id_is_404(client, make_user):
     client.force_login(make_user(Role.ANALYST))
     assert client.get("/features/register/", {"dataset": "abc"}).status_code == 404
     assert client.get("/features/register/", {"dataset": "999"}).status_code == 404
+
+
+def test_a_dataset_with_registered_features_cannot_be_deleted(api, credit):
+    api.post(
+        "/api/features/register",
+        {"dataset": credit.dataset_id, "columns": [{"column": "user_age"}]},
+        format="json",
+    )
+    body = assert_error(api.delete(f"/api/datasets/{credit.dataset_id}"), 409, "conflict")
+    assert "archive" in body["message"]
+    assert DatasetVersion.objects.filter(pk=credit.pk).exists()
+    assert api.post(f"/api/datasets/{credit.dataset_id}/archive", {}, format="json").status_code == 200
