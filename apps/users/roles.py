@@ -28,7 +28,12 @@ ROLE_GRANTS: dict[str, list[tuple[str, str, str]]] = {
         for action in ("add", "change")
     ]
     + [("core", "add", "workerping"), ("core", "view", "workerping")],
+    # Integrators are systems: they push data files and register features through the API.
     Role.INTEGRATOR: [
+        ("datasets", "add", "*"),
+        ("datasets", "change", "*"),
+        ("features", "add", "*"),
+        ("features", "change", "*"),
         ("models", "add", "prediction"),
         ("qa", "add", "*"),
         ("tasks", "add", "task"),

@@ -217,7 +217,7 @@ def test_archive_hides_from_list_and_delete_is_for_admins(
 
 @pytest.mark.parametrize(
     ("role", "can_upload"),
-    [(Role.ANALYST, True), (Role.ADMIN, True), (Role.INTEGRATOR, False), (Role.VIEWER, False)],
+    [(Role.ANALYST, True), (Role.ADMIN, True), (Role.INTEGRATOR, True), (Role.VIEWER, False)],
 )
 def test_who_may_upload_and_read(upload, client_for, make_user, role, can_upload):
     client = client_for(make_user(role))

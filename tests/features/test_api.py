@@ -248,7 +248,7 @@ def test_feature_sets_are_versioned_and_locked_ones_refuse_edits(api, credit):
 
 
 @pytest.mark.parametrize(
-    ("role", "status"), [(Role.ANALYST, 201), (Role.ADMIN, 201), (Role.INTEGRATOR, 403), (Role.VIEWER, 403)]
+    ("role", "status"), [(Role.ANALYST, 201), (Role.ADMIN, 201), (Role.INTEGRATOR, 201), (Role.VIEWER, 403)]
 )
 def test_who_may_create_features(client_for, make_user, role, status):
     client = client_for(make_user(role))
