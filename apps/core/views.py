@@ -14,12 +14,17 @@ from django.views.decorators.http import require_GET
 from .api.exceptions import error_body
 from .health import run_checks
 from .middleware import client_ip
-from .selectors import api_traffic_last_day, live_processes
+from .selectors import api_traffic_last_day, dashboard_counts, live_processes
 
 
 @login_required
 def dashboard(request: HttpRequest) -> HttpResponse:
+    from apps.datasets.selectors import quality_alerts, recent_versions
+
     context = {
+        "counts": dashboard_counts(),
+        "quality_alerts": quality_alerts(),
+        "recent_versions": recent_versions(),
         "health": run_checks(),
         "processes": live_processes().order_by("kind", "hostname"),
         "traffic": api_traffic_last_day(),

@@ -34,3 +34,25 @@ def dataset_version(dataset: Dataset, number: int | None) -> DatasetVersion | No
     if number is not None:
         return versions.filter(version=number).first()
     return versions.filter(status=DatasetStatus.VALIDATED).order_by("-version").first() or versions.first()
+
+
+def quality_alerts(limit: int = 20) -> list[dict]:
+    """Alerts of each dataset's newest validated version, errors first."""
+    rows = []
+    for version in latest_validated_versions():
+        for alert in (version.quality or {}).get("alerts", []):
+            rows.append(
+                {
+                    "dataset": version.dataset.name,
+                    "dataset_id": version.dataset_id,
+                    "version": version.version,
+                    "score": version.quality_score,
+                    **alert,
+                }
+            )
+    rows.sort(key=lambda a: (a.get("level") != "error", a["dataset"]))
+    return rows[:limit]
+
+
+def recent_versions(limit: int = 8) -> QuerySet[DatasetVersion]:
+    return DatasetVersion.objects.select_related("dataset", "created_by").order_by("-created_at")[:limit]

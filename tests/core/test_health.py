@@ -69,3 +69,17 @@ def test_metrics_expose_live_workers_and_queue_depth(api, client, django_capture
         api.post("/api/system/worker-pings", {"queue": "ingestion"}, format="json")
     assert depth() == 1
     purge_queues()
+
+
+def test_dashboard_shows_counts_quality_alerts_and_recent_uploads(client, make_user, upload):
+    from tests.sample_data import CREDIT_CSV
+
+    # Two duplicate application ids: an error-level alert on the key column.
+    upload(
+        CREDIT_CSV + "A1,2024-01-07,30,北京,8000,0\n", "c.csv", name="credit", keyColumns=["application_id"]
+    )
+    client.force_login(make_user("viewer"))
+    page = client.get("/").content.decode()
+    assert 'id="counts"' in page and ">1</div>" in page
+    assert "credit v1" in page and "application_id" in page
+    assert "No data quality alerts." not in page
