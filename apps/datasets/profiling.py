@@ -622,19 +622,9 @@ def _boolean_column(
         data = pc.cast(data, pa.bool_())
     codes = pc.fill_null(pc.cast(data, pa.int8()), -1).to_numpy().astype(np.int64)
     counts = np.bincount(codes + 1, minlength=3)[1:]
-    count = int(counts.sum())
-    distinct = int(np.count_nonzero(counts))
-    report = _common(base, "boolean", n, count, distinct, int(counts.max()), t)
-    dictionary = pa.array([False, True])
-    report["topValues"] = _top_values(dictionary, counts, count, t.max_categories_listed)
-    report["cardinality"] = distinct
-    keys = codes.astype(np.uint64)
-    _mix(keys)
-    result = _ColumnResult(report, keys, memory)
-    if is_label:
-        used = np.flatnonzero(counts)
-        result.label = _label_section(base["name"], dictionary.take(pa.array(used)), counts[used], n, t)
-    return result
+    return _coded_result(
+        base, "boolean", pa.array([False, True]), codes, counts, n, memory, t, is_label=is_label
+    )
 
 
 def _datetime_column(
@@ -706,9 +696,25 @@ def _other_column(
     codes, dictionary, _ = _dictionary_codes(as_text)
     codes[~valid] = -1
     counts = np.bincount(codes + 1, minlength=len(dictionary) + 1)[1:]
+    return _coded_result(base, "text", dictionary, codes, counts, n, memory, t, is_label=is_label)
+
+
+def _coded_result(
+    base: dict,
+    kind: str,
+    dictionary: pa.Array,
+    codes: np.ndarray,
+    counts: np.ndarray,
+    n: int,
+    memory: int,
+    t: Thresholds,
+    *,
+    is_label: bool,
+) -> _ColumnResult:
+    """Report, row keys and label section of a column given as dictionary codes + counts."""
     count = int(counts.sum())
     distinct = int(np.count_nonzero(counts))
-    report = _common(base, "text", n, count, distinct, int(counts.max()) if distinct else 0, t)
+    report = _common(base, kind, n, count, distinct, int(counts.max()) if distinct else 0, t)
     report["topValues"] = _top_values(dictionary, counts, count, t.max_categories_listed)
     report["cardinality"] = distinct
     keys = codes.astype(np.uint64)
