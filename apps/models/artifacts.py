@@ -1,0 +1,313 @@
+"""Model artifacts: a signed, checksummed container and the only safe ways to load a model.
+
+An artifact blob is::
+
+    b"OMM-ARTIFACT\\n" + <header JSON, one line> + b"\\n" + <payload>
+
+The header holds ``format``, ``formatVersion``, ``checksum`` (SHA-256 hex of the payload),
+``signature`` and ``meta``. The signature is HMAC-SHA256 over the canonical header
+*without* the signature field, a newline, and the payload, so neither the metadata nor
+the payload can be altered without the key. Nothing is parsed as a model until both
+checks pass.
+
+Supported model formats load without running code: ``"lightgbm-text"`` (LightGBM's own
+text model) and ``"skops"`` (scikit-learn objects, loaded against an explicit list of
+trusted types). Pickle, joblib and cloudpickle are never loaded.
+
+No Django import here: the registry and upload API call these functions.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import functools
+import hashlib
+import hmac
+import io
+import json
+import os
+import zipfile
+from dataclasses import dataclass, field
+from typing import Any
+
+FORMAT_VERSION = 1
+MAGIC = b"OMM-ARTIFACT\n"
+FORMATS = ("lightgbm-text", "skops")
+
+# Upper bound on the header line; a real header is a few KB, and bounding it stops a
+# malformed blob from making us scan or json-parse the whole payload.
+_MAX_HEADER_BYTES = 1 << 20
+
+_PICKLE_EXTENSIONS = (".pkl", ".pickle", ".joblib", ".jbl", ".sav", ".dill", ".cloudpickle", ".pt", ".pth")
+
+# Magic bytes of the compressors joblib writes (zlib, gzip, bz2, xz, lzma, lz4) and of
+# joblib's legacy "ZF" container: what is inside is a pickle, so we refuse without
+# decompressing.
+_COMPRESSED_PICKLE_MAGICS = (
+    b"\x78\x01",
+    b"\x78\x5e",
+    b"\x78\x9c",
+    b"\x78\xda",
+    b"\x1f\x8b",
+    b"BZh",
+    b"\xfd7zXZ\x00",
+    b"\x5d\x00\x00",
+    b"\x04\x22\x4d\x18",
+    b"ZF",
+)
+
+
+class ArtifactError(ValueError):
+    """A blob or upload that must not be loaded; ``code`` names the reason.
+
+    Codes: ``checksum_mismatch``, ``bad_signature``, ``unknown_format``,
+    ``unsafe_format``, ``unreadable``.
+    """
+
+    def __init__(self, code: str, message: str):
+        super().__init__(message)
+        self.code = code
+        self.message = message
+
+
+@dataclass
+class Artifact:
+    """A verified artifact: model format, raw model payload, its checksum, signature and meta."""
+
+    format: str
+    payload: bytes
+    checksum: str
+    signature: str
+    meta: dict = field(default_factory=dict)
+
+
+def sha256(data: bytes) -> str:
+    """SHA-256 hex digest of ``data``."""
+    return hashlib.sha256(data).hexdigest()
+
+
+def sign(data: bytes, key: bytes) -> str:
+    """HMAC-SHA256 hex digest of ``data`` under ``key``."""
+    if not key:
+        raise ArtifactError("bad_signature", "an empty signing key is not allowed")
+    return hmac.new(key, data, hashlib.sha256).hexdigest()
+
+
+def _canonical(header: dict) -> bytes:
+    return json.dumps(header, sort_keys=True, separators=(",", ":"), ensure_ascii=True).encode("ascii")
+
+
+def _signed_bytes(header_without_signature: dict, payload: bytes) -> bytes:
+    return _canonical(header_without_signature) + b"\n" + payload
+
+
+def pack(model_bytes: bytes, fmt: str, *, key: bytes, meta: dict) -> bytes:
+    """Wrap ``model_bytes`` of format ``fmt`` into a signed artifact blob."""
+    if fmt not in FORMATS:
+        raise ArtifactError("unknown_format", f"unknown model format {fmt!r}; expected one of {FORMATS}")
+    header = {
+        "format": fmt,
+        "formatVersion": FORMAT_VERSION,
+        "checksum": sha256(model_bytes),
+        "meta": meta or {},
+    }
+    header["signature"] = sign(_signed_bytes(header, model_bytes), key)
+    return MAGIC + _canonical(header) + b"\n" + model_bytes
+
+
+def unpack(blob: bytes, *, key: bytes) -> Artifact:
+    """Parse and verify an artifact blob; raise ``ArtifactError`` on any mismatch.
+
+    Only the JSON header is parsed before verification; the payload is untouched bytes.
+    """
+    if not blob.startswith(MAGIC):
+        raise ArtifactError("unknown_format", "not an OMM artifact (missing header)")
+    end = blob.find(b"\n", len(MAGIC), len(MAGIC) + _MAX_HEADER_BYTES)
+    if end < 0:
+        raise ArtifactError("unreadable", "artifact header is missing or too long")
+    try:
+        header = json.loads(blob[len(MAGIC) : end].decode("utf-8"))
+    except (UnicodeDecodeError, ValueError) as exc:
+        raise ArtifactError("unreadable", f"artifact header is not valid JSON: {exc}") from exc
+    if not isinstance(header, dict):
+        raise ArtifactError("unreadable", "artifact header is not an object")
+    payload = blob[end + 1 :]
+
+    if header.get("formatVersion") != FORMAT_VERSION:
+        raise ArtifactError(
+            "unknown_format",
+            f"artifact format version {header.get('formatVersion')!r} is not supported "
+            f"(this platform writes {FORMAT_VERSION})",
+        )
+    signature = header.pop("signature", None)
+    checksum = header.get("checksum")
+    if not isinstance(signature, str) or not isinstance(checksum, str):
+        raise ArtifactError("unreadable", "artifact header lacks checksum or signature")
+    if not hmac.compare_digest(sha256(payload), checksum):
+        raise ArtifactError("checksum_mismatch", "artifact payload does not match its checksum")
+    if not hmac.compare_digest(sign(_signed_bytes(header, payload), key), signature):
+        raise ArtifactError("bad_signature", "artifact signature does not verify with this key")
+    fmt = header.get("format")
+    if fmt not in FORMATS:
+        raise ArtifactError("unknown_format", f"unknown model format {fmt!r}")
+    meta = header.get("meta")
+    return Artifact(
+        format=fmt,
+        payload=payload,
+        checksum=checksum,
+        signature=signature,
+        meta=meta if isinstance(meta, dict) else {},
+    )
+
+
+def write(path: str | os.PathLike[str], blob: bytes) -> None:
+    """Write ``blob`` to ``path`` atomically: to ``path + ".part"``, fsync, then rename.
+
+    A failure leaves neither ``path`` changed nor a ``.part`` file behind.
+    """
+    path = os.fspath(path)
+    part = path + ".part"
+    try:
+        with open(part, "wb") as fh:
+            fh.write(blob)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(part, path)
+    except BaseException:
+        with contextlib.suppress(FileNotFoundError):
+            os.remove(part)
+        raise
+
+
+def read(path: str | os.PathLike[str], *, key: bytes) -> Artifact:
+    """Read and verify the artifact stored at ``path``."""
+    with open(path, "rb") as fh:
+        return unpack(fh.read(), key=key)
+
+
+@functools.lru_cache(maxsize=1)
+def default_trusted_types() -> tuple[str, ...]:
+    """Types skops does not trust by default that our own fitted estimators contain.
+
+    Computed once by fitting and dumping a tiny instance of each estimator the training
+    engine builds (the preprocessing pipeline with LogisticRegression,
+    RandomForestClassifier and RandomForestRegressor) and asking skops which types it
+    would refuse. Nothing an upload brings is ever added to this list.
+    """
+    import skops.io as sio
+
+    from apps.models import training
+
+    found: set[str] = set()
+    for prototype in training.prototype_pipelines():
+        found.update(sio.get_untrusted_types(data=sio.dumps(prototype)))
+    return tuple(sorted(found))
+
+
+def load_model(artifact: Artifact, *, trusted_types: list[str] | None = None) -> Any:
+    """Load the model in ``artifact`` without unpickling.
+
+    ``"lightgbm-text"`` gives a ``lightgbm.Booster``; ``"skops"`` gives the scikit-learn
+    object, refused if it holds any type outside ``trusted_types`` (default:
+    ``default_trusted_types()``). Any other format raises ``ArtifactError("unsafe_format")``.
+    """
+    if artifact.format == "lightgbm-text":
+        import lightgbm as lgb
+
+        try:
+            text = artifact.payload.decode("utf-8")
+        except UnicodeDecodeError as exc:
+            raise ArtifactError("unreadable", "LightGBM model is not valid UTF-8 text") from exc
+        try:
+            return lgb.Booster(model_str=text)
+        except Exception as exc:  # LightGBM raises several types for bad text
+            raise ArtifactError("unreadable", f"LightGBM could not read the model: {exc}") from exc
+    if artifact.format == "skops":
+        import skops.io as sio
+
+        trusted = list(default_trusted_types() if trusted_types is None else trusted_types)
+        try:
+            untrusted = sio.get_untrusted_types(data=artifact.payload)
+        except Exception as exc:  # zip/JSON errors surface as many types
+            raise ArtifactError("unreadable", f"skops file could not be read: {exc}") from exc
+        refused = sorted(set(untrusted) - set(trusted))
+        if refused:
+            raise ArtifactError(
+                "unsafe_format", f"skops file contains types that are not trusted: {', '.join(refused)}"
+            )
+        try:
+            return sio.loads(artifact.payload, trusted=trusted)
+        except Exception as exc:
+            raise ArtifactError("unreadable", f"skops file could not be loaded: {exc}") from exc
+    raise ArtifactError("unsafe_format", f"model format {artifact.format!r} is not loadable")
+
+
+def _looks_like_lightgbm_text(data: bytes) -> bool:
+    head = data[:4096]
+    return head.startswith(b"tree\n") and b"version=v" in head
+
+
+def _is_skops_zip(data: bytes) -> bool:
+    if not data.startswith(b"PK\x03\x04"):
+        return False
+    try:
+        # Reads the central directory only; nothing is decompressed.
+        with zipfile.ZipFile(io.BytesIO(data)) as zf:
+            return "schema.json" in zf.namelist()
+    except (zipfile.BadZipFile, ValueError):
+        return False
+
+
+def _is_zip_with_pickle(data: bytes) -> bool:
+    if not data.startswith(b"PK\x03\x04"):
+        return False
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as zf:
+            return any(n.endswith((".pkl", "data.pkl")) for n in zf.namelist())
+    except (zipfile.BadZipFile, ValueError):
+        return False
+
+
+def detect_upload_format(data: bytes, filename: str) -> str:
+    """Model format of an uploaded file: ``"lightgbm-text"`` or ``"skops"``.
+
+    Pickle, joblib, cloudpickle and similar (by extension or by content) raise
+    ``ArtifactError("unsafe_format")``; anything else unrecognised raises
+    ``ArtifactError("unknown_format")``. The data is only inspected, never loaded.
+    """
+    name = os.path.basename(filename or "").lower()
+    if name.endswith(_PICKLE_EXTENSIONS):
+        raise ArtifactError(
+            "unsafe_format",
+            "pickle files are never loaded (they can run code); upload a LightGBM text model or a skops file",
+        )
+    if not data:
+        raise ArtifactError("unknown_format", "the uploaded file is empty")
+    # Pickle protocol 2+ starts with PROTO (0x80) and the protocol number; joblib.dump
+    # without compression writes exactly that.
+    if data[0] == 0x80 and len(data) > 1 and data[1] <= 5:
+        raise ArtifactError(
+            "unsafe_format",
+            "pickle files are never loaded (they can run code); upload a LightGBM text model or a skops file",
+        )
+    if data.startswith(_COMPRESSED_PICKLE_MAGICS):
+        raise ArtifactError(
+            "unsafe_format",
+            "compressed pickle/joblib files are never loaded; upload a LightGBM text model or a skops file",
+        )
+    if _looks_like_lightgbm_text(data):
+        return "lightgbm-text"
+    if _is_skops_zip(data):
+        return "skops"
+    if _is_zip_with_pickle(data):
+        raise ArtifactError("unsafe_format", "archives holding pickles (e.g. torch files) are never loaded")
+    raise ArtifactError(
+        "unknown_format", "unrecognised model file; upload a LightGBM text model or a skops file"
+    )
+
+
+def load_upload(data: bytes, filename: str, *, trusted_types: list[str] | None = None) -> tuple[str, Any]:
+    """Detect the format of an uploaded model file and load it safely; return ``(format, model)``."""
+    fmt = detect_upload_format(data, filename)
+    artifact = Artifact(format=fmt, payload=data, checksum=sha256(data), signature="", meta={})
+    return fmt, load_model(artifact, trusted_types=trusted_types)
