@@ -17,10 +17,11 @@ from __future__ import annotations
 
 import json
 import os
-import subprocess
 import sys
 import tempfile
 from pathlib import Path
+
+from benchmarks._child import peak_rss_bytes, run_child
 
 ROOT = Path(__file__).resolve().parent.parent
 ROWS = int(os.environ.get("BENCH_ROWS", "1000000"))
@@ -68,20 +69,19 @@ def generate(path: Path, rows: int, seed: int = 7) -> None:
 
 
 def _child_profile(path: str) -> dict:
-    import resource
     import time
 
     from apps.datasets.profiling import profile_parquet
 
-    before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    before = peak_rss_bytes()
     start = time.perf_counter()
     report = profile_parquet(Path(path), label="label", time_column="as_of_date", key_columns=["customer_id"])
     seconds = time.perf_counter() - start
-    after = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    after = peak_rss_bytes()
     json.dumps(report)  # the report must serialise as the API serves it
     return {
         "seconds": seconds,
-        "rss_growth": (after - before) * 1024,
+        "rss_growth": after - before,
         "score": report["score"],
         "alerts": len(report["alerts"]),
         "duplicate_rows": report["duplicateRows"]["count"],
@@ -89,31 +89,23 @@ def _child_profile(path: str) -> dict:
 
 
 def _child_pandas(path: str) -> dict:
-    import resource
     import time
 
     import pandas as pd
 
-    before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    before = peak_rss_bytes()
     start = time.perf_counter()
     df = pd.read_parquet(path)
     df.describe(include="all")
     df.isna().sum()
     duplicates = int(df.duplicated().sum())
     seconds = time.perf_counter() - start
-    after = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-    return {"seconds": seconds, "rss_growth": (after - before) * 1024, "duplicate_rows": duplicates}
+    after = peak_rss_bytes()
+    return {"seconds": seconds, "rss_growth": after - before, "duplicate_rows": duplicates}
 
 
 def _run_child(kind: str, path: Path) -> dict:
-    out = subprocess.run(
-        [sys.executable, "-m", "benchmarks.bench_profile", "--child", kind, str(path)],
-        cwd=ROOT,
-        check=True,
-        capture_output=True,
-        text=True,
-    )
-    return json.loads(out.stdout.strip().splitlines()[-1])
+    return run_child("benchmarks.bench_profile", kind, path)
 
 
 def _child_generate(path: str) -> dict:

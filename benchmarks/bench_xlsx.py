@@ -18,10 +18,11 @@ from __future__ import annotations
 
 import json
 import os
-import subprocess
 import sys
 import tempfile
 from pathlib import Path
+
+from benchmarks._child import peak_rss_bytes, run_child
 
 ROOT = Path(__file__).resolve().parent.parent
 ROWS = int(os.environ.get("BENCH_ROWS", "150000"))
@@ -49,12 +50,6 @@ def generate(path: Path, rows: int) -> None:
     workbook.close()
 
 
-def _peak_rss_bytes() -> int:
-    import resource
-
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024  # Linux reports KiB
-
-
 def _child_ours(path: str) -> dict:
     import time
 
@@ -66,12 +61,12 @@ def _child_ours(path: str) -> dict:
         # Warm up on a tiny workbook: library start-up memory is not the data's.
         generate(Path(tmp) / "tiny.xlsx", 10)
         readers.convert_to_parquet(Path(tmp) / "tiny.xlsx", dest, fmt="xlsx", all_strings=True)
-        before = _peak_rss_bytes()
+        before = peak_rss_bytes()
         for _ in range(RUNS):
             start = time.perf_counter()
             result = readers.convert_to_parquet(Path(path), dest, fmt="xlsx", all_strings=True)
             times.append(time.perf_counter() - start)
-        growth = _peak_rss_bytes() - before
+        growth = peak_rss_bytes() - before
         start = time.perf_counter()
         table = readers.read_parquet_columns(dest)
         checked = bank_records.validate_bank_records(table, result.line_numbers, result.bad_lines)
@@ -93,11 +88,11 @@ def _child_pandas(path: str) -> dict:
     with tempfile.TemporaryDirectory(prefix="omm-bench-xlsx-") as tmp:
         generate(Path(tmp) / "tiny.xlsx", 10)
         pd.read_excel(Path(tmp) / "tiny.xlsx", engine="openpyxl", dtype=str)
-    before = _peak_rss_bytes()
+    before = peak_rss_bytes()
     start = time.perf_counter()
     frame = pd.read_excel(path, engine="openpyxl", dtype=str)
     seconds = time.perf_counter() - start
-    return {"times": [seconds], "rss_growth": _peak_rss_bytes() - before, "rows": len(frame)}
+    return {"times": [seconds], "rss_growth": peak_rss_bytes() - before, "rows": len(frame)}
 
 
 def _child_generate(path: str) -> dict:
@@ -106,14 +101,7 @@ def _child_generate(path: str) -> dict:
 
 
 def _run_child(kind: str, path: Path) -> dict:
-    out = subprocess.run(
-        [sys.executable, "-m", "benchmarks.bench_xlsx", "--child", kind, str(path)],
-        cwd=ROOT,
-        check=True,
-        capture_output=True,
-        text=True,
-    )
-    return json.loads(out.stdout.strip().splitlines()[-1])
+    return run_child("benchmarks.bench_xlsx", kind, path)
 
 
 def main() -> None:
