@@ -92,6 +92,8 @@ def _secret_key() -> str:
 
 
 SECRET_KEY = _secret_key()
+# Model artifacts are HMAC-signed with this key (derived from SECRET_KEY when unset).
+OMM_ARTIFACT_KEY = env_str("OMM_ARTIFACT_KEY")
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", ["localhost", "127.0.0.1", "[::1]"])
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", [])
 

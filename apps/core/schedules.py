@@ -27,4 +27,16 @@ PLATFORM_SCHEDULES: list[Schedule] = [
         crontab={"minute": "30", "hour": "*"},
         description="Forget workers and beats that stopped reporting a day ago.",
     ),
+    Schedule(
+        name="omm: reap lost tasks",
+        task="tasks.reap_stuck",
+        crontab={"minute": "*"},
+        description="Queue again (or fail) running tasks whose worker stopped reporting.",
+    ),
+    Schedule(
+        name="omm: purge task logs",
+        task="tasks.purge_logs",
+        crontab={"minute": "45", "hour": "3"},
+        description="Delete task log rows past their retention period.",
+    ),
 ]

@@ -1,1 +1,119 @@
-"""Model registry: models."""
+"""Model registry: a model and its versions with signed artifacts and lineage."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+
+
+class ModelType(models.TextChoices):
+    CLASSIFICATION = "classification", "Classification"
+    REGRESSION = "regression", "Regression"
+    RETRIEVAL = "retrieval", "Retrieval"
+
+
+class ModelStatus(models.TextChoices):
+    DRAFT = "draft", "Draft"
+    TRAINING = "training", "Training"
+    EVALUATING = "evaluating", "Evaluating"
+    DEPLOYED = "deployed", "Deployed"
+    ARCHIVED = "archived", "Archived"
+
+
+class VersionStatus(models.TextChoices):
+    REGISTERED = "registered", "Registered"
+    TESTING = "testing", "Testing"
+    ACTIVE = "active", "Active"
+    INACTIVE = "inactive", "Inactive"
+    DEPRECATED = "deprecated", "Deprecated"
+
+
+class Model(models.Model):
+    """A named model; its versions carry the artifacts."""
+
+    name = models.CharField(max_length=100, unique=True)
+    type = models.CharField(max_length=20, choices=ModelType.choices, db_index=True)
+    algorithm = models.CharField(max_length=50, db_index=True)
+    description = models.TextField(blank=True)
+    parameters = models.JSONField(default=dict, blank=True)
+    status = models.CharField(
+        max_length=20, choices=ModelStatus.choices, default=ModelStatus.DRAFT, db_index=True
+    )
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", null=True, blank=True
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True, db_index=True)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class ModelVersion(models.Model):
+    """One trained (or uploaded) model with its artifact, metrics and lineage.
+
+    ``task`` is one-to-one: a training task delivered twice still registers one version.
+    Lineage foreign keys PROTECT what they point at, so the data behind a version cannot
+    be deleted while the version exists.
+    """
+
+    model = models.ForeignKey(Model, on_delete=models.PROTECT, related_name="versions")
+    version = models.PositiveIntegerField()
+    status = models.CharField(
+        max_length=20, choices=VersionStatus.choices, default=VersionStatus.REGISTERED, db_index=True
+    )
+    changelog = models.TextField(blank=True)
+    algorithm = models.CharField(max_length=50)
+    objective = models.CharField(max_length=20, blank=True)
+    metrics = models.JSONField(default=dict, blank=True)
+    parameters = models.JSONField(default=dict, blank=True)
+    test_results = models.JSONField(null=True, blank=True)
+
+    artifact = models.FileField(upload_to="models/", max_length=255)
+    artifact_format = models.CharField(max_length=20)
+    size = models.BigIntegerField()
+    checksum = models.CharField(max_length=64)
+    signature = models.CharField(max_length=64)
+    feature_schema = models.JSONField(
+        default=dict, blank=True, help_text="Features, categorical levels, label classes: what scoring needs."
+    )
+
+    task = models.OneToOneField(
+        "tasks.Task", on_delete=models.SET_NULL, null=True, blank=True, related_name="model_version"
+    )
+    dataset_version = models.ForeignKey(
+        "datasets.DatasetVersion",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="model_versions",
+    )
+    dataset_sha256 = models.CharField(max_length=64, blank=True)
+    feature_set = models.ForeignKey(
+        "features.FeatureSet", on_delete=models.PROTECT, null=True, blank=True, related_name="model_versions"
+    )
+    seed = models.BigIntegerField(null=True, blank=True)
+    library_versions = models.JSONField(default=dict, blank=True)
+    training_info = models.JSONField(
+        default=dict, blank=True, help_text="Split, rows, best iteration, fallback: how the run went."
+    )
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", null=True, blank=True
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["model", "-version"]
+        constraints = [
+            models.UniqueConstraint(fields=["model", "version"], name="model_version_unique"),
+            models.UniqueConstraint(
+                fields=["model"], condition=Q(status="active"), name="model_one_active_version"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.model.name} v{self.version}"

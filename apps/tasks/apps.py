@@ -5,3 +5,13 @@ class TasksConfig(AppConfig):
     name = "apps.tasks"
     label = "tasks"
     verbose_name = "Work queue"
+
+    def ready(self) -> None:
+        from apps.core.config import declare
+        from apps.core.metrics import PLATFORM_REGISTRY
+
+        from .config import KEYS
+        from .metrics import TaskCollector
+
+        declare(*KEYS)
+        PLATFORM_REGISTRY.register(TaskCollector())

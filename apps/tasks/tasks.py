@@ -1,1 +1,39 @@
-"""Work queue: tasks."""
+"""Work-queue jobs. Trainings go to the ``training`` queue; upkeep runs on ``default``."""
+
+from __future__ import annotations
+
+import os
+
+from celery import shared_task
+
+from . import services
+
+
+@shared_task(bind=True)
+def run_training(self, task_id: int) -> str:
+    outcome = services.training_execute(task_id, worker=f"{self.request.hostname}:{os.getpid()}")
+    if outcome == "wait":
+        services.resend_later(task_id)
+    return outcome
+
+
+@shared_task(name="tasks.run_schedule", bind=True)
+def run_schedule(self, schedule_id: int) -> int | None:
+    # Beat sends each due run once with its own id; a redelivery carries the same id.
+    task = services.schedule_run(schedule_id, trigger_key=f"schedule:{schedule_id}:{self.request.id}")
+    return task.pk if task else None
+
+
+@shared_task(name="tasks.enforce_cancel")
+def enforce_cancel(task_id: int) -> bool:
+    return services.cancel_enforce(task_id)
+
+
+@shared_task(name="tasks.reap_stuck")
+def reap_stuck() -> dict:
+    return services.tasks_reap()
+
+
+@shared_task(name="tasks.purge_logs")
+def purge_logs() -> int:
+    return services.logs_purge()

@@ -1,3 +1,9 @@
-"""API routes of this domain (none yet)."""
+from rest_framework.routers import SimpleRouter
 
-urlpatterns: list = []
+from . import views
+
+router = SimpleRouter(trailing_slash=False)
+router.register("models", views.ModelViewSet, basename="model")
+router.register("model-versions", views.ModelVersionViewSet, basename="model-version")
+
+urlpatterns = router.urls

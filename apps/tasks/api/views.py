@@ -1,1 +1,224 @@
-"""Work queue: views."""
+"""Work-queue API: the seed's /api/tasks, training requests, status, cancel, re-run, schedules."""
+
+from __future__ import annotations
+
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework import mixins, status, viewsets
+from rest_framework.decorators import action
+from rest_framework.exceptions import APIException, PermissionDenied, ValidationError
+from rest_framework.response import Response
+
+from apps.core.api.exceptions import Conflict
+from apps.users.permissions import HasPerms
+
+from .. import selectors, services
+from ..filters import TaskFilter
+from ..models import TaskSchedule
+from .serializers import (
+    ScheduleSerializer,
+    TaskCreateSerializer,
+    TaskLogSerializer,
+    TaskSerializer,
+    TaskStatusSerializer,
+    TrainingRequestSerializer,
+)
+
+
+class ServiceUnavailable(APIException):
+    status_code = status.HTTP_503_SERVICE_UNAVAILABLE
+    default_detail = "The task queue is unreachable; the task was not started."
+    default_code = "queue_unavailable"
+
+
+def _camel(errors: dict[str, list[str]]) -> dict[str, list[str]]:
+    from djangorestframework_camel_case.util import camelize
+
+    return {next(iter(camelize({k: None}))): v for k, v in errors.items()}
+
+
+def _create_training(request, data: dict):
+    request_fields = {k: v for k, v in data.items() if k not in ("priority", "resource_config", "type")}
+    try:
+        return services.training_create(
+            user=request.user,
+            request=request_fields,
+            priority=data.get("priority", "medium"),
+            resource_config=data.get("resource_config"),
+        )
+    except services.RequestInvalid as exc:
+        raise ValidationError(_camel(exc.errors)) from None
+    except services.QueueUnavailable:
+        raise ServiceUnavailable() from None
+
+
+def _created(task) -> Response:
+    task.refresh_from_db()
+    response = Response(TaskSerializer(task).data, status=status.HTTP_201_CREATED)
+    response.message = f"Task #{task.pk} is {task.status}."
+    return response
+
+
+class TaskViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+    """Background tasks. Creating one validates it against its data first: nothing is
+    queued for a request that cannot run."""
+
+    serializer_class = TaskSerializer
+    filterset_class = TaskFilter
+    ordering_fields = ["created_at", "started_at", "completed_at", "progress", "priority", "status"]
+    ordering = ["-created_at", "-id"]
+    lookup_value_regex = r"\d+"
+    extra_query_params = ("after", "limit")
+
+    def get_queryset(self):
+        return selectors.tasks_for_list()
+
+    def get_permissions(self):
+        if self.action in ("create", "training", "rerun", "cancel"):
+            return [HasPerms.of("tasks.add_task")()]
+        if self.action in ("status", "logs"):
+            return [HasPerms.of("tasks.view_task")()]
+        return super().get_permissions()
+
+    @extend_schema(request=TaskCreateSerializer, responses={201: TaskSerializer})
+    def create(self, request):
+        serializer = TaskCreateSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        return _created(_create_training(request, serializer.validated_data))
+
+    @extend_schema(request=TrainingRequestSerializer, responses={201: TaskSerializer}, filters=False)
+    @action(detail=False, methods=["post"], filterset_class=None)
+    def training(self, request):
+        """Queue a training: dataset, features or feature set, label, algorithm, parameters."""
+        serializer = TrainingRequestSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        return _created(_create_training(request, serializer.validated_data))
+
+    @extend_schema(
+        responses=TaskStatusSerializer,
+        filters=False,
+        parameters=[OpenApiParameter("limit", int, description="Recent log rows (1-200, default 20).")],
+    )
+    @action(detail=True, methods=["get"], filterset_class=None)
+    def status(self, request, pk=None):
+        """Status, progress, result, error and the most recent log rows."""
+        task = self.get_object()
+        limit = _int_param(request, "limit", 20, 1, 200)
+        logs = selectors.recent_logs(task, limit=limit)
+        return Response(TaskStatusSerializer(task, context={"logs": logs}).data)
+
+    @extend_schema(
+        responses=TaskLogSerializer(many=True),
+        filters=False,
+        parameters=[
+            OpenApiParameter("after", int, description="Only rows with a larger id (for live curves)."),
+            OpenApiParameter("limit", int, description="At most this many rows (1-5000, default 1000)."),
+        ],
+    )
+    @action(detail=True, methods=["get"], filterset_class=None)
+    def logs(self, request, pk=None):
+        """Log rows in order; training rounds carry step, loss, validLoss and metrics."""
+        task = self.get_object()
+        after = _int_param(request, "after", None, 0, None)
+        limit = _int_param(request, "limit", 1000, 1, 5000)
+        rows = selectors.recent_logs(task, after=after if after is not None else 0, limit=limit)
+        return Response({"data": TaskLogSerializer(rows, many=True).data, "status": task.status})
+
+    @extend_schema(request=None, responses=TaskSerializer, filters=False)
+    @action(detail=True, methods=["post"], filterset_class=None)
+    def cancel(self, request, pk=None):
+        """Cancel: at once if it has not started, at the next round if it runs. 409 when finished."""
+        task = self.get_object()
+        if task.created_by_id != request.user.pk and not request.user.has_perm("tasks.change_task"):
+            raise PermissionDenied("Only the task's creator or an analyst can cancel it.")
+        try:
+            task = services.task_cancel(task=task)
+        except services.IllegalTransition as exc:
+            raise Conflict(str(exc)) from None
+        response = Response(TaskSerializer(task).data)
+        response.message = (
+            "Cancelled." if task.status == "cancelled" else "Cancel requested; it stops at the next round."
+        )
+        return response
+
+    @extend_schema(request=None, responses={201: TaskSerializer}, filters=False)
+    @action(detail=True, methods=["post"], filterset_class=None)
+    def rerun(self, request, pk=None):
+        """Queue a new task with the same request."""
+        task = self.get_object()
+        try:
+            new = services.task_rerun(task=task, user=request.user)
+        except services.IllegalTransition as exc:
+            raise Conflict(str(exc)) from None
+        except services.RequestInvalid as exc:
+            raise ValidationError(_camel(exc.errors)) from None
+        except services.QueueUnavailable:
+            raise ServiceUnavailable() from None
+        return _created(new)
+
+
+def _int_param(request, name: str, default, lo: int, hi: int | None):
+    raw = request.query_params.get(name)
+    if raw is None:
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        raise ValidationError({name: ["Must be an integer."]}) from None
+    if value < lo or (hi is not None and value > hi):
+        raise ValidationError(
+            {name: [f"Must be between {lo} and {hi}." if hi else f"Must be at least {lo}."]}
+        )
+    return value
+
+
+class ScheduleViewSet(
+    mixins.ListModelMixin,
+    mixins.RetrieveModelMixin,
+    mixins.CreateModelMixin,
+    mixins.UpdateModelMixin,
+    mixins.DestroyModelMixin,
+    viewsets.GenericViewSet,
+):
+    """Trainings on a cron or interval schedule (django-celery-beat); each run is a task."""
+
+    serializer_class = ScheduleSerializer
+    search_fields = ["name"]
+    ordering_fields = ["name", "created_at"]
+    queryset = TaskSchedule.objects.select_related(
+        "created_by", "periodic_task__interval", "periodic_task__crontab"
+    )
+
+    def perform_create(self, serializer):
+        data = dict(serializer.validated_data)
+        req = dict(data.pop("request"))
+        req.pop("priority", None)
+        resources = req.pop("resource_config", None) or data.get("resource_config")
+        try:
+            serializer.instance = services.schedule_create(
+                user=self.request.user,
+                name=data["name"],
+                request=req,
+                every_minutes=data.get("every_minutes"),
+                cron=data.get("cron"),
+                priority=data.get("priority", "medium"),
+                resource_config=resources,
+                enabled=data.get("enabled", True),
+            )
+        except services.RequestInvalid as exc:
+            raise ValidationError(_camel(exc.errors)) from None
+
+    def update(self, request, *args, **kwargs):
+        schedule = self.get_object()
+        unknown = set(request.data) - {"enabled"}
+        if unknown or "enabled" not in request.data or not isinstance(request.data["enabled"], bool):
+            raise ValidationError(
+                {"enabled": ["Only enabled (true or false) can be changed; create a new schedule otherwise."]}
+            )
+        services.schedule_set_enabled(schedule=schedule, enabled=request.data["enabled"])
+        schedule.periodic_task.refresh_from_db()
+        response = Response(ScheduleSerializer(schedule).data)
+        response.message = "Enabled." if request.data["enabled"] else "Paused."
+        return response
+
+    def perform_destroy(self, instance):
+        services.schedule_delete(schedule=instance)

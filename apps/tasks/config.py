@@ -1,0 +1,19 @@
+"""Settings of the work queue (declared on start-up, editable in the admin)."""
+
+from apps.core.config import ConfigKey
+from apps.core.models import ValueType
+
+KEYS = [
+    ConfigKey(
+        "tasks-max-attempts",
+        ValueType.NUMBER,
+        2,
+        "A task whose worker was lost is run again until it has been started this many times.",
+    ),
+    ConfigKey(
+        "tasks-heartbeat-timeout-seconds",
+        ValueType.NUMBER,
+        60,
+        "A running task whose worker has not reported for this long is handed back or failed by the reaper.",
+    ),
+]
