@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import os
 import signal
 import subprocess
@@ -123,6 +124,16 @@ def purge_queues() -> None:
                 conn.default_channel.queue_purge(queue)
 
 
+@pytest.fixture(scope="session")
+def django_db_modify_db_settings(django_db_modify_db_settings_parallel_suffix):
+    """Test runs with different data directories get different PostgreSQL test databases,
+    so two runs against one server do not drop each other's database."""
+    from pytest_django.fixtures import _set_suffix_to_test_databases
+
+    if settings.DATABASES["default"]["ENGINE"].endswith("postgresql"):
+        _set_suffix_to_test_databases(hashlib.sha1(str(settings.DATA_DIR).encode()).hexdigest()[:8])
+
+
 @pytest.fixture
 def celery_worker(transactional_db, tmp_path):
     """Start a real `celery worker` on every queue against the test database and broker."""
@@ -173,3 +184,38 @@ def celery_worker(transactional_db, tmp_path):
     except subprocess.TimeoutExpired:
         os.killpg(proc.pid, signal.SIGKILL)
         proc.wait()
+
+
+@pytest.fixture
+def celery_beat(transactional_db, tmp_path):
+    """Start a real `celery beat` with the database scheduler against the test database."""
+    log = tmp_path / "beat.log"
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "celery",
+            "-A",
+            "omm",
+            "beat",
+            "--scheduler",
+            "django_celery_beat.schedulers:DatabaseScheduler",
+            "--max-interval",
+            "1",
+            "--loglevel",
+            "INFO",
+        ],
+        cwd=ROOT,
+        env=subprocess_env(),
+        stdout=log.open("w"),
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )
+    yield {"process": proc, "log": log}
+    if proc.poll() is None:
+        os.killpg(proc.pid, signal.SIGTERM)
+        try:
+            proc.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait()
