@@ -131,7 +131,8 @@ def django_db_modify_db_settings(django_db_modify_db_settings_parallel_suffix):
     from pytest_django.fixtures import _set_suffix_to_test_databases
 
     if settings.DATABASES["default"]["ENGINE"].endswith("postgresql"):
-        _set_suffix_to_test_databases(hashlib.sha1(str(settings.DATA_DIR).encode()).hexdigest()[:8])
+        digest = hashlib.sha1(str(settings.DATA_DIR).encode(), usedforsecurity=False).hexdigest()
+        _set_suffix_to_test_databases(digest[:8])
 
 
 @pytest.fixture

@@ -439,6 +439,11 @@ def _names(branches: pd.DataFrame, rng: np.random.Generator) -> np.ndarray:
     # the 城东 branch with no district); the later one is then spelled out in full.
     clash = np.flatnonzero(pd.Series(names, dtype=object).duplicated().to_numpy())
     names[clash] = render(clash, np.ones(clash.size, bool), np.ones(clash.size, np.int64))
+    # Rarely the spelled-out name meets another full one; the later ones are numbered.
+    clash = np.flatnonzero(pd.Series(names, dtype=object).duplicated().to_numpy())
+    for k, i in enumerate(clash, start=2):
+        name = names[i]
+        names[i] = f"{name[:-2]}第{k}支行" if name.endswith("支行") else f"{name}第{k}部"
     return names
 
 

@@ -214,6 +214,7 @@ def training_plan(request: dict, *, resource_config: dict | None = None) -> Trai
     if not name:
         errors["name"] = ["A model name is required."]
     feature_set = None
+    skipped: list[str] = []
     if request.get("feature_set") is not None:
         feature_set = (
             FeatureSet.objects.select_related("dataset_version__dataset")
@@ -235,7 +236,16 @@ def training_plan(request: dict, *, resource_config: dict | None = None) -> Trai
         ]
         if features and features != set_columns:
             errors["features"] = ["Give either a feature set or a column list, not both."]
-        features = set_columns
+        # A set may hold columns the engine cannot use as inputs (dates, the split's time
+        # column); they are left out and named in the task's parameters.
+        time_column = request.get("time_column") or version.time_column
+        skipped = [
+            c
+            for c in set_columns
+            if c == time_column
+            or (c in columns and training._dtype_kind(columns[c]) in ("temporal", "other"))
+        ]
+        features = [c for c in set_columns if c not in skipped]
     label = request.get("label") or (feature_set.label_column if feature_set else "") or version.label_column
     if not label:
         errors["label"] = ["A label column is required (the dataset version declares none)."]
@@ -284,6 +294,7 @@ def training_plan(request: dict, *, resource_config: dict | None = None) -> Trai
         "time_column": spec.time_column,
         "validation_share": spec.validation_share,
         "seed": spec.seed,
+        "skipped_features": skipped,
     }
     return TrainingPlan(name, version, feature_set, spec, parameters)
 
@@ -319,8 +330,12 @@ def training_create(
     schedule: TaskSchedule | None = None,
     trigger_key: str | None = None,
     rerun_of: Task | None = None,
+    enqueue: bool = True,
 ) -> Task:
-    """Validate a training request and queue it. Nothing is stored when it is invalid."""
+    """Validate a training request and queue it. Nothing is stored when it is invalid.
+
+    ``enqueue=False`` leaves it pending for the caller to run in-process (the demo does).
+    """
     if priority not in Priority.values:
         raise RequestInvalid(
             {"priority": [f"Unknown priority {priority!r}; one of {', '.join(Priority.values)}."]}
@@ -339,7 +354,8 @@ def training_create(
         rerun_of=rerun_of,
         created_by=user,
     )
-    transaction.on_commit(lambda: _send(task))
+    if enqueue:
+        transaction.on_commit(lambda: _send(task))
     return task
 
 

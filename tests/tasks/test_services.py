@@ -232,3 +232,45 @@ def test_fallback_is_recorded(admin_user, credit_version, django_capture_on_comm
     task.refresh_from_db()
     assert task.result["algorithm"] == "logistic_regression"
     assert TaskLog.objects.filter(task=task, level="warning", message__contains="LightGBM exploded").exists()
+
+
+def test_cancel_is_enforced_when_a_run_ignores_it(
+    admin_user, credit_version, django_capture_on_commit_callbacks
+):
+    task = _create(admin_user, credit_version, django_capture_on_commit_callbacks)
+    services.transition(task.pk, TaskStatus.RUNNING, heartbeat_at=timezone.now())
+    with django_capture_on_commit_callbacks(execute=False) as callbacks:
+        task = services.task_cancel(task=Task.objects.get(pk=task.pk))
+    assert task.status == TaskStatus.RUNNING and task.cancel_requested
+    assert len(callbacks) == 1  # the delayed enforcement
+    assert services.cancel_enforce(task.pk) is True
+    task.refresh_from_db()
+    assert task.status == TaskStatus.CANCELLED and "revoked" in task.error
+    assert services.cancel_enforce(task.pk) is False  # a second delivery changes nothing
+
+
+def test_feature_set_training_leaves_out_dates_and_locks_the_set(
+    admin_user, credit_version, django_capture_on_commit_callbacks
+):
+    from apps.features.services import features_register
+
+    _, feature_set = features_register(
+        dataset_version=credit_version,
+        columns=[{"column": c} for c in ("user_age", "credit_score", "application_date", "city_tier")],
+        user=admin_user,
+        tags=[],
+        feature_set_name="small",
+    )
+    task = _create(
+        admin_user,
+        credit_version,
+        django_capture_on_commit_callbacks,
+        dataset=None,
+        feature_set=feature_set.pk,
+    )
+    assert task.parameters["features"] == ["user_age", "credit_score", "city_tier"]
+    assert task.parameters["skipped_features"] == ["application_date"]
+    assert services.training_execute(task.pk, worker="w:1") == "completed"
+    feature_set.refresh_from_db()
+    assert feature_set.locked_at is not None
+    assert ModelVersion.objects.get(task=task).feature_set == feature_set

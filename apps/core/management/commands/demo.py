@@ -51,6 +51,9 @@ class Command(BaseCommand):
         analyst = User.objects.get(username="analyst")
         load_demo_datasets(user=analyst, write=self.stdout.write)
         load_demo_features(user=analyst, write=self.stdout.write)
+        from apps.tasks.demo import load_demo_model
+
+        load_demo_model(user=analyst, write=self.stdout.write)
 
         self.stdout.write(self.style.SUCCESS("Demo logins (role: username / password):"))
         for username, role, _ in DEMO_USERS:

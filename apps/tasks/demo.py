@@ -1,0 +1,41 @@
+"""Demo model: a LightGBM trained on the demo credit feature set, so the registry is not empty."""
+
+from __future__ import annotations
+
+from apps.features.demo import SET_NAME
+from apps.features.models import FeatureSet
+from apps.models.models import Model
+
+from . import services
+
+MODEL_NAME = "demo-credit-lgbm"
+
+
+def load_demo_model(*, user, write=print) -> None:
+    if Model.objects.filter(name=MODEL_NAME).exists():
+        return
+    feature_set = FeatureSet.objects.filter(name=SET_NAME).order_by("-version").first()
+    if feature_set is None:
+        return
+    task = services.training_create(
+        user=user,
+        request={
+            "name": MODEL_NAME,
+            "task_name": "Demo credit model",
+            "feature_set": feature_set.pk,
+            "algorithm": "lightgbm",
+            "params": {"num_boost_round": 300, "learning_rate": 0.05, "early_stopping_rounds": 30},
+            "split": "time",
+        },
+        enqueue=False,  # trained here, so the platform starts with a model
+    )
+    outcome = services.training_execute(task.pk, worker="demo")
+    task.refresh_from_db()
+    if outcome != "completed":
+        write(f"  demo model training {outcome}: {task.error}")
+        return
+    result, metrics = task.result, task.result["metrics"]
+    write(
+        f"  model {result['modelName']} v{result['version']} trained ({result['algorithm']}, "
+        f"AUC {metrics.get('auc', 0):.3f}, KS {metrics.get('ks', 0):.3f}, {result['seconds']:.1f} s)"
+    )
