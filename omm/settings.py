@@ -333,6 +333,12 @@ SPECTACULAR_SETTINGS = {
         "ProcessKindEnum": "apps.core.models.ProcessKind",
         "DatasetKindEnum": "apps.datasets.models.DatasetKind",
         "DatasetStatusEnum": "apps.datasets.models.DatasetStatus",
+        "FeatureTypeEnum": "apps.features.models.FeatureType",
+        "TaskTypeEnum": "apps.tasks.models.TaskType",
+        "TaskStatusEnum": "apps.tasks.models.TaskStatus",
+        "ModelTypeEnum": "apps.models.models.ModelType",
+        "ModelStatusEnum": "apps.models.models.ModelStatus",
+        "ModelVersionStatusEnum": "apps.models.models.VersionStatus",
     },
 }
 

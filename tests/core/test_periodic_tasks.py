@@ -19,6 +19,7 @@ def snapshot() -> list[tuple]:
 
 
 def test_schedules_exist_and_a_second_run_changes_nothing():
+    app.loader.import_default_modules()  # what a worker does on start: register every app's tasks
     call_command("setup_periodic_tasks")
     rows = {t.name: t for t in PeriodicTask.objects.select_related("crontab")}
     for schedule in PLATFORM_SCHEDULES:
