@@ -17,6 +17,7 @@ from datetime import timedelta
 from typing import Any
 
 import pyarrow.parquet as pq
+from celery.exceptions import SoftTimeLimitExceeded
 from django.db import IntegrityError, connection, transaction
 from django.db.models import F, Q
 from django.utils import timezone
@@ -177,6 +178,12 @@ def _resolve_dataset(request: dict, errors: dict, feature_set: FeatureSet | None
     return version
 
 
+def estimated_memory_mb(rows: int, features: int) -> int:
+    """Rough peak memory of a training: the Arrow columns plus one float64 matrix, and
+    LightGBM's binned copy (about a quarter of the matrix)."""
+    return int(rows * features * 8 * 2.25 / 2**20) + 1
+
+
 def resource_config_clean(config: Any) -> dict[str, int]:
     """Validated resource config: ``threads``, ``memoryMb``, ``timeoutSeconds`` (all optional)."""
     if config in (None, ""):
@@ -277,6 +284,13 @@ def training_plan(request: dict, *, resource_config: dict | None = None) -> Trai
     problems = training.validate_spec(spec, columns, label_classes=_distinct(version, label))
     if problems:
         errors.setdefault("non_field_errors", []).extend(problems)
+    needed = estimated_memory_mb(version.row_count or 0, len(features))
+    allowed = (resource_config or {}).get("memoryMb")
+    if allowed and needed > allowed:
+        errors.setdefault("resource_config", []).append(
+            f"This training needs about {needed} MB ({version.row_count:,} rows x {len(features)} "
+            f"features); memoryMb allows {allowed}."
+        )
     if errors:
         raise RequestInvalid(errors)
     parameters = {
@@ -302,13 +316,25 @@ def training_plan(request: dict, *, resource_config: dict | None = None) -> Trai
 # --------------------------------------------------------------------------- creating and queueing
 
 
+def _send_options(task: Task) -> dict[str, Any]:
+    """Broker priority, and the task's own time limit when its resource config sets one
+    (never above the platform's limits, which stay below the broker's visibility timeout)."""
+    from django.conf import settings
+
+    options: dict[str, Any] = {"priority": BROKER_PRIORITY[Priority(task.priority)]}
+    timeout = (task.resource_config or {}).get("timeoutSeconds")
+    if timeout:
+        grace = settings.CELERY_TASK_TIME_LIMIT - settings.CELERY_TASK_SOFT_TIME_LIMIT
+        options["soft_time_limit"] = min(timeout, settings.CELERY_TASK_SOFT_TIME_LIMIT)
+        options["time_limit"] = min(timeout + grace, settings.CELERY_TASK_TIME_LIMIT)
+    return options
+
+
 def _send(task: Task) -> None:
     from .tasks import run_training
 
     try:
-        run_training.apply_async(
-            (task.pk,), task_id=task.celery_task_id, priority=BROKER_PRIORITY[Priority(task.priority)]
-        )
+        run_training.apply_async((task.pk,), task_id=task.celery_task_id, **_send_options(task))
     except Exception as exc:
         transition(task.pk, S.FAILED, error=f"Could not queue the task: {type(exc).__name__}: {exc}")
         raise QueueUnavailable(str(exc)) from exc
@@ -668,6 +694,8 @@ def training_execute(task_id: int, *, worker: str) -> str:
         if stored is not None:
             registry.artifact_discard(stored)
         return "cancelled"
+    except SoftTimeLimitExceeded:
+        return _fail(task_id, "Stopped: the task reached its time limit.", stored)
     except training.SpecError as exc:
         return _fail(task_id, "The data cannot be trained as requested: " + "; ".join(exc.problems), stored)
     except Exception as exc:
@@ -746,9 +774,7 @@ def _send_requeued(task: Task) -> None:
     from .tasks import run_training
 
     try:
-        run_training.apply_async(
-            (task.pk,), task_id=task.celery_task_id, priority=BROKER_PRIORITY[Priority(task.priority)]
-        )
+        run_training.apply_async((task.pk,), task_id=task.celery_task_id, **_send_options(task))
     except Exception as exc:  # noqa: BLE001 - any broker failure ends the task visibly
         transition(task.pk, S.FAILED, error=f"Could not queue the task again: {exc}")
 
@@ -759,9 +785,7 @@ def resend_later(task_id: int) -> None:
 
     task = Task.objects.filter(pk=task_id, status__in=[S.PENDING, S.QUEUED]).first()
     if task is not None:
-        run_training.apply_async(
-            (task.pk,), countdown=SLOT_WAIT_SECONDS, priority=BROKER_PRIORITY[Priority(task.priority)]
-        )
+        run_training.apply_async((task.pk,), countdown=SLOT_WAIT_SECONDS, **_send_options(task))
 
 
 def logs_purge() -> int:

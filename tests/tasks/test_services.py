@@ -274,3 +274,23 @@ def test_feature_set_training_leaves_out_dates_and_locks_the_set(
     feature_set.refresh_from_db()
     assert feature_set.locked_at is not None
     assert ModelVersion.objects.get(task=task).feature_set == feature_set
+
+
+def test_resource_config_is_applied(admin_user, credit_version, django_capture_on_commit_callbacks):
+    type(credit_version).objects.filter(pk=credit_version.pk).update(row_count=10_000_000)
+    with pytest.raises(services.RequestInvalid) as caught:
+        services.training_create(
+            user=admin_user, request=_request(credit_version), resource_config={"memoryMb": 1}
+        )
+    assert "needs about" in caught.value.errors["resource_config"][0]
+    type(credit_version).objects.filter(pk=credit_version.pk).update(row_count=3000)
+    with django_capture_on_commit_callbacks(execute=False):
+        task = services.training_create(
+            user=admin_user,
+            request=_request(credit_version),
+            priority="urgent",
+            resource_config={"timeoutSeconds": 120, "threads": 1},
+        )
+    options = services._send_options(task)
+    assert options["priority"] == 0 and options["soft_time_limit"] == 120
+    assert options["soft_time_limit"] < options["time_limit"]
