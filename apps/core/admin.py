@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import json
+
 from django import forms
 from django.contrib import admin
 from django.core.exceptions import ValidationError
+from django.utils.html import format_html
 
 from .config import config_invalidate
 from .models import SECRET_MASK, ApiAuditLog, SystemConfig, WorkerHeartbeat, WorkerPing, coerce_config_value
@@ -24,6 +27,14 @@ class ReadOnlyAdmin(admin.ModelAdmin):
         return False
 
 
+def pretty_json(value):
+    """A JSON value as an indented, scrollable block for a read-only admin field."""
+    if value in (None, {}, []):
+        return "-"
+    text = json.dumps(value, ensure_ascii=False, indent=2, default=str)
+    return format_html("<pre style='max-height:30em;overflow:auto'>{}</pre>", text)
+
+
 class SystemConfigForm(forms.ModelForm):
     value = forms.CharField(
         required=False,
@@ -39,8 +50,6 @@ class SystemConfigForm(forms.ModelForm):
         super().__init__(*args, **kwargs)
         instance = self.instance
         if instance.pk:
-            import json
-
             if instance.is_secret:
                 self.initial["value"] = ""
             elif instance.value_type == "json":

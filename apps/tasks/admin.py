@@ -1,1 +1,426 @@
-"""Work queue: admin."""
+"""Work queue: admin.
+
+Tasks, their logs and their schedules are shown read-only. Every change goes through
+the services: cancel and re-run are actions on the task list, a schedule is enabled,
+disabled or deleted through ``schedule_set_enabled`` / ``schedule_delete``. A task's
+status is never a form field: the change page of a task is a view page.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from django.contrib import admin, messages
+from django.db.models import Count, Max
+from django.forms.models import BaseInlineFormSet
+from django.urls import reverse
+from django.utils.html import format_html
+
+from apps.core.admin import ReadOnlyAdmin, pretty_json
+
+from . import services
+from .models import Task, TaskLog, TaskSchedule, TaskStatus
+
+logger = logging.getLogger(__name__)
+
+# The task page shows this many of a task's newest log lines; the rest are in the log list.
+INLINE_LOG_LIMIT = 200
+
+
+def _task_link(task: Task | None):
+    if task is None:
+        return "-"
+    url = reverse("admin:tasks_task_change", args=[task.pk])
+    return format_html('<a href="{}">{}</a>', url, task)
+
+
+def _model_version_link(task: Task):
+    # Reverse one-to-one: a task without a version raises, which getattr turns into None.
+    version = getattr(task, "model_version", None)
+    if version is None:
+        return "-"
+    url = reverse("admin:models_modelversion_change", args=[version.pk])
+    return format_html('<a href="{}">{}</a>', url, version)
+
+
+class LatestLogsFormSet(BaseInlineFormSet):
+    """The task's newest INLINE_LOG_LIMIT log lines, oldest first."""
+
+    def get_queryset(self):
+        if not hasattr(self, "_latest_logs"):
+            qs = super().get_queryset()
+            cutoff = (
+                TaskLog.objects.filter(task=self.instance)
+                .order_by("-id")
+                .values_list("id", flat=True)[INLINE_LOG_LIMIT - 1 : INLINE_LOG_LIMIT]
+            )
+            cutoff = next(iter(cutoff), None)
+            if cutoff is not None:
+                qs = qs.filter(id__gte=cutoff)
+            self._latest_logs = qs.order_by("id")
+        return self._latest_logs
+
+
+class TaskLogInline(admin.TabularInline):
+    model = TaskLog
+    formset = LatestLogsFormSet
+    fields = ["created_at", "level", "message", "step", "loss", "valid_loss"]
+    readonly_fields = fields
+    ordering = ["id"]
+    extra = 0
+    can_delete = False
+    verbose_name_plural = f"task logs (the latest {INLINE_LOG_LIMIT})"
+
+    def has_add_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False
+
+
+@admin.register(Task)
+class TaskAdmin(ReadOnlyAdmin):
+    list_display = [
+        "id",
+        "name",
+        "type",
+        "status",
+        "priority",
+        "progress_display",
+        "attempts",
+        "created_by",
+        "created_at",
+        "started_at",
+        "completed_at",
+        "model_version_link",
+    ]
+    list_display_links = ["id", "name"]
+    list_filter = ["status", "type", "priority", ("created_by", admin.RelatedOnlyFieldListFilter), "schedule"]
+    search_fields = ["name", "celery_task_id"]
+    date_hierarchy = "created_at"
+    list_select_related = ["created_by", "model_version__model"]
+    actions = ["cancel_tasks", "rerun_tasks"]
+    inlines = [TaskLogInline]
+    fieldsets = [
+        (
+            None,
+            {
+                "fields": [
+                    "name",
+                    "type",
+                    "status",
+                    "priority",
+                    "progress_display",
+                    "cancel_requested",
+                    "error",
+                    "model_version_link",
+                ]
+            },
+        ),
+        ("Request", {"fields": ["parameters_pretty", "resource_config_pretty", "dataset_version_link"]}),
+        ("Result", {"fields": ["result_pretty"]}),
+        (
+            "Run",
+            {
+                "fields": [
+                    "celery_task_id",
+                    "attempts",
+                    "worker",
+                    "heartbeat_at",
+                    "created_by",
+                    "created_at",
+                    "queued_at",
+                    "started_at",
+                    "completed_at",
+                ]
+            },
+        ),
+        ("Origin", {"fields": ["schedule_link", "rerun_of_link", "trigger_key", "logs_summary"]}),
+    ]
+    readonly_fields = [
+        "progress_display",
+        "model_version_link",
+        "parameters_pretty",
+        "resource_config_pretty",
+        "dataset_version_link",
+        "result_pretty",
+        "schedule_link",
+        "rerun_of_link",
+        "logs_summary",
+    ]
+
+    def get_queryset(self, request):
+        return (
+            super()
+            .get_queryset(request)
+            .select_related("created_by", "model_version__model", "schedule", "rerun_of")
+        )
+
+    # A task is the lineage of the model version it trained (its FK would be nulled) and
+    # the history of the queue; the admin never deletes one.
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_operate_permission(self, request) -> bool:
+        """Cancel and re-run: for those who may change tasks (the change page stays read-only)."""
+        return request.user.has_perm(f"{self.opts.app_label}.change_{self.opts.model_name}")
+
+    # ----------------------------------------------------------------- columns and fields
+
+    @admin.display(description="progress", ordering="progress")
+    def progress_display(self, obj: Task) -> str:
+        return f"{obj.progress:.0f}%"
+
+    @admin.display(description="model version")
+    def model_version_link(self, obj: Task):
+        return _model_version_link(obj)
+
+    @admin.display(description="parameters")
+    def parameters_pretty(self, obj: Task):
+        return pretty_json(obj.parameters)
+
+    @admin.display(description="resource config")
+    def resource_config_pretty(self, obj: Task):
+        return pretty_json(obj.resource_config)
+
+    @admin.display(description="result")
+    def result_pretty(self, obj: Task):
+        return pretty_json(obj.result)
+
+    @admin.display(description="dataset version")
+    def dataset_version_link(self, obj: Task):
+        version_id = (obj.parameters or {}).get("dataset_version_id")
+        if not version_id:
+            return "-"
+        from apps.datasets.models import DatasetVersion
+
+        version = DatasetVersion.objects.select_related("dataset").filter(pk=version_id).first()
+        if version is None:
+            return f"#{version_id} (deleted)"
+        url = reverse("admin:datasets_datasetversion_change", args=[version.pk])
+        return format_html('<a href="{}">{}</a>', url, version)
+
+    @admin.display(description="schedule")
+    def schedule_link(self, obj: Task):
+        if obj.schedule is None:
+            return "-"
+        url = reverse("admin:tasks_taskschedule_change", args=[obj.schedule_id])
+        return format_html('<a href="{}">{}</a>', url, obj.schedule)
+
+    @admin.display(description="re-run of")
+    def rerun_of_link(self, obj: Task):
+        return _task_link(obj.rerun_of)
+
+    @admin.display(description="logs")
+    def logs_summary(self, obj: Task):
+        count = obj.logs.count()
+        url = reverse("admin:tasks_tasklog_changelist") + f"?task__id__exact={obj.pk}"
+        shown = min(count, INLINE_LOG_LIMIT)
+        return format_html('{} line(s), the latest {} below; <a href="{}">all of them</a>', count, shown, url)
+
+    # ----------------------------------------------------------------- actions
+
+    @admin.action(description="Cancel selected tasks", permissions=["operate"])
+    def cancel_tasks(self, request, queryset):
+        for task in queryset.order_by("id"):
+            try:
+                task = services.task_cancel(task=task)
+            except services.IllegalTransition as exc:
+                self.message_user(request, str(exc), messages.WARNING)
+                continue
+            except Exception as exc:  # one task's broker trouble must not hide the others' results
+                logger.exception("admin cancel of task %s failed", task.pk)
+                self.message_user(request, f"Task {task}: cancel failed: {exc}", messages.ERROR)
+                continue
+            if task.status == TaskStatus.CANCELLED:
+                text = f"Task {task} cancelled."
+            else:
+                text = f"Task {task}: cancel requested; it stops at its next round."
+            self.log_change(request, task, "Cancelled through the admin.")
+            self.message_user(request, text, messages.SUCCESS)
+
+    @admin.action(description="Re-run selected tasks", permissions=["operate"])
+    def rerun_tasks(self, request, queryset):
+        for task in queryset.order_by("id"):
+            try:
+                new = services.task_rerun(task=task, user=request.user)
+            except services.RequestInvalid as exc:
+                self.message_user(request, f"Task {task} cannot be re-run: {exc}", messages.ERROR)
+                continue
+            except services.IllegalTransition as exc:
+                self.message_user(request, f"Task {task} cannot be re-run: {exc}", messages.WARNING)
+                continue
+            except services.QueueUnavailable as exc:
+                self.message_user(
+                    request, f"Task {task}: the re-run could not be queued: {exc}", messages.ERROR
+                )
+                continue
+            self.log_change(request, task, f"Re-run as task #{new.pk} through the admin.")
+            url = reverse("admin:tasks_task_change", args=[new.pk])
+            self.message_user(
+                request,
+                format_html('Task {} re-run as <a href="{}">{}</a>.', task, url, new),
+                messages.SUCCESS,
+            )
+
+
+@admin.register(TaskLog)
+class TaskLogAdmin(ReadOnlyAdmin):
+    list_display = ["id", "created_at", "task_link", "level", "step", "loss", "valid_loss", "short_message"]
+    list_filter = ["level", "task__type"]
+    search_fields = ["message"]
+    list_select_related = ["task"]
+    ordering = ["-id"]
+    show_full_result_count = False  # a long training writes thousands of lines
+    fields = ["task_link", "created_at", "level", "message", "step", "loss", "valid_loss", "metrics_pretty"]
+    readonly_fields = ["task_link", "metrics_pretty"]
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False  # old lines are purged by the tasks-log-retention-days setting
+
+    @admin.display(description="task", ordering="task")
+    def task_link(self, obj: TaskLog):
+        return _task_link(obj.task)
+
+    @admin.display(description="message")
+    def short_message(self, obj: TaskLog) -> str:
+        return obj.message if len(obj.message) <= 120 else obj.message[:119] + "…"
+
+    @admin.display(description="metrics")
+    def metrics_pretty(self, obj: TaskLog):
+        return pretty_json(obj.metrics)
+
+
+@admin.register(TaskSchedule)
+class TaskScheduleAdmin(ReadOnlyAdmin):
+    """Schedules are made on the analyst page or through the API; here they are seen,
+    switched on or off and deleted."""
+
+    list_display = [
+        "name",
+        "type",
+        "priority",
+        "timing",
+        "enabled",
+        "last_run",
+        "total_runs",
+        "created_by",
+        "created_at",
+    ]
+    list_filter = [
+        "periodic_task__enabled",
+        "type",
+        "priority",
+        ("created_by", admin.RelatedOnlyFieldListFilter),
+    ]
+    search_fields = ["name"]
+    list_select_related = ["created_by", "periodic_task__interval", "periodic_task__crontab"]
+    actions = ["enable_schedules", "disable_schedules"]
+    fields = [
+        "name",
+        "type",
+        "priority",
+        "timing",
+        "enabled",
+        "periodic_task_link",
+        "last_run",
+        "runs_link",
+        "parameters_pretty",
+        "resource_config_pretty",
+        "created_by",
+        "created_at",
+    ]
+    readonly_fields = [
+        "timing",
+        "enabled",
+        "periodic_task_link",
+        "last_run",
+        "runs_link",
+        "parameters_pretty",
+        "resource_config_pretty",
+    ]
+
+    def get_queryset(self, request):
+        return (
+            super()
+            .get_queryset(request)
+            .select_related("created_by", "periodic_task__interval", "periodic_task__crontab")
+            .annotate(n_runs=Count("runs"), last_run_at=Max("runs__created_at"))
+        )
+
+    def has_toggle_permission(self, request) -> bool:
+        return request.user.has_perm(f"{self.opts.app_label}.change_{self.opts.model_name}")
+
+    @admin.display(description="timing")
+    def timing(self, obj: TaskSchedule) -> str:
+        periodic = obj.periodic_task
+        if periodic.interval is not None:
+            every, period = periodic.interval.every, periodic.interval.period
+            return f"every {every} {period if every != 1 else period.rstrip('s')}"
+        if periodic.crontab is not None:
+            c = periodic.crontab
+            fields = (c.minute, c.hour, c.day_of_month, c.month_of_year, c.day_of_week)
+            return f"cron {' '.join(fields)} ({c.timezone})"
+        return "-"
+
+    @admin.display(description="enabled", boolean=True, ordering="periodic_task__enabled")
+    def enabled(self, obj: TaskSchedule) -> bool:
+        return obj.periodic_task.enabled
+
+    @admin.display(description="last run", ordering="last_run_at")
+    def last_run(self, obj: TaskSchedule):
+        return obj.last_run_at or "-"
+
+    @admin.display(description="runs", ordering="n_runs")
+    def total_runs(self, obj: TaskSchedule) -> int:
+        return obj.n_runs
+
+    @admin.display(description="runs")
+    def runs_link(self, obj: TaskSchedule):
+        url = reverse("admin:tasks_task_changelist") + f"?schedule__id__exact={obj.pk}"
+        return format_html('<a href="{}">{} task(s)</a>', url, obj.n_runs)
+
+    @admin.display(description="beat entry")
+    def periodic_task_link(self, obj: TaskSchedule):
+        periodic = obj.periodic_task
+        url = reverse("admin:django_celery_beat_periodictask_change", args=[periodic.pk])
+        return format_html(
+            '<a href="{}">{}</a> (beat ran it {} time(s))', url, periodic.name, periodic.total_run_count
+        )
+
+    @admin.display(description="parameters")
+    def parameters_pretty(self, obj: TaskSchedule):
+        return pretty_json(obj.parameters)
+
+    @admin.display(description="resource config")
+    def resource_config_pretty(self, obj: TaskSchedule):
+        return pretty_json(obj.resource_config)
+
+    def _set_enabled(self, request, queryset, enabled: bool) -> None:
+        changed = 0
+        for schedule in queryset.select_related("periodic_task"):
+            if schedule.periodic_task.enabled == enabled:
+                continue
+            services.schedule_set_enabled(schedule=schedule, enabled=enabled)
+            self.log_change(request, schedule, "Enabled." if enabled else "Disabled.")
+            changed += 1
+        word = "Enabled" if enabled else "Disabled"
+        self.message_user(request, f"{word} {changed} schedule(s).", messages.SUCCESS)
+
+    @admin.action(description="Enable selected schedules", permissions=["toggle"])
+    def enable_schedules(self, request, queryset):
+        self._set_enabled(request, queryset, True)
+
+    @admin.action(description="Disable selected schedules", permissions=["toggle"])
+    def disable_schedules(self, request, queryset):
+        self._set_enabled(request, queryset, False)
+
+    def delete_model(self, request, obj):
+        services.schedule_delete(schedule=obj)
+
+    def delete_queryset(self, request, queryset):
+        for schedule in queryset.select_related("periodic_task"):
+            services.schedule_delete(schedule=schedule)

@@ -398,7 +398,7 @@ def task_cancel(*, task: Task) -> Task:
         log(task.pk, "Cancel requested; stopping at the next round.")
         from .tasks import enforce_cancel
 
-        transaction.on_commit(lambda: enforce_cancel.apply_async((task.pk,), countdown=CANCEL_GRACE_SECONDS))
+        transaction.on_commit(lambda: _send_quietly(enforce_cancel, task.pk, countdown=CANCEL_GRACE_SECONDS))
     else:
         task.refresh_from_db()
         raise IllegalTransition(
@@ -406,6 +406,15 @@ def task_cancel(*, task: Task) -> Task:
         )
     task.refresh_from_db()
     return task
+
+
+def _send_quietly(job, *args: Any, **options: Any) -> None:
+    # A follow-up message (cancel enforcement, a retry for a slot) that cannot be sent is
+    # logged: the request itself was already recorded and the reaper still covers the task.
+    try:
+        job.apply_async(args, **options)
+    except Exception:
+        logger.warning("could not send %s%s", job.name, args, exc_info=True)
 
 
 def _revoke(celery_task_id: str, *, terminate: bool) -> None:
@@ -435,6 +444,14 @@ def task_rerun(*, task: Task, user) -> Task:
     if task.type != TaskType.TRAINING:
         raise IllegalTransition("Only training tasks can be re-run.")
     p = task.parameters
+    if "model_name" not in p:  # a scheduled run that could not start keeps the raw request
+        return training_create(
+            user=user,
+            request={**p, "task_name": task.name},
+            priority=task.priority,
+            resource_config=task.resource_config,
+            rerun_of=task,
+        )
     request = {
         "name": p.get("model_name"),
         "dataset": p.get("dataset"),
@@ -785,7 +802,7 @@ def resend_later(task_id: int) -> None:
 
     task = Task.objects.filter(pk=task_id, status__in=[S.PENDING, S.QUEUED]).first()
     if task is not None:
-        run_training.apply_async((task.pk,), countdown=SLOT_WAIT_SECONDS, **_send_options(task))
+        _send_quietly(run_training, task.pk, countdown=SLOT_WAIT_SECONDS, **_send_options(task))
 
 
 def logs_purge() -> int:
@@ -892,7 +909,7 @@ def schedule_create(
 def schedule_set_enabled(*, schedule: TaskSchedule, enabled: bool) -> TaskSchedule:
     periodic = schedule.periodic_task
     periodic.enabled = enabled
-    periodic.save(update_fields=["enabled"])
+    periodic.save()  # django-celery-beat also resets last_run_at when disabling
     return schedule
 
 
