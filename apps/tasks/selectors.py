@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from django.db.models import Count, QuerySet
 
-from .models import Task, TaskLog, TaskStatus
+from apps.datasets.models import Dataset, DatasetKind, DatasetStatus, DatasetVersion
+
+from .models import Task, TaskLog, TaskSchedule, TaskStatus
 
 
 def recent_logs(task: Task, *, after: int | None = None, limit: int = 50) -> list[TaskLog]:
@@ -24,3 +26,53 @@ def status_counts() -> dict[str, int]:
     for row in Task.objects.values("status").order_by().annotate(n=Count("id")):
         counts[row["status"]] = row["n"]
     return counts
+
+
+def trainable_datasets() -> QuerySet[Dataset]:
+    """Tabular datasets with at least one validated version: what a training can use."""
+    return (
+        Dataset.objects.filter(
+            kind=DatasetKind.TABULAR, is_archived=False, versions__status=DatasetStatus.VALIDATED
+        )
+        .distinct()
+        .order_by("name")
+    )
+
+
+def training_columns(datasets: QuerySet[Dataset]) -> dict[str, dict]:
+    """Per dataset id: its newest validated version's number, label, time column and columns.
+
+    What the training form offers when a dataset is chosen (one query for all datasets).
+    """
+    versions = (
+        DatasetVersion.objects.filter(dataset__in=datasets, status=DatasetStatus.VALIDATED)
+        .order_by("dataset_id", "-version")
+        .only("dataset_id", "version", "label_column", "time_column", "validation_result")
+    )
+    found: dict[str, dict] = {}
+    for v in versions:
+        key = str(v.dataset_id)
+        if key in found:
+            continue
+        columns = (v.validation_result or {}).get("columns", [])
+        found[key] = {
+            "version": v.version,
+            "label": v.label_column,
+            "timeColumn": v.time_column,
+            "columns": [{"name": c["name"], "dtype": c.get("dtype", "")} for c in columns],
+        }
+    return found
+
+
+def schedules_for_list() -> QuerySet[TaskSchedule]:
+    return TaskSchedule.objects.select_related(
+        "created_by", "periodic_task__interval", "periodic_task__crontab"
+    ).annotate(run_count=Count("runs"))
+
+
+def log_for_page(task: Task, *, rounds: int = 50, events: int = 500) -> list[TaskLog]:
+    """A task's log as its page first shows it: the newest ``events`` messages and the newest
+    ``rounds`` training rounds (a long training logs thousands), in order."""
+    qs = TaskLog.objects.filter(task=task).order_by("-id")
+    rows = [*qs.filter(step__isnull=True)[:events], *qs.filter(step__isnull=False)[:rounds]]
+    return sorted(rows, key=lambda row: row.pk)

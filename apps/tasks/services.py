@@ -231,6 +231,15 @@ def training_plan(request: dict, *, resource_config: dict | None = None) -> Trai
         if feature_set is None:
             errors["feature_set"] = [f"No feature set with id {request['feature_set']}."]
     version = _resolve_dataset(request, errors, feature_set)
+    if (
+        version is not None
+        and feature_set is not None
+        and version.dataset_id != feature_set.dataset_version.dataset_id
+    ):
+        errors["feature_set"] = [
+            f"{feature_set} is drawn from {feature_set.dataset_version.dataset.name}; "
+            f"train it on a version of that dataset, not {version.dataset.name}."
+        ]
     if version is None or errors.get("feature_set"):
         raise RequestInvalid(errors)
 
@@ -443,6 +452,8 @@ def task_rerun(*, task: Task, user) -> Task:
     """Queue a new task with the same request (the dataset version it used, not the newest)."""
     if task.type != TaskType.TRAINING:
         raise IllegalTransition("Only training tasks can be re-run.")
+    if task.status not in FINAL_STATUSES:
+        raise IllegalTransition(f"Task #{task.pk} is {task.status}; re-run it once it has finished.")
     p = task.parameters
     if "model_name" not in p:  # a scheduled run that could not start keeps the raw request
         return training_create(

@@ -1,9 +1,17 @@
-"""Analyst pages of this domain (placeholder until the domain's pages are built)."""
+"""Analyst pages of the work queue.
+
+Names avoid the API router's (``task-detail``, ``task-cancel``...): the pages come later in
+the URL map, so a shared name would make ``{% url %}`` answer with the page.
+"""
 
 from django.urls import path
 
-from apps.core.views import placeholder
+from . import views
 
 urlpatterns = [
-    path("tasks/", placeholder, {"section": "Tasks"}, name="tasks"),
+    path("tasks/", views.task_list, name="tasks"),
+    path("tasks/create/", views.task_create, name="task-create"),
+    path("tasks/<int:pk>/", views.task_detail, name="task-page"),
+    path("tasks/<int:pk>/cancel/", views.task_cancel, name="task-page-cancel"),
+    path("tasks/<int:pk>/rerun/", views.task_rerun, name="task-page-rerun"),
 ]

@@ -1,1 +1,171 @@
-"""Work queue: views."""
+"""Analyst pages of the work queue: the task list with schedules, a training form, a task's page."""
+
+from __future__ import annotations
+
+import json
+from urllib.parse import urlencode
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required, permission_required
+from django.core.exceptions import PermissionDenied
+from django.core.paginator import Paginator
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.views.decorators.http import require_POST
+
+from apps.models.training import DEFAULT_PARAMS
+
+from . import selectors, services
+from .forms import TrainingForm, training_from_form
+from .models import Priority, Task, TaskSchedule, TaskStatus, TaskType
+
+PAGE_SIZE = 25
+# How a task's page lists its parameters; keys not named here follow, by name.
+PARAMETER_ORDER = [
+    "model_name",
+    "dataset",
+    "dataset_version",
+    "dataset_version_id",
+    "feature_set",
+    "label",
+    "features",
+    "algorithm",
+    "objective",
+    "params",
+    "split",
+    "time_column",
+    "validation_share",
+    "seed",
+]
+
+
+@login_required
+@permission_required("tasks.view_task", raise_exception=True)
+def task_list(request: HttpRequest) -> HttpResponse:
+    choices = {"status": TaskStatus.values, "type": TaskType.values, "priority": Priority.values}
+    filters = {k: v for k, allowed in choices.items() if (v := request.GET.get(k, "")) in allowed}
+    page = Paginator(selectors.tasks_for_list().filter(**filters), PAGE_SIZE).get_page(
+        request.GET.get("page")
+    )
+    # The live refresh asks the API for the same page the server rendered.
+    api_query = urlencode({**filters, "page": page.number, "pageSize": PAGE_SIZE})
+    return render(
+        request,
+        "tasks/list.html",
+        {
+            "page": page,
+            "filters": filters,
+            "filter_query": urlencode(filters),
+            "api_query": api_query,
+            "statuses": TaskStatus.choices,
+            "types": TaskType.choices,
+            "priorities": Priority.choices,
+            "schedules": selectors.schedules_for_list(),
+            "can_create": request.user.has_perm("tasks.add_task"),
+        },
+    )
+
+
+@login_required
+@permission_required("tasks.add_task", raise_exception=True)
+def task_create(request: HttpRequest) -> HttpResponse:
+    datasets = selectors.trainable_datasets()
+    columns = selectors.training_columns(datasets)
+    initial = _initial(request, datasets, columns)
+    form = TrainingForm(request.POST or None, datasets=datasets, columns=columns, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        try:
+            created = training_from_form(request.user, form)
+        except services.QueueUnavailable as exc:
+            messages.error(request, f"The task queue is unreachable; the task failed: {exc}")
+            return redirect("tasks")
+        if isinstance(created, TaskSchedule):
+            messages.success(request, f"Scheduled {created.name}.")
+            return redirect("tasks")
+        if created is not None:
+            messages.success(request, f"Task #{created.pk} is queued.")
+            return redirect("task-page", created.pk)
+    return render(
+        request,
+        "tasks/create.html",
+        {"form": form, "datasets_columns": columns, "default_params": DEFAULT_PARAMS},
+        status=400 if form.errors else 200,
+    )
+
+
+def _initial(request: HttpRequest, datasets, columns: dict[str, dict]) -> dict:
+    """Preselect ``?dataset=<id>`` (else the first dataset) and its label column."""
+    wanted = request.GET.get("dataset", "")
+    dataset = (datasets.filter(pk=wanted).first() if wanted.isdigit() else None) or datasets.first()
+    if dataset is None:
+        return {}
+    return {"dataset": dataset, "label": columns.get(str(dataset.pk), {}).get("label", "")}
+
+
+@login_required
+@permission_required("tasks.view_task", raise_exception=True)
+def task_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    task = get_object_or_404(selectors.tasks_for_list().select_related("rerun_of"), pk=pk)
+    logs = selectors.log_for_page(task)
+    last_round = next((row for row in reversed(logs) if row.step is not None), None)
+    return render(
+        request,
+        "tasks/detail.html",
+        {
+            "task": task,
+            "parameters": _parameters(task.parameters),
+            "metrics": sorted(((task.result or {}).get("metrics") or {}).items()),
+            "logs": logs,
+            "last_round": last_round,
+            "can_cancel": not task.is_final and _may_cancel(request.user, task),
+            "can_rerun": request.user.has_perm("tasks.add_task"),
+        },
+    )
+
+
+def _parameters(parameters: dict) -> list[tuple[str, object]]:
+    """A task's parameters in reading order (JSONB keeps none); lists and objects as JSON."""
+    rank = {key: i for i, key in enumerate(PARAMETER_ORDER)}
+    shown = []
+    for key in sorted(parameters, key=lambda k: (rank.get(k, len(rank)), k)):
+        value = parameters[key]
+        shown.append((key, json.dumps(value, sort_keys=True) if isinstance(value, dict | list) else value))
+    return shown
+
+
+def _may_cancel(user, task: Task) -> bool:
+    # As in the API: the creator, or whoever may change tasks.
+    return user.has_perm("tasks.add_task") and (
+        task.created_by_id == user.pk or user.has_perm("tasks.change_task")
+    )
+
+
+@require_POST
+@login_required
+@permission_required("tasks.add_task", raise_exception=True)
+def task_cancel(request: HttpRequest, pk: int) -> HttpResponse:
+    task = get_object_or_404(Task, pk=pk)
+    if not _may_cancel(request.user, task):
+        raise PermissionDenied
+    try:
+        task = services.task_cancel(task=task)
+    except services.IllegalTransition as exc:
+        messages.error(request, str(exc))
+    else:
+        done = task.status == TaskStatus.CANCELLED
+        messages.success(request, "Cancelled." if done else "Cancel requested; it stops at the next round.")
+    return redirect("task-page", pk)
+
+
+@require_POST
+@login_required
+@permission_required("tasks.add_task", raise_exception=True)
+def task_rerun(request: HttpRequest, pk: int) -> HttpResponse:
+    task = get_object_or_404(Task, pk=pk)
+    try:
+        new = services.task_rerun(task=task, user=request.user)
+    except (services.IllegalTransition, services.RequestInvalid, services.QueueUnavailable) as exc:
+        messages.error(request, f"Could not re-run task #{task.pk}: {exc}")
+        return redirect("task-page", pk)
+    messages.success(request, f"Task #{new.pk} re-runs task #{task.pk}.")
+    return redirect("task-page", new.pk)

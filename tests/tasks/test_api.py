@@ -93,6 +93,27 @@ def test_unvalidated_dataset_is_refused(api, upload, django_capture_on_commit_ca
     assert not Task.objects.exists()
 
 
+def test_feature_set_of_another_dataset_is_refused(api, post_training, credit_version, upload, admin_user):
+    from apps.features.services import features_register
+
+    upload(
+        "x,is_bad\n" + "".join(f"{i},{i % 2}\n" for i in range(40)), "other.csv", name="other", kind="tabular"
+    )
+    from apps.datasets.models import DatasetVersion
+
+    other = DatasetVersion.objects.get(dataset__name="other")
+    _, feature_set = features_register(
+        dataset_version=other,
+        columns=[{"column": "x"}],
+        user=admin_user,
+        tags=[],
+        feature_set_name="other-set",
+    )
+    response = post_training(featureSet=feature_set.pk)
+    assert response.status_code == 400
+    assert "is drawn from other" in response.json()["errors"]["featureSet"][0]
+
+
 def test_status_logs_and_list_filters(api, post_training):
     task_id = post_training().json()["data"]["id"]
     services.training_execute(task_id, worker="w:1")
@@ -128,6 +149,8 @@ def test_cancel_and_conflict_on_finished(api, post_training):
 
 def test_rerun(api, post_training, django_capture_on_commit_callbacks):
     task_id = post_training().json()["data"]["id"]
+    assert api.post(f"/api/tasks/{task_id}/rerun").status_code == 409  # not finished yet
+    services.training_execute(task_id, worker="w:1")
     with django_capture_on_commit_callbacks(execute=False):
         response = api.post(f"/api/tasks/{task_id}/rerun")
     assert response.status_code == 201
