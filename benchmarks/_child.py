@@ -29,3 +29,13 @@ def run_child(module: str, kind: str, path: Path) -> dict:
         text=True,
     )
     return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+def celery_worker_command(
+    queues: str, *, hostname: str | None = None, loglevel: str = "WARNING"
+) -> list[str]:
+    """The command line of a one-process prefork Celery worker on ``queues`` (comma-separated)."""
+    cmd = [sys.executable, "-m", "celery", "-A", "omm", "worker", "-Q", queues, "--concurrency", "1"]
+    if hostname:
+        cmd += ["--hostname", hostname]
+    return [*cmd, "--pool", "prefork", "--loglevel", loglevel, "--without-gossip", "--without-mingle"]

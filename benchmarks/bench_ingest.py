@@ -24,6 +24,8 @@ import urllib.request
 import uuid
 from pathlib import Path
 
+from benchmarks._child import celery_worker_command
+
 ROOT = Path(__file__).resolve().parent.parent
 ROWS = int(os.environ.get("BENCH_ROWS", "150000"))
 PORT = int(os.environ.get("BENCH_PORT", "8765"))
@@ -220,22 +222,7 @@ def main() -> None:
     log = (tmp / "services.log").open("w")
     procs = [
         subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "celery",
-                "-A",
-                "omm",
-                "worker",
-                "-Q",
-                "ingestion",
-                "--concurrency",
-                "1",
-                "--loglevel",
-                "WARNING",
-                "--without-gossip",
-                "--without-mingle",
-            ],
+            celery_worker_command("ingestion"),
             cwd=ROOT,
             env=env,
             stdout=log,

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import contextlib
+import ctypes
 import os
 
+import pyarrow as pa
 from celery import shared_task
 
 from . import services
@@ -11,7 +14,10 @@ from . import services
 
 @shared_task(bind=True)
 def run_training(self, task_id: int) -> str:
-    outcome = services.training_execute(task_id, worker=f"{self.request.hostname}:{os.getpid()}")
+    try:
+        outcome = services.training_execute(task_id, worker=f"{self.request.hostname}:{os.getpid()}")
+    finally:
+        _release_memory()
     if outcome == "wait":
         services.resend_later(task_id)
     return outcome
@@ -37,3 +43,11 @@ def reap_stuck() -> dict:
 @shared_task(name="tasks.purge_logs")
 def purge_logs() -> int:
     return services.logs_purge()
+
+
+def _release_memory() -> None:
+    # A pool process keeps Arrow's and malloc's freed pages (~0.6 GiB after a 1M x 50
+    # training); hand them back so an idle worker does not hold them.
+    pa.default_memory_pool().release_unused()
+    with contextlib.suppress(OSError, AttributeError):
+        ctypes.CDLL("libc.so.6").malloc_trim(0)
