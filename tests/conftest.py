@@ -220,3 +220,30 @@ def celery_beat(transactional_db, tmp_path):
         except subprocess.TimeoutExpired:
             os.killpg(proc.pid, signal.SIGKILL)
             proc.wait()
+
+
+@pytest.fixture
+def credit_csv() -> str:
+    from apps.datasets.demo_data import credit_frame
+
+    return credit_frame(3000, seed=11).to_csv(index=False)
+
+
+@pytest.fixture
+def credit_version(upload, credit_csv):
+    """A validated tabular dataset version (label is_bad, time application_date)."""
+    from apps.datasets.models import DatasetVersion
+
+    response = upload(
+        credit_csv,
+        "credit.csv",
+        name="credit",
+        kind="tabular",
+        labelColumn="is_bad",
+        timeColumn="application_date",
+        keyColumns=["application_id"],
+    )
+    assert response.status_code == 201, response.content
+    version = DatasetVersion.objects.get(pk=response.json()["data"]["id"])
+    assert version.status == "validated", version.error_message
+    return version

@@ -18,7 +18,7 @@ from django.utils.html import format_html
 
 from apps.core.admin import pretty_json
 
-from .models import Model, ModelVersion, VersionStatus
+from .models import Model, ModelVersion, VersionEvent, VersionStatus
 
 # The metrics a list shows first, in this order, when a version has them.
 HEADLINE_METRICS = ("auc", "ks", "accuracy", "f1_macro", "rmse", "mae", "r2")
@@ -392,3 +392,24 @@ class ModelVersionAdmin(ProtectedDeleteMixin, admin.ModelAdmin):
     @admin.display(description="training info")
     def training_info_pretty(self, obj: ModelVersion):
         return pretty_json(obj.training_info)
+
+
+@admin.register(VersionEvent)
+class VersionEventAdmin(admin.ModelAdmin):
+    """The lifecycle audit trail: read-only, append-only. Filter by model and date to see
+    which version was active when."""
+
+    list_display = ["created_at", "model", "version", "action", "from_status", "to_status", "actor", "reason"]
+    list_filter = ["action", "model", "actor"]
+    search_fields = ["model__name", "reason"]
+    date_hierarchy = "created_at"
+    list_select_related = ["model", "version", "actor"]
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False

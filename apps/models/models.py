@@ -117,3 +117,43 @@ class ModelVersion(models.Model):
 
     def __str__(self) -> str:
         return f"{self.model.name} v{self.version}"
+
+
+class EventAction(models.TextChoices):
+    REGISTER = "register", "Register"
+    PROMOTE = "promote", "Promote"
+    ROLLBACK = "rollback", "Roll back"
+    DEPRECATE = "deprecate", "Deprecate"
+
+
+class VersionEvent(models.Model):
+    """Append-only audit trail of a model's lifecycle: who changed what, when, why, from and to.
+
+    Rows are never updated or deleted; "which version was active at time T" is read from them.
+    """
+
+    model = models.ForeignKey(Model, on_delete=models.PROTECT, related_name="events")
+    version = models.ForeignKey(ModelVersion, on_delete=models.PROTECT, related_name="events")
+    action = models.CharField(max_length=20, choices=EventAction.choices)
+    from_status = models.CharField(max_length=20, blank=True)
+    to_status = models.CharField(max_length=20)
+    previous_active = models.ForeignKey(
+        ModelVersion, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    reason = models.TextField(blank=True)
+    actor = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, related_name="+")
+    created_at = models.DateTimeField(db_index=True)
+
+    class Meta:
+        ordering = ["created_at", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.model.name} v{self.version.version} {self.action}"
+
+    def save(self, *args, **kwargs):
+        if self.pk is not None:
+            raise ValueError("version events are append-only")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        raise ValueError("version events are append-only")

@@ -13,11 +13,12 @@ from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 from django.db import IntegrityError, transaction
 from django.db.models import Max
+from django.utils import timezone
 
 from apps.features.services import feature_set_lock
 
 from . import artifacts
-from .models import Model, ModelType, ModelVersion
+from .models import EventAction, Model, ModelStatus, ModelType, ModelVersion, VersionEvent, VersionStatus
 from .training import TrainingResult
 
 
@@ -138,3 +139,111 @@ def version_load(version: ModelVersion) -> tuple[artifacts.Artifact, Any]:
     if artifact.checksum != version.checksum:
         raise artifacts.ArtifactError("checksum_mismatch", "artifact does not match the registered checksum")
     return artifact, artifacts.load_model(artifact)
+
+
+class LifecycleError(Exception):
+    """A lifecycle change the version's status does not allow."""
+
+
+class ConcurrentChange(Exception):
+    """Another request changed the model's active version at the same moment."""
+
+
+def _event(version: ModelVersion, action: str, from_status: str, user, reason: str, previous=None) -> None:
+    VersionEvent.objects.create(
+        model_id=version.model_id,
+        version=version,
+        action=action,
+        from_status=from_status,
+        to_status=version.status,
+        previous_active=previous,
+        reason=reason,
+        actor=user,
+        created_at=timezone.now(),
+    )
+
+
+def version_activate(
+    *, version: ModelVersion, user, reason: str = "", action: str = "promote"
+) -> ModelVersion:
+    """Make ``version`` its model's active version; the previous active one becomes inactive.
+
+    Atomic: the model row is locked and a partial unique constraint allows one active
+    version per model, so concurrent promotions serialise or fail with ConcurrentChange.
+    """
+    if version.status == VersionStatus.DEPRECATED:
+        raise LifecycleError(f"{version} is deprecated; it cannot be made active.")
+    if version.status == VersionStatus.ACTIVE:
+        raise LifecycleError(f"{version} is already active.")
+    try:
+        with transaction.atomic():
+            Model.objects.select_for_update().get(pk=version.model_id)
+            previous = ModelVersion.objects.filter(
+                model_id=version.model_id, status=VersionStatus.ACTIVE
+            ).first()
+            if previous is not None:
+                ModelVersion.objects.filter(pk=previous.pk).update(status=VersionStatus.INACTIVE)
+                previous.status = VersionStatus.INACTIVE
+            from_status = ModelVersion.objects.get(pk=version.pk).status
+            if from_status in (VersionStatus.ACTIVE, VersionStatus.DEPRECATED):
+                raise LifecycleError(f"{version} is {from_status} now.")
+            ModelVersion.objects.filter(pk=version.pk).update(status=VersionStatus.ACTIVE)
+            version.status = VersionStatus.ACTIVE
+            Model.objects.filter(pk=version.model_id).update(status=ModelStatus.DEPLOYED)
+            _event(version, action, from_status, user, reason, previous)
+    except IntegrityError as exc:
+        raise ConcurrentChange(
+            f"The active version of {version.model} changed meanwhile; try again."
+        ) from exc
+    return version
+
+
+def model_rollback(
+    *, model: Model, user, reason: str = "", to_version: ModelVersion | None = None
+) -> ModelVersion:
+    """Re-activate ``to_version``, or the version that was active before the current one."""
+    if to_version is None:
+        current = model.versions.filter(status=VersionStatus.ACTIVE).first()
+        last = (
+            VersionEvent.objects.filter(
+                model=model,
+                action__in=[EventAction.PROMOTE, EventAction.ROLLBACK],
+                previous_active__isnull=False,
+            )
+            .exclude(previous_active=current)
+            .order_by("-created_at", "-id")
+            .first()
+        )
+        if current is None or last is None or last.version_id != current.pk:
+            raise LifecycleError(f"{model} has no earlier active version to roll back to.")
+        to_version = last.previous_active
+    if to_version.model_id != model.pk:
+        raise LifecycleError(f"{to_version} is not a version of {model}.")
+    return version_activate(version=to_version, user=user, reason=reason, action=EventAction.ROLLBACK)
+
+
+def version_deprecate(*, version: ModelVersion, user, reason: str = "") -> ModelVersion:
+    """Retire a version that is not active (roll back or promote another one first)."""
+    with transaction.atomic():
+        from_status = ModelVersion.objects.select_for_update().get(pk=version.pk).status
+        if from_status == VersionStatus.ACTIVE:
+            raise LifecycleError(f"{version} is active; promote or roll back to another version first.")
+        if from_status == VersionStatus.DEPRECATED:
+            raise LifecycleError(f"{version} is already deprecated.")
+        ModelVersion.objects.filter(pk=version.pk).update(status=VersionStatus.DEPRECATED)
+        version.status = VersionStatus.DEPRECATED
+        _event(version, EventAction.DEPRECATE, from_status, user, reason)
+    return version
+
+
+def active_version_at(model: Model, when) -> ModelVersion | None:
+    """The version of ``model`` that was active at ``when``, from the audit trail."""
+    last = (
+        VersionEvent.objects.filter(
+            model=model, action__in=[EventAction.PROMOTE, EventAction.ROLLBACK], created_at__lte=when
+        )
+        .select_related("version")
+        .order_by("-created_at", "-id")
+        .first()
+    )
+    return last.version if last else None

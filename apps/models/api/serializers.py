@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from rest_framework import serializers
 
-from ..models import Model, ModelVersion
+from apps.core.api.serializers import StrictSerializer
+
+from ..models import Model, ModelVersion, VersionEvent
 from ..selectors import lineage
 
 
@@ -64,3 +66,35 @@ class ModelVersionSerializer(serializers.ModelSerializer):
 
     def get_lineage(self, version: ModelVersion) -> dict:
         return lineage(version)
+
+
+class ReasonSerializer(StrictSerializer):
+    reason = serializers.CharField(max_length=2000, required=False, allow_blank=True, default="")
+
+
+class RollbackSerializer(ReasonSerializer):
+    version = serializers.IntegerField(
+        min_value=1, required=False, help_text="Default: the previous active one."
+    )
+
+
+class VersionEventSerializer(serializers.ModelSerializer):
+    actor = serializers.SlugRelatedField(slug_field="username", read_only=True)
+    version = serializers.IntegerField(source="version.version", read_only=True)
+    version_id = serializers.IntegerField(read_only=True)
+    previous_active = serializers.IntegerField(source="previous_active.version", read_only=True, default=None)
+
+    class Meta:
+        model = VersionEvent
+        fields = [
+            "id",
+            "action",
+            "version",
+            "version_id",
+            "from_status",
+            "to_status",
+            "previous_active",
+            "reason",
+            "actor",
+            "created_at",
+        ]
