@@ -27,6 +27,32 @@ class ReadOnlyAdmin(admin.ModelAdmin):
         return False
 
 
+class ReadOnlyInlineMixin:
+    """For inlines of rows the system writes: shown, never added, edited or deleted here."""
+
+    extra = 0
+    can_delete = False
+
+    def has_add_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False
+
+
+def json_display(field: str, description: str | None = None):
+    """An admin display method showing JSON field ``field`` pretty-printed."""
+
+    @admin.display(description=description or field.replace("_", " "))
+    def show(self, obj):
+        return pretty_json(getattr(obj, field))
+
+    return show
+
+
 def pretty_json(value):
     """A JSON value as an indented, scrollable block for a read-only admin field."""
     if value in (None, {}, []):

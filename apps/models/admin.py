@@ -16,7 +16,7 @@ from django.shortcuts import redirect
 from django.urls import reverse
 from django.utils.html import format_html
 
-from apps.core.admin import pretty_json
+from apps.core.admin import ReadOnlyAdmin, ReadOnlyInlineMixin, json_display
 
 from .models import Model, ModelVersion, VersionEvent, VersionStatus
 
@@ -85,7 +85,7 @@ class ProtectedDeleteMixin:
             return redirect(request.get_full_path())
 
 
-class ModelVersionInline(admin.TabularInline):
+class ModelVersionInline(ReadOnlyInlineMixin, admin.TabularInline):
     model = ModelVersion
     fields = [
         "version_link",
@@ -101,8 +101,6 @@ class ModelVersionInline(admin.TabularInline):
     ]
     readonly_fields = fields
     ordering = ["-version"]
-    extra = 0
-    can_delete = False
 
     def get_queryset(self, request):
         return (
@@ -110,15 +108,6 @@ class ModelVersionInline(admin.TabularInline):
             .get_queryset(request)
             .select_related("model", "task", "dataset_version__dataset", "created_by")
         )
-
-    def has_add_permission(self, request, obj=None) -> bool:
-        return False
-
-    def has_change_permission(self, request, obj=None) -> bool:
-        return False
-
-    def has_delete_permission(self, request, obj=None) -> bool:
-        return False
 
     @admin.display(description="version")
     def version_link(self, obj: ModelVersion):
@@ -204,9 +193,7 @@ class RegistryModelAdmin(ProtectedDeleteMixin, admin.ModelAdmin):
     def latest_version(self, obj: Model) -> str:
         return f"v{obj.latest}" if obj.latest else "-"
 
-    @admin.display(description="parameters")
-    def parameters_pretty(self, obj: Model):
-        return pretty_json(obj.parameters)
+    parameters_pretty = json_display("parameters")
 
     def save_model(self, request, obj, form, change):
         # Only the editable fields are written: a status changed meanwhile by a service stays.
@@ -369,33 +356,16 @@ class ModelVersionAdmin(ProtectedDeleteMixin, admin.ModelAdmin):
         # The name only: the signed file is served through the registry, never as a media URL.
         return obj.artifact.name or "-"
 
-    @admin.display(description="metrics")
-    def metrics_pretty(self, obj: ModelVersion):
-        return pretty_json(obj.metrics)
-
-    @admin.display(description="parameters")
-    def parameters_pretty(self, obj: ModelVersion):
-        return pretty_json(obj.parameters)
-
-    @admin.display(description="test results")
-    def test_results_pretty(self, obj: ModelVersion):
-        return pretty_json(obj.test_results)
-
-    @admin.display(description="feature schema")
-    def feature_schema_pretty(self, obj: ModelVersion):
-        return pretty_json(obj.feature_schema)
-
-    @admin.display(description="library versions")
-    def library_versions_pretty(self, obj: ModelVersion):
-        return pretty_json(obj.library_versions)
-
-    @admin.display(description="training info")
-    def training_info_pretty(self, obj: ModelVersion):
-        return pretty_json(obj.training_info)
+    metrics_pretty = json_display("metrics")
+    parameters_pretty = json_display("parameters")
+    test_results_pretty = json_display("test_results")
+    feature_schema_pretty = json_display("feature_schema")
+    library_versions_pretty = json_display("library_versions")
+    training_info_pretty = json_display("training_info")
 
 
 @admin.register(VersionEvent)
-class VersionEventAdmin(admin.ModelAdmin):
+class VersionEventAdmin(ReadOnlyAdmin):
     """The lifecycle audit trail: read-only, append-only. Filter by model and date to see
     which version was active when."""
 
@@ -404,12 +374,6 @@ class VersionEventAdmin(admin.ModelAdmin):
     search_fields = ["model__name", "reason"]
     date_hierarchy = "created_at"
     list_select_related = ["model", "version", "actor"]
-
-    def has_add_permission(self, request) -> bool:
-        return False
-
-    def has_change_permission(self, request, obj=None) -> bool:
-        return False
 
     def has_delete_permission(self, request, obj=None) -> bool:
         return False

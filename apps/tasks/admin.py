@@ -16,7 +16,7 @@ from django.forms.models import BaseInlineFormSet
 from django.urls import reverse
 from django.utils.html import format_html
 
-from apps.core.admin import ReadOnlyAdmin, pretty_json
+from apps.core.admin import ReadOnlyAdmin, ReadOnlyInlineMixin, json_display
 
 from . import services
 from .models import Task, TaskLog, TaskSchedule, TaskStatus
@@ -61,24 +61,13 @@ class LatestLogsFormSet(BaseInlineFormSet):
         return self._latest_logs
 
 
-class TaskLogInline(admin.TabularInline):
+class TaskLogInline(ReadOnlyInlineMixin, admin.TabularInline):
     model = TaskLog
     formset = LatestLogsFormSet
     fields = ["created_at", "level", "message", "step", "loss", "valid_loss"]
     readonly_fields = fields
     ordering = ["id"]
-    extra = 0
-    can_delete = False
     verbose_name_plural = f"task logs (the latest {INLINE_LOG_LIMIT})"
-
-    def has_add_permission(self, request, obj=None) -> bool:
-        return False
-
-    def has_change_permission(self, request, obj=None) -> bool:
-        return False
-
-    def has_delete_permission(self, request, obj=None) -> bool:
-        return False
 
 
 @admin.register(Task)
@@ -178,17 +167,9 @@ class TaskAdmin(ReadOnlyAdmin):
     def model_version_link(self, obj: Task):
         return _model_version_link(obj)
 
-    @admin.display(description="parameters")
-    def parameters_pretty(self, obj: Task):
-        return pretty_json(obj.parameters)
-
-    @admin.display(description="resource config")
-    def resource_config_pretty(self, obj: Task):
-        return pretty_json(obj.resource_config)
-
-    @admin.display(description="result")
-    def result_pretty(self, obj: Task):
-        return pretty_json(obj.result)
+    parameters_pretty = json_display("parameters")
+    resource_config_pretty = json_display("resource_config")
+    result_pretty = json_display("result")
 
     @admin.display(description="dataset version")
     def dataset_version_link(self, obj: Task):
@@ -289,9 +270,7 @@ class TaskLogAdmin(ReadOnlyAdmin):
     def short_message(self, obj: TaskLog) -> str:
         return obj.message if len(obj.message) <= 120 else obj.message[:119] + "…"
 
-    @admin.display(description="metrics")
-    def metrics_pretty(self, obj: TaskLog):
-        return pretty_json(obj.metrics)
+    metrics_pretty = json_display("metrics")
 
 
 @admin.register(TaskSchedule)
@@ -391,13 +370,8 @@ class TaskScheduleAdmin(ReadOnlyAdmin):
             '<a href="{}">{}</a> (beat ran it {} time(s))', url, periodic.name, periodic.total_run_count
         )
 
-    @admin.display(description="parameters")
-    def parameters_pretty(self, obj: TaskSchedule):
-        return pretty_json(obj.parameters)
-
-    @admin.display(description="resource config")
-    def resource_config_pretty(self, obj: TaskSchedule):
-        return pretty_json(obj.resource_config)
+    parameters_pretty = json_display("parameters")
+    resource_config_pretty = json_display("resource_config")
 
     def _set_enabled(self, request, queryset, enabled: bool) -> None:
         changed = 0

@@ -6,7 +6,7 @@ from django.db.models import Count, QuerySet
 
 from apps.datasets.models import Dataset, DatasetKind, DatasetStatus, DatasetVersion
 
-from .models import Task, TaskLog, TaskSchedule, TaskStatus
+from .models import Task, TaskLog, TaskSchedule
 
 
 def recent_logs(task: Task, *, after: int | None = None, limit: int = 50) -> list[TaskLog]:
@@ -19,13 +19,6 @@ def recent_logs(task: Task, *, after: int | None = None, limit: int = 50) -> lis
 
 def tasks_for_list() -> QuerySet[Task]:
     return Task.objects.select_related("created_by", "schedule", "model_version__model")
-
-
-def status_counts() -> dict[str, int]:
-    counts = dict.fromkeys(TaskStatus.values, 0)
-    for row in Task.objects.values("status").order_by().annotate(n=Count("id")):
-        counts[row["status"]] = row["n"]
-    return counts
 
 
 def trainable_datasets() -> QuerySet[Dataset]:

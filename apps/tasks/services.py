@@ -7,11 +7,13 @@ a completion, or the reaper racing a late heartbeat cannot produce an illegal ch
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import os
 import threading
 import time
+import uuid
 from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
@@ -351,8 +353,6 @@ def _send(task: Task) -> None:
 
 
 def _new_celery_id() -> str:
-    import uuid
-
     return str(uuid.uuid4())
 
 
@@ -785,7 +785,8 @@ def tasks_reap() -> dict[str, int]:
         ):
             log(task.pk, f"Worker {task.worker} stopped responding; queued again.", LogLevel.WARNING)
             task.refresh_from_db()
-            _send_requeued(task)
+            with contextlib.suppress(QueueUnavailable):  # _send has marked it failed
+                _send(task)
             requeued += 1
         elif transition(
             task.pk,
@@ -796,15 +797,6 @@ def tasks_reap() -> dict[str, int]:
             log(task.pk, "Worker lost at the attempt cap; marked failed.", LogLevel.ERROR)
             failed += 1
     return {"requeued": requeued, "failed": failed}
-
-
-def _send_requeued(task: Task) -> None:
-    from .tasks import run_training
-
-    try:
-        run_training.apply_async((task.pk,), task_id=task.celery_task_id, **_send_options(task))
-    except Exception as exc:  # noqa: BLE001 - any broker failure ends the task visibly
-        transition(task.pk, S.FAILED, error=f"Could not queue the task again: {exc}")
 
 
 def resend_later(task_id: int) -> None:
