@@ -20,7 +20,7 @@ from typing import Any
 
 import pyarrow.parquet as pq
 from celery.exceptions import SoftTimeLimitExceeded
-from django.db import IntegrityError, connection, transaction
+from django.db import IntegrityError, OperationalError, connection, transaction
 from django.db.models import F, Q
 from django.utils import timezone
 from django_celery_beat.models import CrontabSchedule, IntervalSchedule, PeriodicTask
@@ -550,8 +550,15 @@ class _Heartbeat:
 
     def _run(self) -> None:
         try:
+            if connection.vendor == "postgresql":
+                # Never queue behind the run's own transaction (registration holds the row).
+                with connection.cursor() as cursor:
+                    cursor.execute("SET lock_timeout = '1s'")
             while not self.stop.wait(HEARTBEAT_SECONDS):
-                Task.objects.filter(pk=self.task_id, status=S.RUNNING).update(heartbeat_at=timezone.now())
+                try:
+                    Task.objects.filter(pk=self.task_id, status=S.RUNNING).update(heartbeat_at=timezone.now())
+                except OperationalError:  # lock timeout: the main thread is writing the row anyway
+                    continue
         finally:
             connection.close()
 
