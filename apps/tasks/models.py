@@ -8,6 +8,8 @@ from django.db import models
 
 class TaskType(models.TextChoices):
     TRAINING = "training", "Training"
+    EVALUATION = "evaluation", "Evaluation"
+    PREDICTION = "prediction", "Batch prediction"
 
 
 class TaskStatus(models.TextChoices):

@@ -1,4 +1,8 @@
-"""Work-queue jobs. Trainings go to the ``training`` queue; upkeep runs on ``default``."""
+"""Work-queue jobs. Trainings go to the ``training`` queue; upkeep runs on ``default``.
+
+Evaluations and batch predictions have their runners in their own apps (and queues),
+all calling ``run_job``.
+"""
 
 from __future__ import annotations
 
@@ -12,15 +16,20 @@ from celery import shared_task
 from . import services
 
 
-@shared_task(bind=True)
-def run_training(self, task_id: int) -> str:
+def run_job(job, task_id: int) -> str:
+    """Body of every queue's task runner: run the task, hand memory back, retry a slot wait."""
     try:
-        outcome = services.training_execute(task_id, worker=f"{self.request.hostname}:{os.getpid()}")
+        outcome = services.task_execute(task_id, worker=f"{job.request.hostname}:{os.getpid()}")
     finally:
         _release_memory()
     if outcome == "wait":
         services.resend_later(task_id)
     return outcome
+
+
+@shared_task(bind=True)
+def run_training(self, task_id: int) -> str:
+    return run_job(self, task_id)
 
 
 @shared_task(name="tasks.run_schedule", bind=True)

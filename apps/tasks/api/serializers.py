@@ -100,9 +100,16 @@ class TrainingRequestSerializer(StrictSerializer):
 
 
 class TaskCreateSerializer(TrainingRequestSerializer):
-    """``POST /api/tasks``: a task of a given type; training is the type there is."""
+    """``POST /api/tasks``: a training task. Evaluations and batch predictions are
+    requested from their own endpoints (``/api/evaluation``, ``/api/models/{id}/batch-predictions``)."""
 
-    type = serializers.ChoiceField(choices=TaskType.choices)
+    type = serializers.ChoiceField(
+        choices=[(TaskType.TRAINING.value, TaskType.TRAINING.label)],
+        error_messages={
+            "invalid_choice": "Only training tasks are created here; evaluations are requested "
+            "at /api/evaluation and batch predictions at /api/models/{id}/batch-predictions."
+        },
+    )
 
 
 class ScheduleSerializer(StrictModelSerializer):
