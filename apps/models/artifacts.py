@@ -32,7 +32,9 @@ from typing import Any
 
 FORMAT_VERSION = 1
 MAGIC = b"OMM-ARTIFACT\n"
-FORMATS = ("lightgbm-text", "skops")
+# "omm-retrieval" is the QA index (NumPy arrays and JSON in a zip, no pickle); it is
+# only ever written by the platform, never accepted as an upload.
+FORMATS = ("lightgbm-text", "skops", "omm-retrieval")
 
 # Upper bound on the header line; a real header is a few KB, and bounding it stops a
 # malformed blob from making us scan or json-parse the whole payload.
@@ -239,6 +241,13 @@ def load_model(artifact: Artifact, *, trusted_types: list[str] | None = None) ->
             return sio.loads(artifact.payload, trusted=trusted)
         except Exception as exc:
             raise ArtifactError("unreadable", f"skops file could not be loaded: {exc}") from exc
+    if artifact.format == "omm-retrieval":
+        from apps.qa.retrieval import RetrievalIndex
+
+        try:
+            return RetrievalIndex.from_bytes(artifact.payload)
+        except ValueError as exc:
+            raise ArtifactError("unreadable", f"retrieval index could not be read: {exc}") from exc
     raise ArtifactError("unsafe_format", f"model format {artifact.format!r} is not loadable")
 
 

@@ -40,6 +40,12 @@ class Model(models.Model):
     status = models.CharField(
         max_length=20, choices=ModelStatus.choices, default=ModelStatus.DRAFT, db_index=True
     )
+    # A/B: this share (0-100 %) of the traffic goes to ``ab_version``, the rest to the
+    # active version; a request's entity key picks its side the same way every time.
+    ab_version = models.ForeignKey(
+        "ModelVersion", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    ab_percent = models.PositiveSmallIntegerField(default=0)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", null=True, blank=True
     )
@@ -48,9 +54,17 @@ class Model(models.Model):
 
     class Meta:
         ordering = ["name"]
+        constraints = [
+            models.CheckConstraint(condition=Q(ab_percent__lte=100), name="model_ab_percent_max_100"),
+        ]
 
     def __str__(self) -> str:
         return self.name
+
+
+class VersionSource(models.TextChoices):
+    TRAINED = "trained", "Trained"
+    UPLOADED = "uploaded", "Uploaded"
 
 
 class ModelVersion(models.Model):
@@ -72,6 +86,10 @@ class ModelVersion(models.Model):
     metrics = models.JSONField(default=dict, blank=True)
     parameters = models.JSONField(default=dict, blank=True)
     test_results = models.JSONField(null=True, blank=True)
+    source = models.CharField(max_length=20, choices=VersionSource.choices, default=VersionSource.TRAINED)
+    # Set by monitoring (drift, a metric past its threshold) until someone reviews it.
+    review_required = models.BooleanField(default=False, db_index=True)
+    review_reason = models.TextField(blank=True)
 
     artifact = models.FileField(upload_to="models/", max_length=255)
     artifact_format = models.CharField(max_length=20)
@@ -124,6 +142,14 @@ class EventAction(models.TextChoices):
     PROMOTE = "promote", "Promote"
     ROLLBACK = "rollback", "Roll back"
     DEPRECATE = "deprecate", "Deprecate"
+    ARCHIVE = "archive", "Archive"
+    REQUEST = "request", "Promotion requested"
+    APPROVE = "approve", "Promotion approved"
+    REJECT = "reject", "Promotion rejected"
+    GATE = "gate", "Challenger decision"
+    FLAG = "flag", "Flagged for review"
+    REVIEW = "review", "Review cleared"
+    AB = "ab", "A/B split changed"
 
 
 class VersionEvent(models.Model):
@@ -141,6 +167,9 @@ class VersionEvent(models.Model):
         ModelVersion, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )
     reason = models.TextField(blank=True)
+    details = models.JSONField(
+        default=dict, blank=True, help_text="Figures behind the change (gate metrics, drift)."
+    )
     actor = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, related_name="+")
     created_at = models.DateTimeField(db_index=True)
 
@@ -157,3 +186,82 @@ class VersionEvent(models.Model):
 
     def delete(self, *args, **kwargs):
         raise ValueError("version events are append-only")
+
+
+class RequestStatus(models.TextChoices):
+    PENDING = "pending", "Pending"
+    APPROVED = "approved", "Approved"
+    REJECTED = "rejected", "Rejected"
+    WITHDRAWN = "withdrawn", "Withdrawn"
+
+
+class PromotionRequest(models.Model):
+    """Maker-checker: a promotion waiting for a different admin's approval."""
+
+    version = models.ForeignKey(ModelVersion, on_delete=models.PROTECT, related_name="promotion_requests")
+    status = models.CharField(
+        max_length=20, choices=RequestStatus.choices, default=RequestStatus.PENDING, db_index=True
+    )
+    reason = models.TextField()
+    requested_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    requested_at = models.DateTimeField(auto_now_add=True)
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    decided_at = models.DateTimeField(null=True, blank=True)
+    decision_reason = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["-requested_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["version"], condition=Q(status="pending"), name="promotion_one_pending_per_version"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"Promote {self.version} ({self.status})"
+
+
+class PredictionLog(models.Model):
+    """A sampled prediction request: which version answered, what, how fast."""
+
+    model = models.ForeignKey(Model, on_delete=models.CASCADE, related_name="prediction_logs")
+    version = models.ForeignKey(ModelVersion, on_delete=models.CASCADE, related_name="prediction_logs")
+    request_id = models.CharField(max_length=64, db_index=True)
+    records = models.PositiveIntegerField()
+    arm = models.CharField(max_length=20, blank=True, help_text="A/B side: active or challenger.")
+    entity_key = models.CharField(max_length=200, blank=True)
+    inputs = models.JSONField(help_text="The first records of the request (up to 5).")
+    scores = models.JSONField(help_text="Their scores.")
+    latency_ms = models.FloatField()
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    created_at = models.DateTimeField(db_index=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.request_id} {self.version}"
+
+
+class BatchPrediction(models.Model):
+    """Scores of a whole dataset version, computed by a prediction task, as a CSV file."""
+
+    task = models.OneToOneField("tasks.Task", on_delete=models.PROTECT, related_name="batch_prediction")
+    version = models.ForeignKey(ModelVersion, on_delete=models.PROTECT, related_name="batch_predictions")
+    dataset_version = models.ForeignKey(
+        "datasets.DatasetVersion", on_delete=models.PROTECT, related_name="batch_predictions"
+    )
+    file = models.FileField(upload_to="predictions/", max_length=255)
+    rows = models.PositiveIntegerField()
+    size = models.BigIntegerField()
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.version} on {self.dataset_version}"

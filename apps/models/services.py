@@ -18,7 +18,16 @@ from django.utils import timezone
 from apps.features.services import feature_set_lock
 
 from . import artifacts
-from .models import EventAction, Model, ModelStatus, ModelType, ModelVersion, VersionEvent, VersionStatus
+from .models import (
+    EventAction,
+    Model,
+    ModelStatus,
+    ModelType,
+    ModelVersion,
+    VersionEvent,
+    VersionSource,
+    VersionStatus,
+)
 from .training import TrainingResult
 
 
@@ -46,16 +55,107 @@ class StoredArtifact:
     size: int
 
 
-def artifact_store(result: TrainingResult) -> StoredArtifact:
-    """Sign ``result``'s model and write it under a server-chosen name (outside any transaction)."""
-    blob = artifacts.pack(result.model_bytes, result.model_format, key=artifact_key(), meta=result.meta)
+def artifact_store_bytes(model_bytes: bytes, fmt: str, meta: dict) -> StoredArtifact:
+    """Sign a model's bytes and write them under a server-chosen name (outside any transaction)."""
+    blob = artifacts.pack(model_bytes, fmt, key=artifact_key(), meta=meta)
     header = artifacts.unpack(blob, key=artifact_key())
     name = default_storage.save(f"models/{uuid.uuid4().hex}.omm", ContentFile(blob))
     return StoredArtifact(name, header.format, header.checksum, header.signature, len(blob))
 
 
+def artifact_store(result: TrainingResult) -> StoredArtifact:
+    return artifact_store_bytes(result.model_bytes, result.model_format, result.meta)
+
+
 def artifact_discard(stored: StoredArtifact) -> None:
     default_storage.delete(stored.name)
+
+
+def version_register(
+    *,
+    model_name: str,
+    model_type: str,
+    algorithm: str,
+    stored: StoredArtifact,
+    user,
+    objective: str = "",
+    metrics: dict | None = None,
+    parameters: dict | None = None,
+    feature_schema: dict | None = None,
+    source: str = VersionSource.TRAINED,
+    task=None,
+    dataset_version=None,
+    feature_set=None,
+    seed: int | None = None,
+    library_versions: dict | None = None,
+    training_info: dict[str, Any] | None = None,
+    changelog: str = "",
+    version_number: int | None = None,
+) -> tuple[ModelVersion, bool]:
+    """Register ``stored`` as a version of ``model_name`` (the next number unless given).
+
+    The model is created if new; an existing model must be of ``model_type`` and not
+    archived. Idempotent per task: a task that already registered a version gets that
+    version back with ``False``; the caller then discards ``stored``. Raises
+    LifecycleError for a wrong type, an archived model or a version number in use.
+    """
+    if task is not None:
+        existing = ModelVersion.objects.filter(task=task).first()
+        if existing is not None:
+            return existing, False
+    with transaction.atomic():
+        model, _ = Model.objects.get_or_create(
+            name=model_name,
+            defaults={
+                "type": model_type,
+                "algorithm": algorithm,
+                "parameters": parameters or {},
+                "created_by": user,
+            },
+        )
+        model = Model.objects.select_for_update().get(pk=model.pk)  # serialises version numbers
+        if model.type != model_type:
+            raise LifecycleError(f"{model} is a {model.type} model; a {model_type} version cannot join it.")
+        if model.status == ModelStatus.ARCHIVED:
+            raise LifecycleError(f"{model} is archived; it takes no new versions.")
+        number = version_number or _next_version(model)
+        if version_number is not None and model.versions.filter(version=version_number).exists():
+            raise LifecycleError(f"{model} already has a version {version_number}.")
+        try:
+            with transaction.atomic():
+                version = ModelVersion.objects.create(
+                    model=model,
+                    version=number,
+                    changelog=changelog,
+                    algorithm=algorithm,
+                    objective=objective,
+                    metrics=metrics or {},
+                    parameters=parameters or {},
+                    source=source,
+                    artifact=stored.name,
+                    artifact_format=stored.format,
+                    size=stored.size,
+                    checksum=stored.checksum,
+                    signature=stored.signature,
+                    feature_schema=feature_schema or {},
+                    task=task,
+                    dataset_version=dataset_version,
+                    dataset_sha256=dataset_version.sha256 if dataset_version is not None else "",
+                    feature_set=feature_set,
+                    seed=seed,
+                    library_versions=library_versions or {},
+                    training_info=training_info or {},
+                    created_by=user,
+                )
+        except IntegrityError:
+            existing = ModelVersion.objects.filter(task=task).first() if task is not None else None
+            if existing is not None:
+                return existing, False
+            raise
+        if feature_set is not None:
+            feature_set_lock(feature_set=feature_set)
+        _event(version, EventAction.REGISTER, "", user, changelog)
+    return version, True
 
 
 def version_register_trained(
@@ -70,65 +170,31 @@ def version_register_trained(
     training_info: dict[str, Any] | None = None,
     changelog: str = "",
 ) -> tuple[ModelVersion, bool]:
-    """Register ``result`` (already stored as ``stored``) as the next version of ``model_name``.
-
-    The model is created if new. Idempotent per task: a task that already registered a
-    version gets that version back with ``False``; the caller then discards ``stored``.
-    """
-    if task is not None:
-        existing = ModelVersion.objects.filter(task=task).first()
-        if existing is not None:
-            return existing, False
+    """Register a training result (already stored as ``stored``); see ``version_register``."""
     objective = result.meta.get("objective", "")
-    with transaction.atomic():
-        model, _ = Model.objects.get_or_create(
-            name=model_name,
-            defaults={
-                "type": model_type_for(objective),
-                "algorithm": result.algorithm,
-                "parameters": result.params,
-                "created_by": user,
-            },
-        )
-        model = Model.objects.select_for_update().get(pk=model.pk)  # serialises version numbers
-        try:
-            with transaction.atomic():
-                version = ModelVersion.objects.create(
-                    model=model,
-                    version=_next_version(model),
-                    changelog=changelog,
-                    algorithm=result.algorithm,
-                    objective=objective,
-                    metrics=result.metrics,
-                    parameters=result.params,
-                    artifact=stored.name,
-                    artifact_format=stored.format,
-                    size=stored.size,
-                    checksum=stored.checksum,
-                    signature=stored.signature,
-                    feature_schema={
-                        "features": result.feature_names,
-                        "categoricalLevels": result.categorical_levels,
-                        "label": result.meta.get("label"),
-                        "labelClasses": result.meta.get("label_classes"),
-                    },
-                    task=task,
-                    dataset_version=dataset_version,
-                    dataset_sha256=dataset_version.sha256 if dataset_version is not None else "",
-                    feature_set=feature_set,
-                    seed=result.seed,
-                    library_versions=result.library_versions,
-                    training_info=training_info or {},
-                    created_by=user,
-                )
-        except IntegrityError:
-            existing = ModelVersion.objects.filter(task=task).first() if task is not None else None
-            if existing is not None:
-                return existing, False
-            raise
-        if feature_set is not None:
-            feature_set_lock(feature_set=feature_set)
-    return version, True
+    return version_register(
+        model_name=model_name,
+        model_type=model_type_for(objective),
+        algorithm=result.algorithm,
+        stored=stored,
+        user=user,
+        objective=objective,
+        metrics=result.metrics,
+        parameters=result.params,
+        feature_schema={
+            "features": result.feature_names,
+            "categoricalLevels": result.categorical_levels,
+            "label": result.meta.get("label"),
+            "labelClasses": result.meta.get("label_classes"),
+        },
+        task=task,
+        dataset_version=dataset_version,
+        feature_set=feature_set,
+        seed=result.seed,
+        library_versions=result.library_versions,
+        training_info=training_info,
+        changelog=changelog,
+    )
 
 
 def version_load(version: ModelVersion) -> tuple[artifacts.Artifact, Any]:

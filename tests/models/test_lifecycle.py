@@ -58,12 +58,15 @@ def test_promote_rollback_deprecate_and_the_trail(api, versions):
 
     events = api.get(f"/api/models/{v1.model_id}/events").json()["data"]
     assert [(e["action"], e["version"], e["fromStatus"], e["toStatus"]) for e in events] == [
+        ("register", 1, "", "registered"),
+        ("register", 2, "", "registered"),
+        ("register", 3, "", "registered"),
         ("promote", 1, "registered", "active"),
         ("promote", 2, "registered", "active"),
         ("rollback", 1, "inactive", "active"),
         ("deprecate", 3, "registered", "deprecated"),
     ]
-    assert events[1]["previousActive"] == 1 and events[1]["reason"] == "better KS"
+    assert events[4]["previousActive"] == 1 and events[4]["reason"] == "better KS"
     assert {e["actor"] for e in events} == {ModelVersion.objects.get(pk=v1.pk).created_by.username}
 
 
@@ -86,7 +89,7 @@ def test_which_version_was_active_at_a_time(api, versions):
 
 def test_the_trail_is_append_only(versions, admin_user, api):
     api.post(f"/api/model-versions/{versions[0].pk}/promote")
-    event = VersionEvent.objects.get()
+    event = VersionEvent.objects.get(action="promote")
     event.reason = "rewritten"
     with pytest.raises(ValueError):
         event.save()

@@ -376,7 +376,8 @@ def test_versions_are_not_deleted_from_the_admin(client, admin_client, make_user
         reverse("admin:models_modelversion_changelist"),
         {"action": "delete_selected", "_selected_action": [version.pk], "post": "yes"},
     )
-    assert response.status_code == 403  # the admin's own refusal for a row it may not delete
+    # Its audit trail protects it: the admin's "cannot delete" page, nothing deleted.
+    assert response.status_code == 200 and "Cannot delete" in response.content.decode()
     assert ModelVersion.objects.filter(pk=version.pk).exists()
 
 
@@ -420,7 +421,8 @@ def test_a_model_with_versions_shows_what_protects_it(admin_client, trained, mon
     monkeypatch.setattr(type(model_admin), "get_deleted_objects", unchecked)
     response = admin_client.post(url, {"post": "yes"}, follow=True)
     assert response.status_code == 200
-    assert "Not deleted: still used by credit-lgbm v1." in response.content.decode()
+    content = response.content.decode()
+    assert "Not deleted: still used by" in content and "credit-lgbm v1" in content
     assert Model.objects.filter(pk=model.pk).exists()
     assert not LogEntry.objects.filter(object_id=str(model.pk), action_flag=3).exists()
 
@@ -430,7 +432,8 @@ def test_a_model_with_versions_shows_what_protects_it(admin_client, trained, mon
         follow=True,
     )
     assert response.status_code == 200
-    assert "Nothing deleted: still used by credit-lgbm v1." in response.content.decode()
+    content = response.content.decode()
+    assert "Nothing deleted: still used by" in content and "credit-lgbm v1" in content
     assert Model.objects.filter(pk=model.pk).exists()
 
 

@@ -107,7 +107,7 @@ class TaskCreateSerializer(TrainingRequestSerializer):
         choices=[(TaskType.TRAINING.value, TaskType.TRAINING.label)],
         error_messages={
             "invalid_choice": "Only training tasks are created here; evaluations are requested "
-            "at /api/evaluation and batch predictions at /api/models/{id}/batch-predictions."
+            "at /api/evaluation and batch predictions at /api/models/{{id}}/batch-predictions."
         },
     )
 
