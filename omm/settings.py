@@ -303,7 +303,11 @@ REST_FRAMEWORK = {
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "DEFAULT_THROTTLE_RATES": {"login": env_str("LOGIN_THROTTLE_RATE", "20/min")},
     "TEST_REQUEST_DEFAULT_FORMAT": "json",
-    "JSON_UNDERSCOREIZE": {"no_underscore_before_number": True},
+    # Values under these keys are data keyed by feature names: never re-cased.
+    "JSON_UNDERSCOREIZE": {
+        "no_underscore_before_number": True,
+        "ignore_fields": ("records", "record", "inputs", "categorical_levels", "categoricalLevels"),
+    },
 }
 
 SPECTACULAR_SETTINGS = {

@@ -6,6 +6,7 @@ what can be tuned and a missing row still has a sane value. Later domains add th
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass
 from typing import Any
 
@@ -80,7 +81,25 @@ def config_get(key: str) -> Any:
     return value
 
 
+# Hot paths (every prediction) read settings from process memory for this long, saving a
+# cache round trip per key per request; an edit reaches every process within it.
+LOCAL_SECONDS = 5.0
+_local: dict[str, tuple[float, Any]] = {}
+
+
+def config_get_local(key: str) -> Any:
+    """``config_get`` memoised in process memory for LOCAL_SECONDS (for per-request reads)."""
+    now = time.monotonic()
+    hit = _local.get(key)
+    if hit is not None and now - hit[0] < LOCAL_SECONDS:
+        return hit[1]
+    value = config_get(key)
+    _local[key] = (now, value)
+    return value
+
+
 def config_invalidate(key: str) -> None:
+    _local.pop(key, None)
     cache.delete(CACHE_PREFIX + key)
 
 

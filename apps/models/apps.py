@@ -5,3 +5,12 @@ class ModelsConfig(AppConfig):
     name = "apps.models"
     label = "models"
     verbose_name = "Model registry"
+
+    def ready(self) -> None:
+        from apps.core.config import declare
+
+        from . import batch
+        from .config import KEYS
+
+        declare(*KEYS)
+        batch.register()

@@ -4,15 +4,17 @@ from __future__ import annotations
 
 from django.db.models import Count, OuterRef, QuerySet, Subquery
 
-from .models import Model, ModelVersion
+from .models import BatchPrediction, Model, ModelVersion
 
 
 def models_with_latest() -> QuerySet[Model]:
     latest = ModelVersion.objects.filter(model=OuterRef("pk")).order_by("-version")
+    active = ModelVersion.objects.filter(model=OuterRef("pk"), status="active")
     return (
-        Model.objects.select_related("created_by")
+        Model.objects.select_related("created_by", "ab_version")
         .annotate(version_count=Count("versions"))
         .annotate(latest_version=Subquery(latest.values("version")[:1]))
+        .annotate(active_version=Subquery(active.values("version")[:1]))
     )
 
 
@@ -52,3 +54,84 @@ def lineage(version: ModelVersion) -> dict:
         "createdBy": version.created_by.username if version.created_by else None,
         "createdAt": version.created_at.isoformat(),
     }
+
+
+def trace(version: ModelVersion) -> dict:
+    """A version's whole story: back to what made it, forward to what it produced.
+
+    Back: task, dataset version and hash, feature set, parameters, seed, library versions,
+    creator (``lineage``). Forward: evaluations, batch predictions, sampled predictions,
+    reproductions, and the lifecycle trail.
+    """
+    from apps.tasks.models import Task
+
+    forward_evaluations = []
+    related = getattr(version, "evaluations", None)
+    if related is not None:
+        for ev in related.order_by("-created_at")[:50]:
+            forward_evaluations.append(
+                {
+                    "id": ev.pk,
+                    "status": getattr(ev, "status", ""),
+                    "dataset": str(getattr(ev, "dataset_version", "")),
+                    "metrics": {
+                        k: v
+                        for k, v in (getattr(ev, "metrics", None) or {}).items()
+                        if k in ("auc", "ks", "gini", "psi", "accuracy", "rmse", "r2")
+                    },
+                    "createdAt": ev.created_at.isoformat(),
+                }
+            )
+    reproductions = [
+        {
+            "taskId": t.pk,
+            "status": t.status,
+            "metricsMatch": (t.result or {}).get("reproduction", {}).get("metricsMatch"),
+            "checksumMatch": (t.result or {}).get("reproduction", {}).get("checksumMatch"),
+            "differences": (t.result or {}).get("reproduction", {}).get("differences"),
+            "createdAt": t.created_at.isoformat(),
+        }
+        for t in Task.objects.filter(parameters__reproduce_of=version.pk).order_by("-created_at")[:20]
+    ]
+    return {
+        "id": version.pk,
+        "model": version.model.name,
+        "modelId": version.model_id,
+        "version": version.version,
+        "status": version.status,
+        "source": version.source,
+        "checksum": version.checksum,
+        "metrics": version.metrics,
+        "back": lineage(version),
+        "forward": {
+            "evaluations": forward_evaluations,
+            "batchPredictions": [
+                {
+                    "id": b.pk,
+                    "taskId": b.task_id,
+                    "dataset": b.dataset_version.dataset.name,
+                    "datasetVersion": b.dataset_version.version,
+                    "rows": b.rows,
+                    "createdAt": b.created_at.isoformat(),
+                }
+                for b in version.batch_predictions.select_related("dataset_version__dataset")[:50]
+            ],
+            "sampledPredictions": version.prediction_logs.count(),
+            "reproductions": reproductions,
+        },
+        "events": [
+            {
+                "action": e.action,
+                "fromStatus": e.from_status,
+                "toStatus": e.to_status,
+                "reason": e.reason,
+                "actor": e.actor.username if e.actor else None,
+                "createdAt": e.created_at.isoformat(),
+            }
+            for e in version.events.select_related("actor").order_by("created_at", "id")
+        ],
+    }
+
+
+def batch_predictions() -> QuerySet[BatchPrediction]:
+    return BatchPrediction.objects.select_related("version__model", "dataset_version__dataset", "task")

@@ -1,1 +1,12 @@
-"""Model registry: tasks."""
+"""Prediction-queue jobs: batch scoring of a dataset version."""
+
+from __future__ import annotations
+
+from celery import shared_task
+
+from apps.tasks.tasks import run_job
+
+
+@shared_task(bind=True)
+def run_batch_prediction(self, task_id: int) -> str:
+    return run_job(self, task_id)

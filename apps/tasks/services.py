@@ -365,6 +365,8 @@ def training_plan(request: dict, *, resource_config: dict | None = None) -> Trai
         "seed": spec.seed,
         "skipped_features": skipped,
     }
+    if request.get("reproduce_of"):
+        parameters["reproduce_of"] = request["reproduce_of"]
     return TrainingPlan(name, version, feature_set, spec, parameters)
 
 
@@ -540,6 +542,19 @@ def task_rerun(*, task: Task, user) -> Task:
     )
 
 
+def version_reproduce(*, version: ModelVersion, user) -> Task:
+    """Re-run the training that made ``version`` on the same data, features, parameters and
+    seed; the task's result says whether the metrics (and the artifact bytes) match."""
+    if version.task is None:
+        raise IllegalTransition(f"{version} was uploaded; there is no training to re-run.")
+    request = {
+        **training_request_of(version.task),
+        "reproduce_of": version.pk,
+        "task_name": f"Reproduce {version}",
+    }
+    return training_create(user=user, request=request, priority=Priority.HIGH)
+
+
 def training_request_of(task: Task) -> dict:
     """The training request that re-creates ``task`` (its dataset version, not the newest)."""
     p = task.parameters
@@ -559,6 +574,7 @@ def training_request_of(task: Task) -> dict:
         "time_column": p.get("time_column"),
         "validation_share": p.get("validation_share", 0.2),
         "seed": p.get("seed", 42),
+        **({"reproduce_of": p["reproduce_of"]} if p.get("reproduce_of") else {}),
     }
 
 
@@ -798,10 +814,59 @@ def _fail(run: Run, message: str) -> str:
     return "failed"
 
 
-def _read_table(version: DatasetVersion, spec: training.TrainingSpec):
-    wanted = [*spec.features, spec.label, *([spec.time_column] if spec.time_column else [])]
+def _read_table(version: DatasetVersion, spec: training.TrainingSpec, extra: list[str] | None = None):
+    wanted = [*spec.features, spec.label, *([spec.time_column] if spec.time_column else []), *(extra or [])]
     with stored_file_path(version.parquet) as path:
-        return pq.read_table(path, columns=list(dict.fromkeys(wanted)))
+        available = set(pq.read_schema(path).names)
+        return pq.read_table(path, columns=[c for c in dict.fromkeys(wanted) if c in available])
+
+
+def _champion(task: Task) -> ModelVersion | None:
+    """The active version a scheduled retraining must beat (the champion/challenger gate)."""
+    p = task.parameters
+    if not task.schedule_id or p.get("reproduce_of"):
+        return None
+    return (
+        ModelVersion.objects.filter(model__name=p["model_name"], status="active")
+        .select_related("model")
+        .first()
+    )
+
+
+def _gate(run: Run, spec, table, champion: ModelVersion, result) -> dict:
+    """Score the champion on the challenger's holdout and compare (before the table is freed)."""
+    try:
+        artifact, model = registry.version_load(champion)
+        champion_metrics = training.holdout_metrics(spec, table, artifact.format, model, artifact.meta)
+    except (training.SpecError, registry.artifacts.ArtifactError) as exc:
+        why = "; ".join(exc.problems) if isinstance(exc, training.SpecError) else str(exc)
+        run.log(f"Champion v{champion.version} cannot be scored on this holdout: {why}", LogLevel.WARNING)
+        return {"promote": False, "why": why, "metric": registry.gate_metric(spec.objective)}
+    decision = registry.gate_compare(spec.objective, result.metrics, champion_metrics)
+    decision["championMetrics"] = champion_metrics
+    return decision
+
+
+def _reproduction(original: ModelVersion, result, stored) -> dict:
+    """How a re-run of a version's training compares with it: same metrics, same bytes?"""
+    keys = sorted(set(original.metrics) | set(result.metrics))
+    differences = {
+        k: {"original": original.metrics.get(k), "reproduced": result.metrics.get(k)}
+        for k in keys
+        if original.metrics.get(k) is None
+        or result.metrics.get(k) is None
+        or abs(original.metrics[k] - result.metrics[k]) > 1e-9
+    }
+    return {
+        "ofVersionId": original.pk,
+        "ofVersion": original.version,
+        "model": original.model.name,
+        "metricsMatch": not differences,
+        "checksumMatch": stored.checksum == original.checksum,
+        "original": original.metrics,
+        "reproduced": result.metrics,
+        "differences": differences,
+    }
 
 
 def _discard_unless_registered(stored: registry.StoredArtifact) -> None:
@@ -829,7 +894,8 @@ def training_work(run: Run) -> Callable[[], dict]:
         num_threads=(task.resource_config or {}).get("threads") or min(os.cpu_count() or 1, 2),
     )
     started = time.monotonic()
-    table = _read_table(version, spec)
+    champion = _champion(task)
+    table = _read_table(version, spec, champion.feature_schema.get("features") if champion else None)
     run.progress(3)
     run.log(
         f"Loaded {table.num_rows:,} rows x {len(spec.features)} features "
@@ -839,6 +905,7 @@ def training_work(run: Run) -> Callable[[], dict]:
         result = training.train(spec, table, on_round=writer)
     except training.SpecError as exc:
         raise RunFailed("The data cannot be trained as requested: " + "; ".join(exc.problems)) from None
+    gate = _gate(run, spec, table, champion, result) if champion is not None else None
     del table
     writer.flush()
     if result.fallback:
@@ -860,6 +927,16 @@ def training_work(run: Run) -> Callable[[], dict]:
     }
 
     def commit() -> dict:
+        if p.get("reproduce_of"):  # a reproduction compares; it registers nothing
+            original = ModelVersion.objects.select_related("model").get(pk=p["reproduce_of"])
+            transaction.on_commit(lambda: registry.artifact_discard(stored))
+            report = _reproduction(original, result, stored)
+            log(
+                task_id,
+                f"Reproduced {original}: metrics {'match' if report['metricsMatch'] else 'differ'}, "
+                f"artifact {'identical' if report['checksumMatch'] else 'differs'}.",
+            )
+            return {"reproduction": report, "metrics": result.metrics, "seconds": info["seconds"]}
         mv, created = registry.version_register_trained(
             model_name=p["model_name"],
             result=result,
@@ -874,7 +951,12 @@ def training_work(run: Run) -> Callable[[], dict]:
         if not created:  # a second delivery: the first one's artifact stays, this copy goes
             registry.artifact_discard(stored)
         log(task_id, f"Registered {mv.model.name} v{mv.version}.")
+        decision = None
+        if gate is not None and created:
+            decision = registry.gate_decide(version=mv, champion=champion, details=gate, user=task.created_by)
+            log(task_id, f"Champion/challenger: {decision} ({gate.get('metric')}).")
         return {
+            "gate": {**gate, "decision": decision} if gate is not None else None,
             "modelId": mv.model_id,
             "modelName": mv.model.name,
             "modelVersionId": mv.pk,

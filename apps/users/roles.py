@@ -27,14 +27,18 @@ ROLE_GRANTS: dict[str, list[tuple[str, str, str]]] = {
         for app in ("datasets", "features", "tasks", "evaluations", "qa")
         for action in ("add", "change")
     ]
-    + [("core", "add", "workerping"), ("core", "view", "workerping")],
+    + [("core", "add", "workerping"), ("core", "view", "workerping")]
+    # Analysts create and upload models, score with them and reproduce them; promoting
+    # (changing a version) stays with admins.
+    + [("models", "add", m) for m in ("model", "modelversion", "predictionlog", "batchprediction")],
     # Integrators are systems: they push data files and register features through the API.
     Role.INTEGRATOR: [
         ("datasets", "add", "*"),
         ("datasets", "change", "*"),
         ("features", "add", "*"),
         ("features", "change", "*"),
-        ("models", "add", "prediction"),
+        ("models", "add", "predictionlog"),
+        ("models", "add", "batchprediction"),
         ("qa", "add", "*"),
         ("tasks", "add", "task"),
     ],

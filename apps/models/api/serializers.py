@@ -6,7 +6,15 @@ from rest_framework import serializers
 
 from apps.core.api.serializers import StrictSerializer
 
-from ..models import Model, ModelVersion, VersionEvent
+from ..models import (
+    BatchPrediction,
+    Model,
+    ModelType,
+    ModelVersion,
+    PredictionLog,
+    PromotionRequest,
+    VersionEvent,
+)
 from ..selectors import lineage
 
 
@@ -14,6 +22,8 @@ class ModelSerializer(serializers.ModelSerializer):
     created_by = serializers.SlugRelatedField(slug_field="username", read_only=True)
     version_count = serializers.IntegerField(read_only=True, default=0)
     latest_version = serializers.IntegerField(read_only=True, allow_null=True, default=None)
+    active_version = serializers.IntegerField(read_only=True, allow_null=True, default=None)
+    ab_version = serializers.IntegerField(source="ab_version.version", read_only=True, default=None)
 
     class Meta:
         model = Model
@@ -27,6 +37,9 @@ class ModelSerializer(serializers.ModelSerializer):
             "status",
             "version_count",
             "latest_version",
+            "active_version",
+            "ab_version",
+            "ab_percent",
             "created_by",
             "created_at",
             "updated_at",
@@ -53,6 +66,9 @@ class ModelVersionSerializer(serializers.ModelSerializer):
             "metrics",
             "parameters",
             "test_results",
+            "source",
+            "review_required",
+            "review_reason",
             "artifact_format",
             "size",
             "checksum",
@@ -95,6 +111,150 @@ class VersionEventSerializer(serializers.ModelSerializer):
             "to_status",
             "previous_active",
             "reason",
+            "details",
             "actor",
             "created_at",
         ]
+
+
+class ModelCreateSerializer(StrictSerializer):
+    name = serializers.RegexField(r"^[\w.\-]{1,100}$", help_text="Letters, digits, _ . - (up to 100).")
+    type = serializers.ChoiceField(choices=ModelType.choices)
+    algorithm = serializers.CharField(max_length=50)
+    description = serializers.CharField(max_length=5000, required=False, allow_blank=True, default="")
+    parameters = serializers.DictField(required=False, default=dict)
+
+
+class UploadSerializer(StrictSerializer):
+    model = serializers.CharField(max_length=100, help_text="The model's id or name.")
+    version = serializers.IntegerField(min_value=1, required=False, help_text="Default: the next number.")
+    file = serializers.FileField(help_text="A LightGBM text model or a skops file; never a pickle.")
+    features = serializers.JSONField(required=False, help_text="Feature names, in the model's order.")
+    changelog = serializers.CharField(max_length=5000, required=False, allow_blank=True, default="")
+
+    def validate_features(self, value):
+        if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+            raise serializers.ValidationError("A JSON list of feature names.")
+        return value
+
+
+class PredictRequestSerializer(StrictSerializer):
+    """One ``record`` or a list of ``records`` (keys are feature names, as trained)."""
+
+    record = serializers.DictField(required=False)
+    records = serializers.ListField(child=serializers.JSONField(), required=False)
+    entity_key = serializers.CharField(
+        max_length=200, required=False, help_text="A/B: the same key always gets the same version."
+    )
+
+
+class PredictResponseSerializer(serializers.Serializer):
+    request_id = serializers.CharField()
+    model_id = serializers.IntegerField()
+    model = serializers.CharField()
+    version = serializers.IntegerField()
+    version_id = serializers.IntegerField()
+    arm = serializers.CharField()
+    scores = serializers.ListField(child=serializers.JSONField())
+    labels = serializers.ListField(child=serializers.JSONField(), required=False)
+    cached = serializers.BooleanField()
+    latency_ms = serializers.FloatField()
+
+
+class ABSerializer(StrictSerializer):
+    version = serializers.IntegerField(
+        min_value=1, allow_null=True, help_text="Version number of B; null ends it."
+    )
+    percent = serializers.IntegerField(min_value=0, max_value=100)
+    reason = serializers.CharField(max_length=2000, required=False, allow_blank=True, default="")
+
+
+class ReasonRequiredSerializer(StrictSerializer):
+    reason = serializers.CharField(max_length=2000)
+
+
+class PromotionRequestSerializer(serializers.ModelSerializer):
+    requested_by = serializers.SlugRelatedField(slug_field="username", read_only=True)
+    decided_by = serializers.SlugRelatedField(slug_field="username", read_only=True)
+    model = serializers.CharField(source="version.model.name", read_only=True)
+    model_id = serializers.IntegerField(source="version.model_id", read_only=True)
+    version_number = serializers.IntegerField(source="version.version", read_only=True)
+
+    class Meta:
+        model = PromotionRequest
+        fields = [
+            "id",
+            "model",
+            "model_id",
+            "version",
+            "version_number",
+            "status",
+            "reason",
+            "requested_by",
+            "requested_at",
+            "decided_by",
+            "decided_at",
+            "decision_reason",
+        ]
+        read_only_fields = fields
+
+
+class PredictionLogSerializer(serializers.ModelSerializer):
+    version_number = serializers.IntegerField(source="version.version", read_only=True)
+    user = serializers.SlugRelatedField(slug_field="username", read_only=True)
+
+    class Meta:
+        model = PredictionLog
+        fields = [
+            "id",
+            "request_id",
+            "version",
+            "version_number",
+            "arm",
+            "entity_key",
+            "records",
+            "inputs",
+            "scores",
+            "latency_ms",
+            "user",
+            "created_at",
+        ]
+        read_only_fields = fields
+
+
+class BatchRequestSerializer(StrictSerializer):
+    dataset = serializers.IntegerField(min_value=1)
+    dataset_version = serializers.IntegerField(
+        min_value=1, required=False, help_text="Default: newest validated."
+    )
+    version = serializers.IntegerField(min_value=1, required=False, help_text="Default: the active version.")
+    priority = serializers.CharField(max_length=10, required=False, default="medium")
+
+
+class BatchPredictionSerializer(serializers.ModelSerializer):
+    model = serializers.CharField(source="version.model.name", read_only=True)
+    version_number = serializers.IntegerField(source="version.version", read_only=True)
+    dataset = serializers.CharField(source="dataset_version.dataset.name", read_only=True)
+    dataset_version_number = serializers.IntegerField(source="dataset_version.version", read_only=True)
+    download = serializers.SerializerMethodField()
+
+    class Meta:
+        model = BatchPrediction
+        fields = [
+            "id",
+            "task",
+            "model",
+            "version",
+            "version_number",
+            "dataset",
+            "dataset_version",
+            "dataset_version_number",
+            "rows",
+            "size",
+            "download",
+            "created_at",
+        ]
+        read_only_fields = fields
+
+    def get_download(self, obj: BatchPrediction) -> str:
+        return f"/api/batch-predictions/{obj.pk}/download"

@@ -1,29 +1,70 @@
-"""Registry API: the seed's /api/models and versions with their lineage (read side)."""
+"""Registry API: the seed's /api/models, upload, versions with lineage, lifecycle and
+approvals, A/B, predictions and batch predictions, traceability and reproduction."""
 
 from __future__ import annotations
 
+from django.http import FileResponse
 from django.utils.dateparse import parse_datetime
 from drf_spectacular.utils import OpenApiParameter, extend_schema
-from rest_framework import mixins, viewsets
+from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
-from rest_framework.exceptions import ValidationError
+from rest_framework.exceptions import APIException, NotFound, ValidationError
+from rest_framework.parsers import JSONParser
 from rest_framework.response import Response
 
 from apps.core.api.exceptions import Conflict
+from apps.tasks import services as queue
+from apps.tasks.api.serializers import TaskSerializer
 from apps.users.permissions import HasPerms
 
-from .. import selectors, services
+from .. import artifacts, batch, selectors, services, serving
 from ..filters import ModelFilter, ModelVersionFilter
-from ..models import ModelVersion, VersionEvent
+from ..models import (
+    Model,
+    ModelVersion,
+    PredictionLog,
+    PromotionRequest,
+    VersionEvent,
+    VersionStatus,
+)
 from .serializers import (
+    ABSerializer,
+    BatchPredictionSerializer,
+    BatchRequestSerializer,
+    ModelCreateSerializer,
     ModelSerializer,
     ModelVersionSerializer,
+    PredictionLogSerializer,
+    PredictRequestSerializer,
+    PredictResponseSerializer,
+    PromotionRequestSerializer,
+    ReasonRequiredSerializer,
     ReasonSerializer,
     RollbackSerializer,
+    UploadSerializer,
     VersionEventSerializer,
 )
 
 _LIFECYCLE_PERM = "models.change_modelversion"
+
+
+class Refused(APIException):
+    """A prediction the platform will not score, with its own status and code."""
+
+    def __init__(self, exc: serving.PredictionRefused):
+        self.status_code = exc.status
+        super().__init__(detail=str(exc), code=exc.code)
+        self.errors = exc.errors
+
+
+def _refused(exc: serving.PredictionRefused):
+    if exc.errors:
+        raise ValidationError(exc.errors) from None
+    raise Refused(exc) from None
+
+
+def _task_invalid(exc: queue.RequestInvalid):
+    raise ValidationError(exc.errors) from None
 
 
 def _lifecycle(change, message: str) -> Response:
@@ -38,7 +79,7 @@ def _lifecycle(change, message: str) -> Response:
 
 
 class ModelViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
-    """Registered models; their versions are under ``/versions``."""
+    """Registered models; their versions are under ``/versions``; scoring under ``/predict``."""
 
     serializer_class = ModelSerializer
     filterset_class = ModelFilter
@@ -52,9 +93,210 @@ class ModelViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Ge
         return selectors.models_with_latest()
 
     def get_permissions(self):
-        if self.action == "rollback":
+        if self.action in ("rollback", "archive") or (self.action == "ab" and self.request.method == "PUT"):
             return [HasPerms.of(_LIFECYCLE_PERM)()]
+        if self.action == "upload":
+            return [HasPerms.of("models.add_modelversion")()]
+        if self.action == "batch_predictions" and self.request.method == "POST":
+            return [HasPerms.of("models.add_batchprediction")()]
         return super().get_permissions()
+
+    @extend_schema(request=ModelCreateSerializer, responses={201: ModelSerializer}, filters=False)
+    def create(self, request):
+        """Register a model name (type, algorithm, description) before its first version."""
+        serializer = ModelCreateSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        try:
+            model = services.model_create(user=request.user, **serializer.validated_data)
+        except services.LifecycleError as exc:
+            raise ValidationError({"name": [str(exc)]}) from None
+        response = Response(
+            ModelSerializer(selectors.models_with_latest().get(pk=model.pk)).data,
+            status=status.HTTP_201_CREATED,
+        )
+        response.message = f"Model {model.name} registered."
+        return response
+
+    @extend_schema(request={"multipart/form-data": UploadSerializer}, responses={201: ModelVersionSerializer})
+    @action(detail=False, methods=["post"], filterset_class=None)
+    def upload(self, request):
+        """Upload a LightGBM text model or a skops file as a new version; pickles are refused unread."""
+        serializer = UploadSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        data = serializer.validated_data
+        ref = data["model"].strip()
+        model = Model.objects.filter(**({"pk": int(ref)} if ref.isdigit() else {"name": ref})).first()
+        if model is None:
+            raise ValidationError({"model": [f"No model {ref!r}; create it first (POST /api/models)."]})
+        upload = data["file"]
+        if upload.size > services.MAX_UPLOAD_BYTES:
+            raise ValidationError(
+                {"file": [f"Model files are limited to {services.MAX_UPLOAD_BYTES // 2**20} MB."]}
+            )
+        try:
+            version = services.version_upload(
+                model=model,
+                data=upload.read(),
+                filename=upload.name,
+                user=request.user,
+                version_number=data.get("version"),
+                features=data.get("features"),
+                changelog=data["changelog"],
+            )
+        except artifacts.ArtifactError as exc:
+            raise ValidationError({"file": [str(exc)]}) from None
+        except services.LifecycleError as exc:
+            field = "version" if "version" in str(exc).lower() and "already" in str(exc) else "file"
+            raise ValidationError({field: [str(exc)]}) from None
+        response = Response(
+            ModelVersionSerializer(selectors.versions().get(pk=version.pk)).data,
+            status=status.HTTP_201_CREATED,
+        )
+        response.message = f"Uploaded {version}."
+        return response
+
+    @extend_schema(
+        request=PredictRequestSerializer,
+        responses=PredictResponseSerializer,
+        filters=False,
+        operation_id="models_predict",
+    )
+    @action(
+        detail=True,
+        methods=["post"],
+        filterset_class=None,
+        parser_classes=[JSONParser],  # feature names are data: never re-cased
+        permission_classes=[HasPerms.of("models.add_predictionlog")],
+    )
+    def predict(self, request, pk=None):
+        """Score one ``record`` or a batch of ``records`` with the active version (or its A/B split)."""
+        body = request.data
+        if not isinstance(body, dict):
+            raise ValidationError({"records": ["Send an object with record or records."]})
+        unknown = set(body) - {"record", "records", "entityKey"}
+        if unknown:
+            raise ValidationError({name: ["Unknown field."] for name in sorted(unknown)})
+        if ("record" in body) == ("records" in body):
+            raise ValidationError({"records": ["Give either record (one object) or records (a list)."]})
+        records = [body["record"]] if "record" in body else body["records"]
+        key = body.get("entityKey")
+        if key is not None and (
+            not isinstance(key, str | int) or isinstance(key, bool) or len(str(key)) > 200
+        ):
+            raise ValidationError({"entityKey": ["A string or integer of at most 200 characters."]})
+        try:
+            answer = serving.predict(
+                model_id=int(pk),
+                records=records,
+                entity_key=None if key is None else str(key),
+                user=request.user,
+            )
+        except serving.PredictionRefused as exc:
+            _refused(exc)
+        response = Response(answer)
+        response.message = "Scored."
+        return response
+
+    @extend_schema(request=ABSerializer, responses=ModelSerializer, filters=False)
+    @action(detail=True, methods=["get", "put"], filterset_class=None)
+    def ab(self, request, pk=None):
+        """The A/B split (B's version and share) and requests answered per version; PUT sets it."""
+        model = self.get_object()
+        if request.method == "PUT":
+            serializer = ABSerializer(data=request.data)
+            serializer.is_valid(raise_exception=True)
+            number = serializer.validated_data["version"]
+            target = None
+            if number is not None:
+                target = model.versions.filter(version=number).first()
+                if target is None:
+                    raise ValidationError({"version": [f"{model} has no version {number}."]})
+            try:
+                model = services.ab_set(
+                    model=model,
+                    version=target,
+                    percent=serializer.validated_data["percent"],
+                    user=request.user,
+                    reason=serializer.validated_data["reason"],
+                )
+            except services.LifecycleError as exc:
+                raise Conflict(str(exc)) from None
+        active = model.versions.filter(status=VersionStatus.ACTIVE).first()
+        shown = [v for v in (active, model.ab_version) if v is not None]
+        counted = serving.counts(model.pk, [v.pk for v in shown])
+        response = Response(
+            {
+                "model_id": model.pk,
+                "active_version": active.version if active else None,
+                "ab_version": model.ab_version.version if model.ab_version else None,
+                "ab_percent": model.ab_percent,
+                "requests": [
+                    {"version": v.version, "version_id": v.pk, "count": counted[v.pk]} for v in shown
+                ],
+            }
+        )
+        response.message = "A/B split updated." if request.method == "PUT" else ""
+        return response
+
+    @extend_schema(request=ReasonRequiredSerializer, responses=ModelSerializer, filters=False)
+    @action(detail=True, methods=["post"], filterset_class=None)
+    def archive(self, request, pk=None):
+        """Retire the model: its active version stops serving and nothing can be promoted."""
+        model = self.get_object()
+        serializer = ReasonRequiredSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        try:
+            services.model_archive(model=model, user=request.user, reason=serializer.validated_data["reason"])
+        except services.LifecycleError as exc:
+            raise Conflict(str(exc)) from None
+        response = Response(ModelSerializer(selectors.models_with_latest().get(pk=model.pk)).data)
+        response.message = f"Archived {model.name}."
+        return response
+
+    @extend_schema(responses=PredictionLogSerializer(many=True), filters=False)
+    @action(detail=True, methods=["get"], filterset_class=None)
+    def predictions(self, request, pk=None):
+        """Sampled prediction requests, newest first, with the version that answered."""
+        model = self.get_object()
+        logs = PredictionLog.objects.filter(model=model).select_related("version", "user")
+        page = self.paginate_queryset(logs)
+        return self.get_paginated_response(PredictionLogSerializer(page, many=True).data)
+
+    @extend_schema(request=BatchRequestSerializer, responses={201: TaskSerializer}, filters=False)
+    @action(detail=True, methods=["get", "post"], url_path="batch-predictions", filterset_class=None)
+    def batch_predictions(self, request, pk=None):
+        """GET: this model's batch predictions. POST: score a whole dataset version as a task."""
+        model = self.get_object()
+        if request.method == "GET":
+            rows = selectors.batch_predictions().filter(version__model=model)
+            page = self.paginate_queryset(rows)
+            return self.get_paginated_response(BatchPredictionSerializer(page, many=True).data)
+        serializer = BatchRequestSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        data = serializer.validated_data
+        if "version" in data:
+            version = model.versions.filter(version=data["version"]).first()
+            if version is None:
+                raise ValidationError({"version": [f"{model} has no version {data['version']}."]})
+        else:
+            version = model.versions.filter(status=VersionStatus.ACTIVE).first()
+            if version is None:
+                raise Conflict(f"{model} has no active version; name one with version.")
+        try:
+            task = batch.batch_create(
+                user=request.user,
+                request={
+                    "model_version": version.pk,
+                    "dataset": data["dataset"],
+                    "dataset_version": data.get("dataset_version"),
+                },
+                priority=data["priority"],
+            )
+        except queue.RequestInvalid as exc:
+            _task_invalid(exc)
+        response = Response(TaskSerializer(task).data, status=status.HTTP_201_CREATED)
+        response.message = f"Batch prediction queued as task #{task.pk}."
+        return response
 
     @extend_schema(request=RollbackSerializer, responses=ModelVersionSerializer, filters=False)
     @action(detail=True, methods=["post"], filterset_class=None)
@@ -132,18 +374,32 @@ class ModelVersionViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, view
         return selectors.versions()
 
     def get_permissions(self):
-        if self.action in ("promote", "deprecate"):
+        if self.action in ("promote", "deprecate", "clear_review"):
             return [HasPerms.of(_LIFECYCLE_PERM)()]
+        if self.action == "reproduce":
+            return [HasPerms.of("tasks.add_task")()]
         return super().get_permissions()
 
     @extend_schema(request=ReasonSerializer, responses=ModelVersionSerializer, filters=False)
     @action(detail=True, methods=["post"], filterset_class=None)
     def promote(self, request, pk=None):
-        """Make this version active (the previous active one becomes inactive); 409 on conflict."""
+        """Make this version active (the previous active one becomes inactive); 409 on conflict.
+
+        With maker-checker on (``models-promotion-approval``) this files a request instead
+        (202) that a different admin approves at ``/api/promotion-requests/{id}/approve``.
+        """
         version = self.get_object()
         serializer = ReasonSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         reason = serializer.validated_data["reason"]
+        if services.approval_required():
+            try:
+                filed = services.promotion_request(version=version, user=request.user, reason=reason)
+            except services.LifecycleError as exc:
+                raise Conflict(str(exc)) from None
+            response = Response(PromotionRequestSerializer(filed).data, status=status.HTTP_202_ACCEPTED)
+            response.message = f"Promotion of {version} requested; another admin must approve it."
+            return response
         return _lifecycle(
             lambda: services.version_activate(version=version, user=request.user, reason=reason),
             "Promoted {version}.",
@@ -160,4 +416,113 @@ class ModelVersionViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, view
         return _lifecycle(
             lambda: services.version_deprecate(version=version, user=request.user, reason=reason),
             "Deprecated {version}.",
+        )
+
+    @extend_schema(request=ReasonRequiredSerializer, responses=ModelVersionSerializer, filters=False)
+    @action(detail=True, methods=["post"], url_path="clear-review", filterset_class=None)
+    def clear_review(self, request, pk=None):
+        """Clear the review flag monitoring set, with what was found."""
+        version = self.get_object()
+        serializer = ReasonRequiredSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        return _lifecycle(
+            lambda: services.version_review_clear(
+                version=version, user=request.user, reason=serializer.validated_data["reason"]
+            ),
+            "Review of {version} cleared.",
+        )
+
+    @extend_schema(filters=False)
+    @action(detail=True, methods=["get"], filterset_class=None)
+    def trace(self, request, pk=None):
+        """Back to the task, data (hash), features, parameters, seed, libraries and creator;
+        forward to evaluations, batch predictions, sampled predictions and reproductions."""
+        return Response(selectors.trace(self.get_object()))
+
+    @extend_schema(request=None, responses={201: TaskSerializer}, filters=False)
+    @action(detail=True, methods=["post"], filterset_class=None)
+    def reproduce(self, request, pk=None):
+        """Re-run the training that made this version; the task's result says whether it matches."""
+        version = self.get_object()
+        try:
+            task = queue.version_reproduce(version=version, user=request.user)
+        except queue.IllegalTransition as exc:
+            raise Conflict(str(exc)) from None
+        except queue.RequestInvalid as exc:
+            raise Conflict(f"The training can no longer run as it did: {exc}") from None
+        response = Response(TaskSerializer(task).data, status=status.HTTP_201_CREATED)
+        response.message = f"Reproduction of {version} queued as task #{task.pk}."
+        return response
+
+
+class PromotionRequestViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+    """Maker-checker promotions: pending, approved, rejected; a different admin decides."""
+
+    serializer_class = PromotionRequestSerializer
+    filterset_class = None
+    extra_query_params = ("status",)
+
+    def get_queryset(self):
+        rows = PromotionRequest.objects.select_related("version__model", "requested_by", "decided_by")
+        wanted = self.request.query_params.get("status")
+        return rows.filter(status=wanted) if wanted else rows
+
+    def get_permissions(self):
+        if self.action in ("approve", "reject"):
+            return [HasPerms.of(_LIFECYCLE_PERM)()]
+        return super().get_permissions()
+
+    @extend_schema(request=ReasonSerializer, responses=ModelVersionSerializer, filters=False)
+    @action(detail=True, methods=["post"], filterset_class=None)
+    def approve(self, request, pk=None):
+        filed = self.get_object()
+        serializer = ReasonSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        return _lifecycle(
+            lambda: services.promotion_approve(
+                request=filed, user=request.user, reason=serializer.validated_data["reason"]
+            ),
+            "Approved: {version} is active.",
+        )
+
+    @extend_schema(request=ReasonRequiredSerializer, responses=PromotionRequestSerializer, filters=False)
+    @action(detail=True, methods=["post"], filterset_class=None)
+    def reject(self, request, pk=None):
+        filed = self.get_object()
+        serializer = ReasonRequiredSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        try:
+            filed = services.promotion_reject(
+                request=filed, user=request.user, reason=serializer.validated_data["reason"]
+            )
+        except services.LifecycleError as exc:
+            raise Conflict(str(exc)) from None
+        response = Response(PromotionRequestSerializer(filed).data)
+        response.message = "Promotion rejected."
+        return response
+
+
+class BatchPredictionViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+    """Finished batch predictions and their CSV files."""
+
+    serializer_class = BatchPredictionSerializer
+    filterset_class = None
+
+    def get_queryset(self):
+        return selectors.batch_predictions()
+
+    @extend_schema(responses={(200, "text/csv"): bytes}, filters=False)
+    @action(detail=True, methods=["get"], filterset_class=None)
+    def download(self, request, pk=None):
+        """The scores as CSV (text cells neutralised against spreadsheet formulas)."""
+        row = self.get_object()
+        try:
+            handle = batch.batch_file_open(row)
+        except FileNotFoundError:
+            raise NotFound("The file of this batch prediction is gone.") from None
+        return FileResponse(
+            handle,
+            as_attachment=True,
+            filename=f"{row.version.model.name}-v{row.version.version}-predictions-{row.pk}.csv",
+            content_type="text/csv",
         )

@@ -1,0 +1,199 @@
+"""Batch prediction: score a whole dataset version with a model version, as a task.
+
+The task runs on the ``prediction`` queue. It reads the version's features (and the
+dataset's key columns, so each score can be joined back) from the stored Parquet file in
+chunks, checks the cancel flag between chunks, and writes a CSV whose text cells are
+neutralised against spreadsheet formulas. The file is served back by the API.
+"""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.csv as pacsv
+import pyarrow.parquet as pq
+from django.core.files.base import ContentFile
+from django.core.files.storage import default_storage
+
+from apps.core.csvsafe import neutralise_column
+from apps.datasets.models import DatasetKind, DatasetStatus, DatasetVersion
+from apps.datasets.services import stored_file_path
+from apps.tasks import services as queue
+from apps.tasks.models import Priority, Task, TaskType
+
+from . import training
+from .models import BatchPrediction, ModelType, ModelVersion, VersionStatus
+from .services import version_load
+
+CHUNK_ROWS = 200_000
+
+
+def _check(request: dict, resources: dict | None = None) -> dict[str, Any]:
+    errors: dict[str, list[str]] = {}
+    version = ModelVersion.objects.select_related("model").filter(pk=request.get("model_version")).first()
+    if version is None:
+        raise queue.RequestInvalid(
+            {"model_version": [f"No model version with id {request.get('model_version')}."]}
+        )
+    if version.model.type == ModelType.RETRIEVAL:
+        errors["model_version"] = ["A retrieval model answers questions; it does not score datasets."]
+    if version.status == VersionStatus.DEPRECATED:
+        errors["model_version"] = [f"{version} is deprecated."]
+    dv = (
+        DatasetVersion.objects.select_related("dataset")
+        .filter(dataset_id=request.get("dataset"))
+        .order_by("-version")
+    )
+    if request.get("dataset_version") is not None:
+        dv = dv.filter(version=request["dataset_version"])
+    else:
+        dv = dv.filter(status=DatasetStatus.VALIDATED)
+    dataset_version = dv.first()
+    if dataset_version is None:
+        errors["dataset"] = ["No such dataset (version), or it has no validated version."]
+    elif dataset_version.dataset.kind != DatasetKind.TABULAR:
+        errors["dataset"] = [f"{dataset_version.dataset.name} holds bank records, not scoring data."]
+    elif dataset_version.status != DatasetStatus.VALIDATED or not dataset_version.parquet:
+        errors["dataset"] = [f"{dataset_version.dataset.name} v{dataset_version.version} is not validated."]
+    else:
+        columns = {c["name"] for c in (dataset_version.validation_result or {}).get("columns", [])}
+        missing = [f for f in version.feature_schema.get("features", []) if f not in columns]
+        if missing:
+            errors["dataset"] = [
+                f"{dataset_version.dataset.name} v{dataset_version.version} lacks the version's "
+                f"feature(s): {', '.join(missing[:10])}."
+            ]
+    if errors:
+        raise queue.RequestInvalid(errors)
+    return {
+        "model_version": version.pk,
+        "model_id": version.model_id,
+        "model_name": version.model.name,
+        "version": version.version,
+        "dataset": dataset_version.dataset_id,
+        "dataset_version": dataset_version.version,
+        "dataset_version_id": dataset_version.pk,
+        "key_columns": [k for k in dataset_version.key_columns if k in columns],
+    }
+
+
+def batch_create(
+    *,
+    user,
+    request: dict,
+    priority: str = Priority.MEDIUM,
+    resource_config: dict | None = None,
+    schedule=None,
+    trigger_key: str | None = None,
+    rerun_of: Task | None = None,
+    enqueue: bool = True,
+) -> Task:
+    """Check a batch-prediction request and queue it on the ``prediction`` queue."""
+    queue.priority_clean(priority)
+    parameters = _check(request)
+    return queue.task_create(
+        type=TaskType.PREDICTION,
+        name=request.get("task_name")
+        or f"Score dataset #{parameters['dataset']} v{parameters['dataset_version']} "
+        f"with {parameters['model_name']} v{parameters['version']}",
+        parameters=parameters,
+        user=user,
+        priority=priority,
+        resource_config=queue.resource_config_clean(resource_config),
+        schedule=schedule,
+        trigger_key=trigger_key,
+        rerun_of=rerun_of,
+        enqueue=enqueue,
+    )
+
+
+def _request_of(task: Task) -> dict:
+    p = task.parameters
+    return {
+        "model_version": p["model_version"],
+        "dataset": p["dataset"],
+        "dataset_version": p["dataset_version"],
+    }
+
+
+def _score_columns(scores: np.ndarray, objective: str, classes: list) -> dict[str, np.ndarray]:
+    if scores.ndim == 2:
+        return {f"score_{c}": scores[:, i] for i, c in enumerate(classes or range(scores.shape[1]))}
+    return {"prediction" if objective == "regression" else "score": scores}
+
+
+def batch_work(run: queue.Run):
+    """Score the dataset version chunk by chunk into a CSV; the commit records it."""
+    p = run.task.parameters
+    version = ModelVersion.objects.get(pk=p["model_version"])
+    dataset_version = DatasetVersion.objects.get(pk=p["dataset_version_id"])
+    artifact, model = version_load(version)
+    meta = artifact.meta
+    features, keys = list(meta["features"]), list(p.get("key_columns") or [])
+    # A server-chosen name, claimed empty and then written in place chunk by chunk.
+    name = default_storage.save(f"predictions/{uuid.uuid4().hex}.csv", ContentFile(b""))
+    path = default_storage.path(name)
+    run.on_discard(lambda: default_storage.delete(name))
+    rows = 0
+    with stored_file_path(dataset_version.parquet) as source:
+        parquet = pq.ParquetFile(source)
+        total = max(parquet.metadata.num_rows, 1)
+        writer = None
+        with open(path, "wb") as out:
+            for batch in parquet.iter_batches(
+                batch_size=CHUNK_ROWS, columns=list(dict.fromkeys(keys + features))
+            ):
+                run.check_cancel()
+                table = pa.Table.from_batches([batch])
+                scores = training.predict(artifact.format, model, table, meta)
+                columns = {k: neutralise_column(table.column(k)) for k in keys}
+                columns.update(
+                    _score_columns(scores, meta.get("objective", ""), meta.get("label_classes") or [])
+                )
+                chunk = pa.table(columns)
+                if writer is None:
+                    writer = pacsv.CSVWriter(out, chunk.schema)
+                writer.write_table(chunk)
+                rows += chunk.num_rows
+                run.progress(5 + 90 * rows / total)
+            if writer is not None:
+                writer.close()
+    size = default_storage.size(name)
+    run.log(f"Scored {rows:,} rows with {version}; CSV of {size / 2**20:.1f} MiB.")
+
+    def commit() -> dict:
+        batch, _ = BatchPrediction.objects.get_or_create(
+            task=run.task,
+            defaults={
+                "version": version,
+                "dataset_version": dataset_version,
+                "file": name,
+                "rows": rows,
+                "size": size,
+            },
+        )
+        return {"batchPredictionId": batch.pk, "rows": rows, "size": size, "modelVersionId": version.pk}
+
+    return commit
+
+
+def register() -> None:
+    queue.register_kind(
+        queue.TaskKind(
+            key=TaskType.PREDICTION,
+            type=TaskType.PREDICTION,
+            job="apps.models.tasks.run_batch_prediction",
+            work=batch_work,
+            check=_check,
+            create=batch_create,
+            request_of=_request_of,
+        )
+    )
+
+
+def batch_file_open(batch: BatchPrediction):
+    """The CSV of a finished batch prediction, opened for streaming."""
+    return batch.file.open("rb")

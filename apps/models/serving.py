@@ -1,0 +1,317 @@
+"""Online scoring: route a request to a version, check it, score it, cache and sample it.
+
+Each web process keeps the models it has loaded (verified once, at load) keyed by version
+id. Every request reads the model's routing row (status, active version, A/B split) in
+one query, so a promotion, rollback or split change applies to the very next request in
+every process, and a version no longer served is dropped from memory.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import math
+import random
+import threading
+import time
+import uuid
+from collections import OrderedDict
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+from django.core.cache import cache
+from django.db.models import OuterRef, Subquery
+from django.utils import timezone
+
+from apps.core.config import config_get_local
+
+from . import artifacts, services, training
+from .models import Model, ModelStatus, ModelType, ModelVersion, PredictionLog, VersionStatus
+
+# Loaded models kept per process; more than a handful of live versions per process is rare.
+CACHE_VERSIONS = 8
+# Up to this many problems are reported for one request (a bad batch could list thousands).
+MAX_PROBLEMS = 20
+# A/B buckets: 10,000 per model, so a split is exact to 0.01 %.
+BUCKETS = 10_000
+# Requests with at most this many rows are scored on one thread.
+SINGLE_THREAD_ROWS = 2_000
+LOG_SAMPLE_RECORDS = 5
+CACHE_PREFIX = "omm:predict:"
+COUNT_PREFIX = "omm:predict-count:"
+
+
+class PredictionRefused(Exception):
+    """The request cannot be scored; ``status`` is the HTTP answer, ``errors`` per field."""
+
+    def __init__(self, message: str, *, status: int = 400, code: str = "invalid", errors: dict | None = None):
+        super().__init__(message)
+        self.status, self.code, self.errors = status, code, errors or {}
+
+
+@dataclass
+class Loaded:
+    """A version ready to score: the verified model and what its inputs must look like."""
+
+    version_id: int
+    model_id: int
+    version: int
+    checksum: str
+    objective: str
+    model_format: str
+    model: Any
+    features: list[str]
+    categorical: frozenset[str]
+    level_codes: dict[str, dict[str, int]]
+    dtype: Any
+    label_classes: list[Any]
+
+
+_loaded: OrderedDict[int, Loaded] = OrderedDict()
+_lock = threading.Lock()
+
+
+def _load(version: ModelVersion) -> Loaded:
+    artifact, model = services.version_load(version)  # checksum and signature checked here
+    meta = artifact.meta
+    levels = meta.get("categorical_levels") or {}
+    return Loaded(
+        version_id=version.pk,
+        model_id=version.model_id,
+        version=version.version,
+        checksum=version.checksum,
+        objective=meta.get("objective", version.objective),
+        model_format=artifact.format,
+        model=model,
+        features=list(meta["features"]),
+        categorical=frozenset(levels),
+        level_codes={name: {v: i for i, v in enumerate(values)} for name, values in levels.items()},
+        dtype=np.dtype(meta.get("dtype", "float64")),
+        label_classes=list(meta.get("label_classes") or []),
+    )
+
+
+def loaded_version(version_id: int) -> Loaded:
+    """The verified, loaded model of a version, from this process's cache when it is there."""
+    with _lock:
+        hit = _loaded.get(version_id)
+        if hit is not None:
+            _loaded.move_to_end(version_id)
+            return hit
+    version = ModelVersion.objects.get(pk=version_id)
+    try:
+        item = _load(version)
+    except (artifacts.ArtifactError, OSError) as exc:  # an artifact failing verification is never served
+        raise PredictionRefused(
+            f"{version} cannot be loaded: {exc}", status=409, code="artifact_invalid"
+        ) from None
+    with _lock:
+        _loaded[version_id] = item
+        while len(_loaded) > CACHE_VERSIONS:
+            _loaded.popitem(last=False)
+    return item
+
+
+def _forget_unrouted(route: Route) -> None:
+    """Drop this model's loaded versions it no longer routes to (after a promotion or rollback)."""
+    live = (route.active_id, route.ab_id)
+    with _lock:
+        for vid in [v for v, item in _loaded.items() if item.model_id == route.model_id and v not in live]:
+            del _loaded[vid]
+
+
+@dataclass(frozen=True)
+class Route:
+    model_id: int
+    name: str
+    type: str
+    status: str
+    active_id: int | None
+    ab_id: int | None
+    ab_percent: int
+
+
+def route_of(model_id: int) -> Route:
+    """The model's serving state in one query: status, active version, A/B split."""
+    active = ModelVersion.objects.filter(model=OuterRef("pk"), status=VersionStatus.ACTIVE).values("pk")[:1]
+    row = (
+        Model.objects.filter(pk=model_id)
+        .annotate(active_id=Subquery(active))
+        .values("pk", "name", "type", "status", "active_id", "ab_version_id", "ab_percent")
+        .first()
+    )
+    if row is None:
+        raise PredictionRefused(f"No model with id {model_id}.", status=404, code="not_found")
+    return Route(
+        row["pk"],
+        row["name"],
+        row["type"],
+        row["status"],
+        row["active_id"],
+        row["ab_version_id"],
+        row["ab_percent"],
+    )
+
+
+def bucket(model_id: int, entity_key: str) -> int:
+    """The entity's A/B bucket in [0, BUCKETS): the same key always lands in the same one."""
+    digest = hashlib.blake2b(f"{model_id}:{entity_key}".encode(), digest_size=8).digest()
+    return int.from_bytes(digest, "big") % BUCKETS
+
+
+def arm_for(route: Route, entity_key: str | None) -> tuple[str, int]:
+    """("active" | "b", version id) serving this entity. Without a key the split is random."""
+    if route.ab_id and route.ab_percent:
+        b = bucket(route.model_id, entity_key) if entity_key is not None else random.randrange(BUCKETS)  # noqa: S311 - traffic split, not a secret
+        if b < route.ab_percent * BUCKETS // 100:
+            return "b", route.ab_id
+    return "active", route.active_id  # type: ignore[return-value]
+
+
+def _check_records(records: Any, item: Loaded, limit: int) -> list[dict]:
+    if not isinstance(records, list) or not records:
+        raise PredictionRefused(
+            "Give one record or a non-empty list of records.", errors={"records": ["Required."]}
+        )
+    if len(records) > limit:
+        raise PredictionRefused(
+            f"{len(records):,} records is over the limit of {limit:,} per request; "
+            "batch-score a dataset as a task instead.",
+            errors={"records": [f"At most {limit:,} records per request."]},
+        )
+    wanted = set(item.features)
+    problems: list[str] = []
+    for i, record in enumerate(records):
+        if len(problems) >= MAX_PROBLEMS:
+            break
+        if not isinstance(record, dict):
+            problems.append(f"record {i}: must be an object of feature values.")
+            continue
+        keys = set(record)
+        if keys != wanted:
+            missing, extra = sorted(wanted - keys), sorted(keys - wanted)
+            if missing:
+                problems.append(f"record {i}: missing {', '.join(missing[:10])}.")
+            if extra:
+                problems.append(f"record {i}: unknown field(s) {', '.join(extra[:10])}.")
+            continue
+        for name in item.features:
+            value = record[name]
+            if value is None:
+                continue
+            if name in item.categorical:
+                if not isinstance(value, str):
+                    problems.append(f"record {i}: {name} must be a string (a category) or null.")
+            elif isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
+                problems.append(f"record {i}: {name} must be a finite number or null.")
+    if problems:
+        raise PredictionRefused(
+            "Some records do not match the version's feature schema.", errors={"records": problems}
+        )
+    return records
+
+
+def _score(item: Loaded, records: list[dict]) -> list:
+    X = training.records_matrix(records, item.features, item.level_codes, item.dtype)
+    threads = 1 if len(records) <= SINGLE_THREAD_ROWS else 0
+    scores = training.score_matrix(item.model_format, item.model, X, item.objective, num_threads=threads)
+    return scores.tolist()
+
+
+def _cache_key(version_id: int, records: list[dict]) -> str:
+    body = json.dumps(records, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    return f"{CACHE_PREFIX}{version_id}:{hashlib.blake2b(body.encode(), digest_size=16).hexdigest()}"
+
+
+def _count(model_id: int, version_id: int, n: int = 1) -> None:
+    """Per-version request counter (Redis INCRBY when Redis is the cache)."""
+    key = f"{COUNT_PREFIX}{model_id}:{version_id}"
+    client = getattr(getattr(cache, "_cache", None), "get_client", None)
+    if client is not None:
+        client(write=True).incrby(cache.make_and_validate_key(key), n)
+        return
+    cache.add(key, 0, timeout=None)
+    try:
+        cache.incr(key, n)
+    except ValueError:  # evicted between add and incr
+        cache.set(key, n, timeout=None)
+
+
+def counts(model_id: int, version_ids: list[int]) -> dict[int, int]:
+    """Requests answered by each version since the counters started."""
+    keys = {f"{COUNT_PREFIX}{model_id}:{vid}": vid for vid in version_ids}
+    found = cache.get_many(list(keys))
+    return {vid: int(found.get(key) or 0) for key, vid in keys.items()}
+
+
+def predict(
+    *,
+    model_id: int,
+    records: Any,
+    entity_key: str | None = None,
+    user=None,
+    use_cache: bool = True,
+) -> dict[str, Any]:
+    """Score ``records`` with the version the model routes this entity to.
+
+    Returns ``requestId``, ``modelId``, ``model``, ``version``, ``versionId``, ``arm``,
+    ``scores`` (binary: probability of the positive class; multiclass: one list of class
+    probabilities per record, with ``labels``; regression: the value), ``cached`` and
+    ``latencyMs``. Raises PredictionRefused (4xx) for anything it will not score.
+    """
+    started = time.perf_counter()
+    route = route_of(model_id)
+    if route.status == ModelStatus.ARCHIVED:
+        raise PredictionRefused(f"{route.name} is archived.", status=409, code="archived")
+    if route.type == ModelType.RETRIEVAL:
+        raise PredictionRefused(
+            f"{route.name} is a retrieval model; ask it at /api/qa/ask.", code="wrong_type"
+        )
+    if route.active_id is None:
+        raise PredictionRefused(
+            f"{route.name} has no active version; promote one first.", status=409, code="no_active_version"
+        )
+    arm, version_id = arm_for(route, entity_key)
+    _forget_unrouted(route)
+    item = loaded_version(version_id)
+    records = _check_records(records, item, int(config_get_local("models-predict-max-records")))
+    ttl = int(config_get_local("models-predict-cache-seconds"))
+    key = _cache_key(version_id, records) if use_cache and ttl > 0 else None
+    scores = cache.get(key) if key else None
+    cached = scores is not None
+    if scores is None:
+        scores = _score(item, records)
+        if key:
+            cache.set(key, scores, ttl)
+    _count(route.model_id, version_id)
+    request_id = uuid.uuid4().hex
+    latency_ms = (time.perf_counter() - started) * 1000
+    answer: dict[str, Any] = {
+        "requestId": request_id,
+        "modelId": route.model_id,
+        "model": route.name,
+        "version": item.version,
+        "versionId": version_id,
+        "arm": arm,
+        "scores": scores,
+        "cached": cached,
+        "latencyMs": round(latency_ms, 3),
+    }
+    if item.objective == "multiclass":
+        answer["labels"] = item.label_classes
+    if random.random() < float(config_get_local("models-predict-log-sample-rate")):  # noqa: S311 - sampling
+        PredictionLog.objects.create(
+            model_id=route.model_id,
+            version_id=version_id,
+            request_id=request_id,
+            records=len(records),
+            arm=arm,
+            entity_key=(entity_key or "")[:200],
+            inputs=records[:LOG_SAMPLE_RECORDS],
+            scores=scores[:LOG_SAMPLE_RECORDS],
+            latency_ms=latency_ms,
+            user=user if getattr(user, "is_authenticated", False) else None,
+            created_at=timezone.now(),
+        )
+    return answer
