@@ -7,8 +7,8 @@ import pandas as pd
 import pytest
 from django.core.cache import cache
 
-from apps.core.models import SystemConfig
 from apps.core.config import config_invalidate
+from apps.core.models import SystemConfig
 from apps.models import serving
 from apps.models.models import Model, ModelVersion, PredictionLog
 from apps.tasks import services as tasks
@@ -37,7 +37,9 @@ def two_versions(admin_user, credit_version):
 @pytest.fixture
 def active(api, two_versions):
     v1, _ = two_versions
-    assert api.post(f"/api/model-versions/{v1.pk}/promote", {"reason": "go"}, format="json").status_code == 200
+    assert (
+        api.post(f"/api/model-versions/{v1.pk}/promote", {"reason": "go"}, format="json").status_code == 200
+    )
     return v1
 
 
@@ -86,7 +88,9 @@ def test_one_record_and_a_batch_score_as_the_engine_does(api, active, frame):
     expected = training.predict(artifact.format, model, frame.iloc[:200], artifact.meta)
     assert np.allclose(r.json()["data"]["scores"], expected, atol=1e-12)
 
-    again = api.post(f"/api/models/{active.model_id}/predict", {"records": batch}, format="json").json()["data"]
+    again = api.post(f"/api/models/{active.model_id}/predict", {"records": batch}, format="json").json()[
+        "data"
+    ]
     assert again["cached"] is True and again["requestId"] != r.json()["data"]["requestId"]
     assert np.allclose(again["scores"], expected, atol=1e-12)
 
@@ -131,7 +135,9 @@ def test_viewers_cannot_score_integrators_can(client_for, make_user, active, fra
     record = _record(active, frame)
     url = f"/api/models/{active.model_id}/predict"
     assert client_for(make_user(Role.VIEWER)).post(url, {"record": record}, format="json").status_code == 403
-    assert client_for(make_user(Role.INTEGRATOR)).post(url, {"record": record}, format="json").status_code == 200
+    assert (
+        client_for(make_user(Role.INTEGRATOR)).post(url, {"record": record}, format="json").status_code == 200
+    )
 
 
 def test_a_promotion_reaches_the_next_request(api, two_versions, frame):
@@ -158,7 +164,7 @@ def test_a_tampered_artifact_is_never_served(api, active, frame):
 
 
 def test_ab_split_is_stable_per_entity_and_honours_the_share(api, two_versions, frame):
-    v1, v2 = two_versions
+    v1, _v2 = two_versions
     api.post(f"/api/model-versions/{v1.pk}/promote", format="json")
     url = f"/api/models/{v1.model_id}/ab"
     r = api.put(url, {"version": 2, "percent": 30, "reason": "try v2"}, format="json")
@@ -168,14 +174,18 @@ def test_ab_split_is_stable_per_entity_and_honours_the_share(api, two_versions, 
     seen = {}
     for key in range(300):
         body = api.post(
-            f"/api/models/{v1.model_id}/predict", {"record": record, "entityKey": f"cust-{key}"}, format="json"
+            f"/api/models/{v1.model_id}/predict",
+            {"record": record, "entityKey": f"cust-{key}"},
+            format="json",
         ).json()["data"]
         seen[key] = body["version"]
     share = sum(1 for v in seen.values() if v == 2) / len(seen)
     assert 0.22 < share < 0.38
     for key in (0, 1, 2, 3, 4):  # the same key always gets the same version
         body = api.post(
-            f"/api/models/{v1.model_id}/predict", {"record": record, "entityKey": f"cust-{key}"}, format="json"
+            f"/api/models/{v1.model_id}/predict",
+            {"record": record, "entityKey": f"cust-{key}"},
+            format="json",
         ).json()["data"]
         assert body["version"] == seen[key]
     split = api.get(url).json()
@@ -207,7 +217,8 @@ def test_a_sample_of_requests_is_logged_with_its_version(api, active, frame):
 
 def test_retrieval_and_archived_models_are_not_scored(api, active, frame, admin_user):
     assert (
-        api.post(f"/api/models/{active.model_id}/archive", {"reason": "retired"}, format="json").status_code == 200
+        api.post(f"/api/models/{active.model_id}/archive", {"reason": "retired"}, format="json").status_code
+        == 200
     )
     r = api.post(f"/api/models/{active.model_id}/predict", {"record": _record(active, frame)}, format="json")
     assert r.status_code == 409 and r.json()["code"] == "archived"
