@@ -275,6 +275,7 @@ SIMPLE_JWT = {
     "BLACKLIST_AFTER_ROTATION": True,
     "UPDATE_LAST_LOGIN": True,
     "SIGNING_KEY": SECRET_KEY,
+    "TOKEN_OBTAIN_SERIALIZER": "apps.users.authentication.RoleTokenObtainPairSerializer",
 }
 
 # --- API --------------------------------------------------------------------------------

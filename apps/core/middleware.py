@@ -39,7 +39,8 @@ class ApiAuditMiddleware:
         authenticated = bool(user is not None and user.is_authenticated)
         try:
             ApiAuditLog.objects.create(
-                user=user if authenticated else None,
+                # A stateless token user (hot paths) is not a row: record its id.
+                user_id=user.pk if authenticated else None,
                 username=user.get_username() if authenticated else "",
                 method=request.method[:10],
                 path=request.path[:500],

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from rest_framework.permissions import BasePermission, DjangoModelPermissions
 
+from .authentication import role_has_perms, token_role
+
 
 class RoleModelPermissions(DjangoModelPermissions):
     """Model permissions for every method, reads included (``view_<model>``).
@@ -57,4 +59,9 @@ class HasPerms(BasePermission):
 
     def has_permission(self, request, view) -> bool:
         user = request.user
-        return bool(user and user.is_authenticated and user.has_perms(self.perms))
+        if not (user and user.is_authenticated):
+            return False
+        role = token_role(user)
+        if role is not None:  # a stateless token user (see apps.users.authentication)
+            return role_has_perms(role, self.perms)
+        return user.has_perms(self.perms)

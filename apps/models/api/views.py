@@ -7,6 +7,7 @@ from django.http import FileResponse
 from django.utils.dateparse import parse_datetime
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import mixins, status, viewsets
+from rest_framework.authentication import SessionAuthentication
 from rest_framework.decorators import action
 from rest_framework.exceptions import APIException, NotFound, ValidationError
 from rest_framework.parsers import JSONParser
@@ -15,6 +16,7 @@ from rest_framework.response import Response
 from apps.core.api.exceptions import Conflict
 from apps.tasks import services as queue
 from apps.tasks.api.serializers import TaskSerializer
+from apps.users.authentication import RoleClaimJWTAuthentication
 from apps.users.permissions import HasPerms
 
 from .. import artifacts, batch, selectors, services, serving
@@ -166,6 +168,7 @@ class ModelViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Ge
         methods=["post"],
         filterset_class=None,
         parser_classes=[JSONParser],  # feature names are data: never re-cased
+        authentication_classes=[RoleClaimJWTAuthentication, SessionAuthentication],
         permission_classes=[HasPerms.of("models.add_predictionlog")],
     )
     def predict(self, request, pk=None):
