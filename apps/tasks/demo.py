@@ -34,6 +34,12 @@ def load_demo_model(*, user, write=print) -> None:
     if outcome != "completed":
         write(f"  demo model training {outcome}: {task.error}")
         return
+    from apps.models import services as registry
+    from apps.models.models import ModelVersion
+
+    # Active from the start, so POST /api/models/{id}/predict answers out of the box.
+    version = ModelVersion.objects.get(task=task)
+    registry.version_activate(version=version, user=user, reason="Demo model, promoted at setup.")
     result, metrics = task.result, task.result["metrics"]
     write(
         f"  model {result['modelName']} v{result['version']} trained ({result['algorithm']}, "

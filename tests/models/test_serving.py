@@ -226,3 +226,25 @@ def test_retrieval_and_archived_models_are_not_scored(api, active, frame, admin_
     r = api.post(f"/api/models/{qa.pk}/predict", {"record": {}}, format="json")
     assert r.status_code == 400 and "qa/ask" in r.json()["message"]
     cache.clear()
+
+
+def test_a_login_token_scores_without_a_user_read_and_is_audited(client, make_user, password, active, frame):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from apps.core.models import ApiAuditLog
+
+    for role, expected in ((Role.INTEGRATOR, 200), (Role.VIEWER, 403)):
+        user = make_user(role)
+        login = client.post("/api/auth/token", {"username": user.username, "password": password})
+        token = login.json()["access"] if "access" in login.json() else login.json()["data"]["access"]
+        with CaptureQueriesContext(connection) as queries:
+            r = client.post(
+                f"/api/models/{active.model_id}/predict",
+                {"record": _record(active, frame)},
+                content_type="application/json",
+                HTTP_AUTHORIZATION=f"Bearer {token}",
+            )
+        assert r.status_code == expected
+        assert not any('"users_user"' in q["sql"] and "SELECT" in q["sql"] for q in queries.captured_queries)
+        assert ApiAuditLog.objects.filter(user=user, status_code=expected).exists()
