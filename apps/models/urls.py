@@ -2,12 +2,13 @@
 
 from django.urls import path
 
-from apps.core.views import placeholder
-
 from . import views
 
 urlpatterns = [
     path("models/", views.model_list, name="models"),
     path("models/<int:pk>/", views.model_detail, name="model-page"),
-    path("traceability/", placeholder, {"section": "Traceability"}, name="traceability"),
+    path("models/<int:pk>/versions/", views.model_versions, name="model-versions-page"),
+    path("traceability/", views.traceability, name="traceability"),
+    path("traceability/<int:version_id>/", views.trace_detail, name="trace-page"),
+    path("traceability/<int:version_id>/reproduce/", views.trace_reproduce, name="trace-reproduce"),
 ]
