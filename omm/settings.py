@@ -344,6 +344,9 @@ SPECTACULAR_SETTINGS = {
         "ModelTypeEnum": "apps.models.models.ModelType",
         "ModelStatusEnum": "apps.models.models.ModelStatus",
         "ModelVersionStatusEnum": "apps.models.models.VersionStatus",
+        "EvaluationStatusEnum": "apps.evaluations.models.EvaluationStatus",
+        "EvaluationObjectiveEnum": "apps.evaluations.models.Objective",
+        "ObjectiveEnum": "apps.models.training.OBJECTIVES",
     },
 }
 

@@ -34,6 +34,12 @@ PLATFORM_SCHEDULES: list[Schedule] = [
         description="Queue again (or fail) running tasks whose worker stopped reporting.",
     ),
     Schedule(
+        name="omm: monitor active model versions",
+        task="evaluations.monitor",
+        crontab={"minute": "30", "hour": "4"},
+        description="Evaluate each active version on the newest data; flag drift past the alert settings.",
+    ),
+    Schedule(
         name="omm: purge task logs",
         task="tasks.purge_logs",
         crontab={"minute": "45", "hour": "3"},

@@ -20,10 +20,13 @@ from .selectors import api_traffic_last_day, dashboard_counts, live_processes
 @login_required
 def dashboard(request: HttpRequest) -> HttpResponse:
     from apps.datasets.selectors import quality_alerts, recent_versions
+    from apps.evaluations.selectors import drift_alerts, recent_evaluations
 
     context = {
         "counts": dashboard_counts(),
         "quality_alerts": quality_alerts(),
+        "drift_alerts": drift_alerts(),
+        "recent_evaluations": recent_evaluations(),
         "recent_versions": recent_versions(),
         "health": run_checks(),
         "processes": live_processes().order_by("kind", "hostname"),

@@ -88,6 +88,9 @@ DEFINITIONS: dict[str, str] = {
     "csi": "PSI of one feature: numeric features binned on baseline deciles, categorical "
     "features by category; missing values form their own bin.",
     "r2": "1 - Σ(y - ŷ)² / Σ(y - ȳ)²; undefined when y is constant.",
+    "mse": "mean (y - ŷ)².",
+    "rmse": "√MSE, in the target's unit.",
+    "mae": "mean |y - ŷ|.",
 }
 
 

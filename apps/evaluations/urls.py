@@ -1,9 +1,11 @@
-"""Analyst pages of this domain (placeholder until the domain's pages are built)."""
+"""Analyst pages of evaluations (names kept apart from the API router's ``evaluation-*``)."""
 
 from django.urls import path
 
-from apps.core.views import placeholder
+from . import views
 
 urlpatterns = [
-    path("evaluation/", placeholder, {"section": "Evaluation"}, name="evaluation"),
+    path("evaluation/", views.evaluation_list, name="evaluation"),
+    path("evaluation/report/<int:pk>/", views.evaluation_report, name="evaluation-report"),
+    path("evaluation/compare/", views.evaluation_compare, name="evaluation-compare-page"),
 ]

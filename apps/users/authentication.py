@@ -51,3 +51,13 @@ def role_has_perms(role: str, perms: tuple[str, ...] | list[str]) -> bool:
         if not granted(role, app, action, model):
             return False
     return True
+
+
+try:  # OpenAPI: the same bearer scheme as the JWT authentication it extends
+    from drf_spectacular.contrib.rest_framework_simplejwt import SimpleJWTScheme
+
+    class RoleClaimJWTScheme(SimpleJWTScheme):
+        target_class = "apps.users.authentication.RoleClaimJWTAuthentication"
+        name = "jwtRoleAuth"  # the same bearer token; a distinct component name
+except ImportError:  # pragma: no cover - drf-spectacular is a platform dependency
+    pass

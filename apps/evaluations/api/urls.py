@@ -1,3 +1,8 @@
-"""API routes of this domain (none yet)."""
+from rest_framework.routers import SimpleRouter
 
-urlpatterns: list = []
+from . import views
+
+router = SimpleRouter(trailing_slash=False)
+router.register("evaluation", views.EvaluationViewSet, basename="evaluation")
+
+urlpatterns = router.urls
