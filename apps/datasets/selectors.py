@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django.db.models import OuterRef, QuerySet, Subquery
 
-from .models import Dataset, DatasetStatus, DatasetVersion
+from .models import Dataset, DatasetKind, DatasetStatus, DatasetVersion
 
 
 def datasets_with_latest() -> QuerySet[Dataset]:
@@ -34,6 +34,48 @@ def dataset_version(dataset: Dataset, number: int | None) -> DatasetVersion | No
     if number is not None:
         return versions.filter(version=number).first()
     return versions.filter(status=DatasetStatus.VALIDATED).order_by("-version").first() or versions.first()
+
+
+def columns_of(version: DatasetVersion) -> dict[str, str]:
+    """Column name -> Arrow type of a validated version, from its validation result."""
+    return {c["name"]: c.get("dtype", "") for c in (version.validation_result or {}).get("columns", [])}
+
+
+def scoring_version(
+    dataset_id: object, number: object, errors: dict[str, list[str]]
+) -> DatasetVersion | None:
+    """The validated tabular version a model is scored on (evaluation, batch prediction).
+
+    ``number`` None means the newest validated version. A problem is added to ``errors``
+    (under ``dataset`` or ``dataset_version``) and None returned.
+    """
+    dataset = None
+    if isinstance(dataset_id, int) and not isinstance(dataset_id, bool):
+        dataset = Dataset.objects.filter(pk=dataset_id).first()
+    elif isinstance(dataset_id, str) and dataset_id.isdigit():
+        dataset = Dataset.objects.filter(pk=int(dataset_id)).first()
+    if dataset is None:
+        errors["dataset"] = [f"No dataset with id {dataset_id!r}."]
+        return None
+    if dataset.kind != DatasetKind.TABULAR:
+        errors["dataset"] = [f"{dataset.name} holds bank records; models score tabular data."]
+        return None
+    if number is not None:
+        version = dataset.versions.filter(version=number).first() if str(number).isdigit() else None
+        if version is None:
+            errors["dataset_version"] = [f"Dataset {dataset.name} has no version {number}."]
+            return None
+    else:
+        version = dataset.versions.filter(status=DatasetStatus.VALIDATED).order_by("-version").first()
+        if version is None:
+            errors["dataset"] = [f"Dataset {dataset.name} has no validated version."]
+            return None
+    if version.status != DatasetStatus.VALIDATED or not version.parquet:
+        errors["dataset_version"] = [
+            f"{version} is {version.status}; only a validated version can be scored."
+        ]
+        return None
+    return version
 
 
 def quality_alerts(limit: int = 20) -> list[dict]:

@@ -35,7 +35,8 @@ from django.db import transaction
 from django.utils import timezone
 
 from apps.core.config import config_get
-from apps.datasets.models import Dataset, DatasetKind, DatasetStatus, DatasetVersion
+from apps.datasets.models import DatasetStatus, DatasetVersion
+from apps.datasets.selectors import columns_of, scoring_version
 from apps.datasets.services import stored_file_path
 from apps.models import artifacts, training
 from apps.models import services as registry
@@ -142,34 +143,6 @@ def _threshold(raw: Any, objective: str, version: ModelVersion, errors: dict) ->
     return float(raw) if not errors.get("threshold") else None
 
 
-def _dataset_version(request: dict, errors: dict) -> DatasetVersion | None:
-    dataset_id = _int_or_none(request.get("dataset"))
-    dataset = Dataset.objects.filter(pk=dataset_id).first() if dataset_id is not None else None
-    if dataset is None:
-        errors["dataset"] = [f"No dataset with id {request.get('dataset')!r}."]
-        return None
-    if dataset.kind != DatasetKind.TABULAR:
-        errors["dataset"] = [f"{dataset.name} holds bank records; models are evaluated on tabular data."]
-        return None
-    number = request.get("dataset_version")
-    if number is not None:
-        version = dataset.versions.filter(version=_int_or_none(number) or 0).first()
-        if version is None:
-            errors["dataset_version"] = [f"Dataset {dataset.name} has no version {number}."]
-            return None
-    else:
-        version = dataset.versions.filter(status=DatasetStatus.VALIDATED).order_by("-version").first()
-        if version is None:
-            errors["dataset"] = [f"Dataset {dataset.name} has no validated version to evaluate on."]
-            return None
-    if version.status != DatasetStatus.VALIDATED or not version.parquet:
-        errors["dataset_version"] = [
-            f"{version} is {version.status}; only a validated version can be evaluated on."
-        ]
-        return None
-    return version
-
-
 def evaluation_check(request: dict, resources: dict | None = None) -> dict[str, Any]:
     """Check an evaluation request against the version and the data; raise RequestInvalid
     listing every problem, else return the task's parameters.
@@ -204,10 +177,10 @@ def evaluation_check(request: dict, resources: dict | None = None) -> dict[str, 
     features = list(version.feature_schema.get("features") or [])
     if not features:
         errors["model_version"] = [f"{version} declares no features; it cannot score a dataset."]
-    dataset_version = _dataset_version(request, errors)
+    dataset_version = scoring_version(request.get("dataset"), request.get("dataset_version"), errors)
     label = ""
     if dataset_version is not None:
-        columns = {c["name"] for c in (dataset_version.validation_result or {}).get("columns", [])}
+        columns = columns_of(dataset_version)
         label = request.get("label") or version.feature_schema.get("label") or dataset_version.label_column
         if not label:
             errors["label"] = [

@@ -19,7 +19,8 @@ from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 
 from apps.core.csvsafe import neutralise_column
-from apps.datasets.models import DatasetKind, DatasetStatus, DatasetVersion
+from apps.datasets.models import DatasetVersion
+from apps.datasets.selectors import columns_of, scoring_version
 from apps.datasets.services import stored_file_path
 from apps.tasks import services as queue
 from apps.tasks.models import Priority, Task, TaskType
@@ -42,30 +43,14 @@ def _check(request: dict, resources: dict | None = None) -> dict[str, Any]:
         errors["model_version"] = ["A retrieval model answers questions; it does not score datasets."]
     if version.status == VersionStatus.DEPRECATED:
         errors["model_version"] = [f"{version} is deprecated."]
-    dv = (
-        DatasetVersion.objects.select_related("dataset")
-        .filter(dataset_id=request.get("dataset"))
-        .order_by("-version")
-    )
-    if request.get("dataset_version") is not None:
-        dv = dv.filter(version=request["dataset_version"])
-    else:
-        dv = dv.filter(status=DatasetStatus.VALIDATED)
-    dataset_version = dv.first()
-    if dataset_version is None:
-        errors["dataset"] = ["No such dataset (version), or it has no validated version."]
-    elif dataset_version.dataset.kind != DatasetKind.TABULAR:
-        errors["dataset"] = [f"{dataset_version.dataset.name} holds bank records, not scoring data."]
-    elif dataset_version.status != DatasetStatus.VALIDATED or not dataset_version.parquet:
-        errors["dataset"] = [f"{dataset_version.dataset.name} v{dataset_version.version} is not validated."]
-    else:
-        columns = {c["name"] for c in (dataset_version.validation_result or {}).get("columns", [])}
-        missing = [f for f in version.feature_schema.get("features", []) if f not in columns]
-        if missing:
-            errors["dataset"] = [
-                f"{dataset_version.dataset.name} v{dataset_version.version} lacks the version's "
-                f"feature(s): {', '.join(missing[:10])}."
-            ]
+    dataset_version = scoring_version(request.get("dataset"), request.get("dataset_version"), errors)
+    columns = columns_of(dataset_version) if dataset_version is not None else {}
+    missing = [f for f in version.feature_schema.get("features", []) if f not in columns]
+    if dataset_version is not None and missing:
+        errors["dataset"] = [
+            f"{dataset_version.dataset.name} v{dataset_version.version} lacks the version's "
+            f"feature(s): {', '.join(missing[:10])}."
+        ]
     if errors:
         raise queue.RequestInvalid(errors)
     return {

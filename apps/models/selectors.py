@@ -135,3 +135,19 @@ def trace(version: ModelVersion) -> dict:
 
 def batch_predictions() -> QuerySet[BatchPrediction]:
     return BatchPrediction.objects.select_related("version__model", "dataset_version__dataset", "task")
+
+
+def ab_state(model: Model) -> dict:
+    """The model's A/B split and how many requests each side answered."""
+    from .serving import counts
+
+    active = model.versions.filter(status="active").first()
+    shown = [v for v in (active, model.ab_version) if v is not None]
+    counted = counts(model.pk, [v.pk for v in shown])
+    return {
+        "model_id": model.pk,
+        "active_version": active.version if active else None,
+        "ab_version": model.ab_version.version if model.ab_version else None,
+        "ab_percent": model.ab_percent,
+        "requests": [{"version": v.version, "version_id": v.pk, "count": counted[v.pk]} for v in shown],
+    }

@@ -124,7 +124,7 @@ def version_register(
             raise LifecycleError(f"{model} is archived; it takes no new versions.")
         number = version_number or _next_version(model)
         if version_number is not None and model.versions.filter(version=version_number).exists():
-            raise LifecycleError(f"{model} already has a version {version_number}.")
+            raise VersionTaken(f"{model} already has a version {version_number}.")
         try:
             with transaction.atomic():
                 version = ModelVersion.objects.create(
@@ -338,6 +338,10 @@ _ACTIVATING = [EventAction.PROMOTE, EventAction.ROLLBACK, EventAction.APPROVE, E
 
 class LifecycleError(Exception):
     """A lifecycle change the version's status does not allow."""
+
+
+class VersionTaken(LifecycleError):
+    """The version number asked for is already registered for the model."""
 
 
 class ConcurrentChange(Exception):

@@ -28,6 +28,7 @@ from django_celery_beat.models import CrontabSchedule, IntervalSchedule, Periodi
 
 from apps.core.config import config_get
 from apps.datasets.models import Dataset, DatasetKind, DatasetStatus, DatasetVersion
+from apps.datasets.selectors import columns_of
 from apps.datasets.selectors import dataset_version as dataset_version_of
 from apps.datasets.services import stored_file_path
 from apps.features.models import FeatureSet
@@ -175,11 +176,6 @@ class TrainingPlan:
     parameters: dict[str, Any] = field(default_factory=dict)
 
 
-def _columns(version: DatasetVersion) -> dict[str, str]:
-    result = version.validation_result or {}
-    return {c["name"]: c.get("dtype", "") for c in result.get("columns", [])}
-
-
 def _distinct(version: DatasetVersion, column: str) -> int | None:
     for col in (version.quality or {}).get("columns", []):
         if col.get("name") == column:
@@ -289,7 +285,7 @@ def training_plan(request: dict, *, resource_config: dict | None = None) -> Trai
     if version is None or errors.get("feature_set"):
         raise RequestInvalid(errors)
 
-    columns = _columns(version)
+    columns = columns_of(version)
     features = list(request.get("features") or [])
     if feature_set is not None:
         set_columns = [

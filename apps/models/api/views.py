@@ -147,9 +147,10 @@ class ModelViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Ge
             )
         except artifacts.ArtifactError as exc:
             raise ValidationError({"file": [str(exc)]}) from None
+        except services.VersionTaken as exc:
+            raise ValidationError({"version": [str(exc)]}) from None
         except services.LifecycleError as exc:
-            field = "version" if "version" in str(exc).lower() and "already" in str(exc) else "file"
-            raise ValidationError({field: [str(exc)]}) from None
+            raise ValidationError({"file": [str(exc)]}) from None
         response = Response(
             ModelVersionSerializer(selectors.versions().get(pk=version.pk)).data,
             status=status.HTTP_201_CREATED,
@@ -224,20 +225,7 @@ class ModelViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Ge
                 )
             except services.LifecycleError as exc:
                 raise Conflict(str(exc)) from None
-        active = model.versions.filter(status=VersionStatus.ACTIVE).first()
-        shown = [v for v in (active, model.ab_version) if v is not None]
-        counted = serving.counts(model.pk, [v.pk for v in shown])
-        response = Response(
-            {
-                "model_id": model.pk,
-                "active_version": active.version if active else None,
-                "ab_version": model.ab_version.version if model.ab_version else None,
-                "ab_percent": model.ab_percent,
-                "requests": [
-                    {"version": v.version, "version_id": v.pk, "count": counted[v.pk]} for v in shown
-                ],
-            }
-        )
+        response = Response(selectors.ab_state(model))
         response.message = "A/B split updated." if request.method == "PUT" else ""
         return response
 
