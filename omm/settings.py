@@ -410,6 +410,9 @@ CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 CELERY_WORKER_HIJACK_ROOT_LOGGER = False
 # Seconds between liveness rows written by each worker and beat; /health reads them.
 OMM_HEARTBEAT_SECONDS = env_int("OMM_HEARTBEAT_SECONDS", 10, minimum=1)
+# API audit rows are buffered per process and written in batches by a background thread
+# every this many seconds (and at exit); 0 writes each row in its request (apps.core.audit).
+OMM_AUDIT_BUFFER_SECONDS = env_int("OMM_AUDIT_BUFFER_SECONDS", 1, minimum=0)
 
 # --- Platform ---------------------------------------------------------------------------
 # Networks allowed to scrape /metrics without logging in (staff users always may).

@@ -1,4 +1,4 @@
-"""Request middleware: the API audit trail."""
+"""Request middleware: the API audit trail (rows are written by ``apps.core.audit``)."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import time
 
 from django.conf import settings
 
-from .models import ApiAuditLog
+from .audit import audit_record
 
 logger = logging.getLogger(__name__)
 
@@ -38,7 +38,7 @@ class ApiAuditMiddleware:
         user = getattr(request, "user", None)
         authenticated = bool(user is not None and user.is_authenticated)
         try:
-            ApiAuditLog.objects.create(
+            audit_record(
                 # A stateless token user (hot paths) is not a row: record its id.
                 user_id=user.pk if authenticated else None,
                 username=user.get_username() if authenticated else "",

@@ -248,3 +248,46 @@ def test_a_login_token_scores_without_a_user_read_and_is_audited(client, make_us
         assert r.status_code == expected
         assert not any('"users_user"' in q["sql"] and "SELECT" in q["sql"] for q in queries.captured_queries)
         assert ApiAuditLog.objects.filter(user=user, status_code=expected).exists()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_routing_reads_on_the_open_connection_and_survives_losing_it():
+    from django.db import connection, connections
+    from django.test.utils import CaptureQueriesContext
+
+    model = Model.objects.create(name="routed", type="classification", algorithm="lightgbm")
+    with CaptureQueriesContext(connection) as queries:
+        route = serving.route_of(model.pk)
+    assert route.name == "routed" and route.active_id is None
+    # Outside a transaction the routing query is its own health check: no Django cursor.
+    assert not queries.captured_queries
+    old_pid = connection.connection.info.backend_pid
+    # The server ends the session (a restart, an idle timeout) and Django has not noticed.
+    other = connections.create_connection("default")
+    try:
+        with other.cursor() as cursor:
+            cursor.execute("SELECT pg_terminate_backend(%s)", [old_pid])
+            assert cursor.fetchone()[0] is True
+    finally:
+        other.close()
+    assert serving.route_of(model.pk).name == "routed"  # reconnected, not a 500
+    assert connection.connection.info.backend_pid != old_pid
+    # A session reset (as a pooler does) forgets prepared statements: prepared again.
+    with connection.cursor() as cursor:
+        cursor.execute("DEALLOCATE ALL")
+    Model.objects.filter(pk=model.pk).update(ab_percent=7)
+    assert serving.route_of(model.pk).ab_percent == 7  # and it reads the row as it is now
+    with pytest.raises(serving.PredictionRefused):
+        serving.route_of(model.pk + 1000)
+
+
+def test_a_fresh_answer_reaches_the_shared_cache_with_the_next_request(api, active, frame):
+    url = f"/api/models/{active.model_id}/predict"
+    first, second = _record(active, frame, 0), _record(active, frame, 1)
+    r = api.post(url, {"record": first}, format="json")
+    body = r.json()
+    assert body["success"] is True and body["message"] == "Scored." and body["data"]["cached"] is False
+    api.post(url, {"record": second}, format="json")
+    # What another worker process would read: the answer, through Django's own cache API.
+    key = serving._cache_key(active.pk, serving._matrix(serving.loaded_version(active.pk), [first]))
+    assert cache.get(key) == body["data"]["scores"]

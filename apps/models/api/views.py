@@ -29,6 +29,7 @@ from ..models import (
     VersionEvent,
     VersionStatus,
 )
+from .renderers import PredictionRenderer
 from .serializers import (
     ABSerializer,
     BatchPredictionSerializer,
@@ -169,6 +170,7 @@ class ModelViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Ge
         methods=["post"],
         filterset_class=None,
         parser_classes=[JSONParser],  # feature names are data: never re-cased
+        renderer_classes=[PredictionRenderer],
         authentication_classes=[RoleClaimJWTAuthentication, SessionAuthentication],
         permission_classes=[HasPerms.of("models.add_predictionlog")],
     )
