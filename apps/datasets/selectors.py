@@ -42,9 +42,10 @@ def columns_of(version: DatasetVersion) -> dict[str, str]:
 
 
 def scoring_version(
-    dataset_id: object, number: object, errors: dict[str, list[str]]
+    dataset_id: object, number: object, errors: dict[str, list[str]], kind: str = DatasetKind.TABULAR
 ) -> DatasetVersion | None:
-    """The validated tabular version a model is scored on (evaluation, batch prediction).
+    """The validated version of a ``kind`` dataset a model reads: tabular data to score
+    (evaluation, batch prediction), bank records to index (a QA model).
 
     ``number`` None means the newest validated version. A problem is added to ``errors``
     (under ``dataset`` or ``dataset_version``) and None returned.
@@ -57,8 +58,12 @@ def scoring_version(
     if dataset is None:
         errors["dataset"] = [f"No dataset with id {dataset_id!r}."]
         return None
-    if dataset.kind != DatasetKind.TABULAR:
-        errors["dataset"] = [f"{dataset.name} holds bank records; models score tabular data."]
+    if dataset.kind != kind:
+        errors["dataset"] = [
+            f"{dataset.name} holds bank records; models score tabular data."
+            if kind == DatasetKind.TABULAR
+            else f"{dataset.name} holds tabular data; a QA model is built from bank records."
+        ]
         return None
     if number is not None:
         version = dataset.versions.filter(version=number).first() if str(number).isdigit() else None
@@ -71,9 +76,7 @@ def scoring_version(
             errors["dataset"] = [f"Dataset {dataset.name} has no validated version."]
             return None
     if version.status != DatasetStatus.VALIDATED or not version.parquet:
-        errors["dataset_version"] = [
-            f"{version} is {version.status}; only a validated version can be scored."
-        ]
+        errors["dataset_version"] = [f"{version} is {version.status}; only a validated version can be used."]
         return None
     return version
 

@@ -42,7 +42,7 @@ from apps.models import artifacts, training
 from apps.models import services as registry
 from apps.models.models import ModelType, ModelVersion, VersionStatus
 from apps.tasks import services as queue
-from apps.tasks.models import Priority, Task, TaskStatus, TaskType
+from apps.tasks.models import Task, TaskStatus, TaskType
 
 from . import metrics
 from .models import Evaluation, Objective
@@ -217,38 +217,23 @@ def evaluation_check(request: dict, resources: dict | None = None) -> dict[str, 
     }
 
 
-def evaluation_create(
-    *,
-    user,
-    request: dict,
-    priority: str = Priority.MEDIUM,
-    resource_config: dict | None = None,
-    schedule=None,
-    trigger_key: str | None = None,
-    rerun_of: Task | None = None,
-    enqueue: bool = True,
-) -> Evaluation:
+def evaluation_create(*, user, request: dict, **options: Any) -> Evaluation:
     """Check an evaluation request and queue it on the ``evaluation`` queue.
 
     Returns the pending Evaluation (its task is queued once the transaction commits).
-    Raises RequestInvalid, storing nothing, when the request cannot run.
+    Raises RequestInvalid, storing nothing, when the request cannot run. ``options``:
+    priority, resource_config, schedule, trigger_key, rerun_of, enqueue.
     """
-    queue.priority_clean(priority)
-    resources = queue.resource_config_clean(resource_config)
-    p = evaluation_check(request, resources)
     with transaction.atomic():
-        task = queue.task_create(
+        task, p = queue.checked_task_create(
             type=TaskType.EVALUATION,
-            name=request.get("task_name")
-            or f"Evaluate {p['model_name']} v{p['version']} on {p['dataset_name']} v{p['dataset_version']}",
-            parameters=p,
+            check=evaluation_check,
+            name=lambda p: (
+                f"Evaluate {p['model_name']} v{p['version']} on {p['dataset_name']} v{p['dataset_version']}"
+            ),
             user=user,
-            priority=priority,
-            resource_config=resources,
-            schedule=schedule,
-            trigger_key=trigger_key,
-            rerun_of=rerun_of,
-            enqueue=enqueue,
+            request=request,
+            **options,
         )
         return Evaluation.objects.create(
             task=task,

@@ -23,7 +23,7 @@ from apps.datasets.models import DatasetVersion
 from apps.datasets.selectors import columns_of, scoring_version
 from apps.datasets.services import stored_file_path
 from apps.tasks import services as queue
-from apps.tasks.models import Priority, Task, TaskType
+from apps.tasks.models import Task, TaskType
 
 from . import training
 from .models import BatchPrediction, ModelType, ModelVersion, VersionStatus
@@ -65,34 +65,22 @@ def _check(request: dict, resources: dict | None = None) -> dict[str, Any]:
     }
 
 
-def batch_create(
-    *,
-    user,
-    request: dict,
-    priority: str = Priority.MEDIUM,
-    resource_config: dict | None = None,
-    schedule=None,
-    trigger_key: str | None = None,
-    rerun_of: Task | None = None,
-    enqueue: bool = True,
-) -> Task:
-    """Check a batch-prediction request and queue it on the ``prediction`` queue."""
-    queue.priority_clean(priority)
-    parameters = _check(request)
-    return queue.task_create(
+def batch_create(*, user, request: dict, **options: Any) -> Task:
+    """Check a batch-prediction request and queue it on the ``prediction`` queue.
+
+    ``options``: priority, resource_config, schedule, trigger_key, rerun_of, enqueue.
+    """
+    task, _ = queue.checked_task_create(
         type=TaskType.PREDICTION,
-        name=request.get("task_name")
-        or f"Score dataset #{parameters['dataset']} v{parameters['dataset_version']} "
-        f"with {parameters['model_name']} v{parameters['version']}",
-        parameters=parameters,
+        check=_check,
+        name=lambda p: (
+            f"Score dataset #{p['dataset']} v{p['dataset_version']} with {p['model_name']} v{p['version']}"
+        ),
         user=user,
-        priority=priority,
-        resource_config=queue.resource_config_clean(resource_config),
-        schedule=schedule,
-        trigger_key=trigger_key,
-        rerun_of=rerun_of,
-        enqueue=enqueue,
+        request=request,
+        **options,
     )
+    return task
 
 
 def _request_of(task: Task) -> dict:

@@ -66,19 +66,19 @@ def trace(version: ModelVersion) -> dict:
     from apps.tasks.models import Task
 
     forward_evaluations = []
-    related = getattr(version, "evaluations", None)
-    if related is not None:
-        for ev in related.order_by("-created_at")[:50]:
+    # Scored evaluations (classification, regression) and QA accuracy evaluations (retrieval).
+    for kind, related, keys in (
+        ("evaluation", version.evaluations, ("auc", "ks", "gini", "psi", "accuracy", "rmse", "r2")),
+        ("qa", version.qa_evaluations, ("top1", "top5", "not_sure")),
+    ):
+        for ev in related.select_related("task", "dataset_version__dataset").order_by("-created_at")[:50]:
             forward_evaluations.append(
                 {
                     "id": ev.pk,
-                    "status": getattr(ev, "status", ""),
-                    "dataset": str(getattr(ev, "dataset_version", "")),
-                    "metrics": {
-                        k: v
-                        for k, v in (getattr(ev, "metrics", None) or {}).items()
-                        if k in ("auc", "ks", "gini", "psi", "accuracy", "rmse", "r2")
-                    },
+                    "kind": kind,
+                    "status": ev.status,
+                    "dataset": str(ev.dataset_version),
+                    "metrics": {k: v for k, v in (ev.metrics or {}).items() if k in keys},
                     "createdAt": ev.created_at.isoformat(),
                 }
             )

@@ -441,8 +441,11 @@ def priority_clean(priority: str) -> str:
     return priority
 
 
-def training_create(
+def checked_task_create(
     *,
+    type: str,
+    check: Callable[[dict, dict], dict],
+    name: Callable[[dict], str],
     user,
     request: dict,
     priority: str = Priority.MEDIUM,
@@ -451,15 +454,17 @@ def training_create(
     trigger_key: str | None = None,
     rerun_of: Task | None = None,
     enqueue: bool = True,
-) -> Task:
-    """Validate a training request and queue it. Nothing is stored when it is invalid."""
+) -> tuple[Task, dict]:
+    """The one way a kind's ``create`` queues a request: priority and resources cleaned,
+    ``check(request, resources)`` giving the parameters (RequestInvalid stores nothing),
+    then the task, named by ``request["task_name"]`` or ``name(parameters)``."""
     priority_clean(priority)
     resources = resource_config_clean(resource_config)
-    plan = training_plan(request, resource_config=resources)
-    return task_create(
-        type=TaskType.TRAINING,
-        name=request.get("task_name") or f"Train {plan.model_name}",
-        parameters=plan.parameters,
+    parameters = check(request, resources)
+    task = task_create(
+        type=type,
+        name=request.get("task_name") or name(parameters),
+        parameters=parameters,
         user=user,
         priority=priority,
         resource_config=resources,
@@ -468,6 +473,23 @@ def training_create(
         rerun_of=rerun_of,
         enqueue=enqueue,
     )
+    return task, parameters
+
+
+def training_create(*, user, request: dict, **options: Any) -> Task:
+    """Validate a training request and queue it. Nothing is stored when it is invalid.
+
+    ``options``: priority, resource_config, schedule, trigger_key, rerun_of, enqueue.
+    """
+    task, _ = checked_task_create(
+        type=TaskType.TRAINING,
+        check=lambda r, resources: training_plan(r, resource_config=resources).parameters,
+        name=lambda p: f"Train {p['model_name']}",
+        user=user,
+        request=request,
+        **options,
+    )
+    return task
 
 
 def task_cancel(*, task: Task) -> Task:

@@ -239,3 +239,41 @@ def test_models_api_shows_version_metrics_and_lineage(api, post_training, credit
     assert lineage["dataset"]["sha256"] == credit_version.sha256
     assert lineage["seed"] == 42 and lineage["libraryVersions"]["lightgbm"]
     assert api.get("/api/models", {"status": "nope"}).status_code == 400
+
+
+def test_evaluations_can_be_scheduled_too(api, credit_version, admin_user):
+    from apps.evaluations.models import Evaluation
+    from tests.models.test_governance import _train
+
+    version = _train(admin_user, credit_version.dataset_id, rounds=3)
+    body = {
+        "name": "weekly check",
+        "type": "evaluation",
+        "request": {"modelVersion": version.pk, "dataset": credit_version.dataset_id, "options": {"bins": 5}},
+        "cron": "0 6 * * 1",
+    }
+    response = api.post("/api/tasks/schedules", body, format="json")
+    assert response.status_code == 201, response.content
+    data = response.json()["data"]
+    assert data["type"] == "evaluation"
+    schedule = TaskSchedule.objects.get(pk=data["id"])
+    assert schedule.parameters["model_version"] == version.pk and schedule.parameters["options"] == {
+        "bins": 5
+    }
+
+    # A training request under the evaluation type, a bad version or threshold: 400, nothing stored.
+    bad = [
+        {**body, "name": "e1", "request": {"name": "credit", "dataset": credit_version.dataset_id}},
+        {**body, "name": "e2", "request": {"modelVersion": 99999, "dataset": credit_version.dataset_id}},
+        {**body, "name": "e3", "request": {**body["request"], "threshold": 3}},
+        {**body, "name": "e4", "type": "prediction"},
+    ]
+    for payload in bad:
+        response = api.post("/api/tasks/schedules", payload, format="json")
+        assert response.status_code == 400, (payload, response.content)
+    assert TaskSchedule.objects.count() == 1
+
+    # A due run creates the evaluation, like one requested by hand.
+    task = services.schedule_run(schedule.pk, trigger_key="test:1")
+    evaluation = Evaluation.objects.get(task=task)
+    assert evaluation.model_version == version and evaluation.options["bins"] == 5

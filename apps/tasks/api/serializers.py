@@ -112,8 +112,25 @@ class TaskCreateSerializer(TrainingRequestSerializer):
     )
 
 
+def schedule_request_serializers() -> dict[str, type[serializers.Serializer]]:
+    """The request each schedulable task type takes (read when first needed: evaluations
+    build on the work queue, not the other way round)."""
+    from apps.evaluations.api.serializers import EvaluationRequestSerializer
+
+    return {TaskType.TRAINING: TrainingRequestSerializer, TaskType.EVALUATION: EvaluationRequestSerializer}
+
+
 class ScheduleSerializer(StrictModelSerializer):
-    request = TrainingRequestSerializer(write_only=True, help_text="The training to run (priority ignored).")
+    type = serializers.ChoiceField(
+        choices=[(TaskType.TRAINING.value, "Training"), (TaskType.EVALUATION.value, "Evaluation")],
+        default=TaskType.TRAINING,
+        help_text="What each run is: a training (the default) or an evaluation.",
+    )
+    request = serializers.DictField(
+        write_only=True,
+        help_text="The task each run creates: a training request (as POST /api/tasks/training) or an "
+        "evaluation request (as POST /api/evaluation); priority is the schedule's.",
+    )
     every_minutes = serializers.IntegerField(min_value=1, max_value=525_600, required=False, write_only=True)
     cron = serializers.CharField(max_length=100, required=False, write_only=True)
     enabled = serializers.BooleanField(default=True)
@@ -142,7 +159,15 @@ class ScheduleSerializer(StrictModelSerializer):
             "created_by",
             "created_at",
         ]
-        read_only_fields = ["id", "type", "parameters", "periodic_task", "created_by", "created_at"]
+        read_only_fields = ["id", "parameters", "periodic_task", "created_by", "created_at"]
+
+    def validate(self, attrs):
+        request_serializer = schedule_request_serializers()[attrs.get("type", TaskType.TRAINING)]
+        checked = request_serializer(data=attrs.get("request") or {})
+        if not checked.is_valid():
+            raise serializers.ValidationError({"request": checked.errors})
+        attrs["request"] = checked.validated_data
+        return attrs
 
     def get_timing(self, schedule: TaskSchedule) -> str:
         periodic = schedule.periodic_task

@@ -179,7 +179,7 @@ class ScheduleViewSet(
     mixins.DestroyModelMixin,
     viewsets.GenericViewSet,
 ):
-    """Trainings on a cron or interval schedule (django-celery-beat); each run is a task."""
+    """Trainings or evaluations on a cron or interval schedule (django-celery-beat); each run is a task."""
 
     serializer_class = ScheduleSerializer
     search_fields = ["name"]
@@ -190,7 +190,7 @@ class ScheduleViewSet(
 
     def perform_create(self, serializer):
         data = dict(serializer.validated_data)
-        req = dict(data.pop("request"))
+        req = {k: dict(v) if isinstance(v, dict) else v for k, v in data.pop("request").items()}
         req.pop("priority", None)
         resources = req.pop("resource_config", None) or data.get("resource_config")
         try:
@@ -203,6 +203,7 @@ class ScheduleViewSet(
                 priority=data.get("priority", "medium"),
                 resource_config=resources,
                 enabled=data.get("enabled", True),
+                type=data.get("type", "training"),
             )
         except services.RequestInvalid as exc:
             raise ValidationError(_camel(exc.errors)) from None
