@@ -98,6 +98,11 @@ def config_get_local(key: str) -> Any:
     return value
 
 
+def config_local_clear() -> None:
+    """Forget every value memoised in this process (a test starting afresh)."""
+    _local.clear()
+
+
 def config_invalidate(key: str) -> None:
     _local.pop(key, None)
     cache.delete(CACHE_PREFIX + key)

@@ -21,6 +21,7 @@ from .selectors import api_traffic_last_day, dashboard_counts, live_processes
 def dashboard(request: HttpRequest) -> HttpResponse:
     from apps.datasets.selectors import quality_alerts, recent_versions
     from apps.evaluations.selectors import drift_alerts, recent_evaluations
+    from apps.qa.selectors import activity_last_day
 
     context = {
         "counts": dashboard_counts(),
@@ -31,6 +32,7 @@ def dashboard(request: HttpRequest) -> HttpResponse:
         "health": run_checks(),
         "processes": live_processes().order_by("kind", "hostname"),
         "traffic": api_traffic_last_day(),
+        "qa": activity_last_day(),
         "can_ping": request.user.has_perm("core.add_workerping"),
         "queues": settings.QUEUES,
     }

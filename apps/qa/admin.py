@@ -1,1 +1,432 @@
-"""Bank clearing-code question answering: admin."""
+"""Bank clearing-code question answering: admin.
+
+The alias table is edited here; an edit reaches answers with the next trained QA model
+version (a version keeps the aliases it was built with). Sessions, questions with their
+answers and feedback, and accuracy evaluations are what the platform recorded: read-only,
+never deleted here, and admins see everyone's. Corrections (answers marked wrong with the
+right code) download as CSV or become a dataset a QA evaluation can run on.
+"""
+
+from __future__ import annotations
+
+from django.contrib import admin, messages
+from django.db.models import Count, Q
+from django.http import HttpResponse
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.html import format_html, format_html_join
+from django.utils.text import Truncator
+
+from apps.core.admin import ReadOnlyAdmin, json_display
+from apps.core.api.exceptions import Conflict
+from apps.datasets.services import FileTooLarge
+from apps.tasks.models import TaskStatus
+
+from . import services
+from .models import BankAlias, Feedback, QAEvaluation, QAHistory, QASession
+
+QUESTION_CHARS = 60  # a question's length in a list; the whole text is on its page
+ALIAS_NOTE = (
+    "Edits reach answers with the next trained QA model version: the version answering now "
+    "keeps the aliases it was built with. Train a new version from the QA page (or POST "
+    "/api/qa/train) and promote it."
+)
+
+
+def _link(viewname: str, obj):
+    if obj is None:
+        return "-"
+    return format_html('<a href="{}">{}</a>', reverse(viewname, args=[obj.pk]), obj)
+
+
+def _percent(value) -> str:
+    return "-" if value is None else f"{value:.2%}"
+
+
+def _cell(value) -> str:
+    """A failure's value as table text (a list of candidate codes joined)."""
+    if value is None:
+        return ""
+    return ", ".join(map(str, value)) if isinstance(value, list) else str(value)
+
+
+# --------------------------------------------------------------------------- aliases
+
+
+@admin.register(BankAlias)
+class BankAliasAdmin(admin.ModelAdmin):
+    list_display = ["alias", "full_name", "is_active", "updated_by", "updated_at"]
+    list_filter = ["is_active", ("updated_by", admin.RelatedOnlyFieldListFilter)]
+    search_fields = ["alias", "full_name"]
+    list_select_related = ["updated_by"]
+    fieldsets = [(None, {"fields": ["alias", "full_name", "is_active"], "description": ALIAS_NOTE})]
+    readonly_fields = ["updated_by", "updated_at"]
+
+    def get_fieldsets(self, request, obj=None):
+        if obj is None:
+            return self.fieldsets
+        return [*self.fieldsets, ("Last change", {"fields": ["updated_by", "updated_at"]})]
+
+    def changelist_view(self, request, extra_context=None):
+        return super().changelist_view(request, {"subtitle": ALIAS_NOTE, **(extra_context or {})})
+
+    def save_model(self, request, obj, form, change):
+        obj.updated_by = request.user
+        super().save_model(request, obj, form, change)
+        self.message_user(request, ALIAS_NOTE, messages.INFO)
+
+
+# --------------------------------------------------------------------------- sessions
+
+
+@admin.register(QASession)
+class QASessionAdmin(ReadOnlyAdmin):
+    list_display = ["id", "title_display", "user", "question_count", "created_at", "updated_at"]
+    list_display_links = ["id", "title_display"]
+    list_filter = [("user", admin.RelatedOnlyFieldListFilter)]
+    search_fields = ["title", "user__username"]
+    date_hierarchy = "updated_at"
+    list_select_related = ["user"]
+    fields = ["title", "user", "question_count", "history_link", "created_at", "updated_at"]
+    readonly_fields = ["question_count", "history_link"]
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False  # a session holds evidence behind feedback and corrections
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).annotate(questions=Count("history"))
+
+    @admin.display(description="title", ordering="title")
+    def title_display(self, obj: QASession) -> str:
+        return Truncator(str(obj)).chars(QUESTION_CHARS)
+
+    @admin.display(description="questions", ordering="questions")
+    def question_count(self, obj: QASession) -> int:
+        return obj.questions
+
+    @admin.display(description="history")
+    def history_link(self, obj: QASession):
+        url = reverse("admin:qa_qahistory_changelist") + f"?session__id__exact={obj.pk}"
+        return format_html('<a href="{}">the {} questions of this session</a>', url, obj.questions)
+
+
+# --------------------------------------------------------------------------- history
+
+
+class FeedbackFilter(admin.SimpleListFilter):
+    title = "feedback"
+    parameter_name = "feedback"
+
+    def lookups(self, request, model_admin):
+        return [("right", "Right"), ("wrong", "Wrong"), ("none", "None")]
+
+    def queryset(self, request, queryset):
+        value = self.value()
+        if value == "right":
+            return queryset.filter(feedback=Feedback.RIGHT)
+        if value == "wrong":
+            return queryset.filter(feedback=Feedback.WRONG)
+        if value == "none":
+            return queryset.filter(feedback__isnull=True)
+        return queryset
+
+
+class CorrectionFilter(admin.SimpleListFilter):
+    """Marked wrong with the right code: the rows the corrections actions export."""
+
+    title = "has correction"
+    parameter_name = "correction"
+
+    def lookups(self, request, model_admin):
+        return [("yes", "Yes"), ("no", "No")]
+
+    def queryset(self, request, queryset):
+        corrected = Q(feedback=Feedback.WRONG) & ~Q(correct_code="")
+        if self.value() == "yes":
+            return queryset.filter(corrected)
+        if self.value() == "no":
+            return queryset.exclude(corrected)
+        return queryset
+
+
+@admin.register(QAHistory)
+class QAHistoryAdmin(ReadOnlyAdmin):
+    list_display = [
+        "short_question",
+        "bank_name",
+        "bank_code",
+        "confidence_display",
+        "sure",
+        "feedback",
+        "correct_code",
+        "user",
+        "model_version",
+        "response_display",
+        "created_at",
+    ]
+    list_filter = [
+        FeedbackFilter,
+        CorrectionFilter,
+        "sure",
+        "cached",
+        ("model_version", admin.RelatedOnlyFieldListFilter),
+        ("user", admin.RelatedOnlyFieldListFilter),
+    ]
+    search_fields = ["question", "bank_name", "bank_code", "clearing_code", "correct_code", "user__username"]
+    date_hierarchy = "created_at"
+    list_select_related = ["user", "model_version__model"]
+    show_full_result_count = False  # a busy desk asks many questions
+    actions = ["download_corrections", "export_corrections"]
+    fieldsets = [
+        (None, {"fields": ["question", "user", "session_link", "created_at"]}),
+        (
+            "Answer",
+            {
+                "fields": [
+                    "bank_name",
+                    "bank_code",
+                    "clearing_code",
+                    "confidence",
+                    "sure",
+                    "matched_by",
+                    "candidates_pretty",
+                    "version_link",
+                    "response_ms",
+                    "cached",
+                ]
+            },
+        ),
+        ("Feedback", {"fields": ["feedback", "correct_code", "feedback_at"]}),
+    ]
+    readonly_fields = ["session_link", "version_link", "candidates_pretty"]
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False  # feedback and corrections are evidence for evaluations
+
+    def has_corrections_permission(self, request) -> bool:
+        # The history of every user and a new dataset: admins only, and only those who may upload.
+        user = request.user
+        return bool(getattr(user, "is_admin_role", False)) and user.has_perm("datasets.add_dataset")
+
+    @admin.display(description="question", ordering="question")
+    def short_question(self, obj: QAHistory) -> str:
+        return Truncator(obj.question).chars(QUESTION_CHARS)  # plain text: the template escapes it
+
+    @admin.display(description="confidence", ordering="confidence")
+    def confidence_display(self, obj: QAHistory) -> str:
+        return f"{obj.confidence:.3f}"
+
+    @admin.display(description="response ms", ordering="response_ms")
+    def response_display(self, obj: QAHistory) -> str:
+        return f"{obj.response_ms:.1f}"
+
+    @admin.display(description="session")
+    def session_link(self, obj: QAHistory):
+        return _link("admin:qa_qasession_change", obj.session)
+
+    @admin.display(description="model version")
+    def version_link(self, obj: QAHistory):
+        return _link("admin:models_modelversion_change", obj.model_version)
+
+    candidates_pretty = json_display("candidates")
+
+    @admin.action(description="Download corrections as CSV", permissions=["corrections"])
+    def download_corrections(self, request, queryset):
+        body = services.corrections_csv(queryset)
+        if body.count(b"\n") <= 1:
+            self.message_user(
+                request, "None of the selected answers was marked wrong with a correct code.", messages.ERROR
+            )
+            return None
+        stamp = timezone.now().strftime("%Y%m%d-%H%M%S")
+        return HttpResponse(
+            body,
+            content_type="text/csv; charset=utf-8",
+            headers={"Content-Disposition": f'attachment; filename="qa-corrections-{stamp}.csv"'},
+        )
+
+    @admin.action(description="Export corrections as an evaluation dataset", permissions=["corrections"])
+    def export_corrections(self, request, queryset):
+        count = services.corrections(queryset).count()
+        try:
+            version, created = services.corrections_export(entries=queryset, user=request.user)
+        except (ValueError, Conflict, FileTooLarge) as exc:
+            self.message_user(request, f"Nothing exported: {exc}", messages.ERROR)
+            return None
+        done = "Exported" if created else "Already exported:"  # the same file is kept once
+        self.message_user(
+            request,
+            format_html(
+                '{} {} correction(s) as <a href="{}">{}</a> (<a href="{}">dataset page</a>). Once it is '
+                "validated, run a QA evaluation on it (columns question and expected_code).",
+                done,
+                count,
+                reverse("admin:datasets_datasetversion_change", args=[version.pk]),
+                version,
+                reverse("dataset-detail", args=[version.dataset_id]),
+            ),
+            messages.SUCCESS,
+        )
+        return None
+
+
+# --------------------------------------------------------------------------- evaluations
+
+
+class EvaluationStatusFilter(admin.SimpleListFilter):
+    title = "status"
+    parameter_name = "status"
+
+    def lookups(self, request, model_admin):
+        return TaskStatus.choices
+
+    def queryset(self, request, queryset):
+        if self.value() in TaskStatus.values:
+            return queryset.filter(task__status=self.value())
+        return queryset
+
+
+# Metrics in the order a reader wants them; shares are shown as percentages.
+METRIC_ROWS = [
+    ("top1", "top-1 among sure answers", True),
+    ("top1_all", "top-1 over all questions", True),
+    ("top5", "top-5 over all questions", True),
+    ("not_sure", "not sure", True),
+    ("questions", "questions", False),
+    ("answered", "answered as sure", False),
+    ("wrong_sure", "wrong while sure", False),
+    ("empty_questions", "nothing to look up", False),
+    ("failures_total", "failures", False),
+    ("threshold", "sure threshold", False),
+    ("seconds", "seconds", False),
+]
+FAILURE_COLUMNS = ["kind", "question", "expected", "got", "got_name", "confidence", "candidates"]
+
+
+def _metric(name: str, description: str):
+    @admin.display(description=description)
+    def show(self, obj: QAEvaluation) -> str:
+        return _percent((obj.metrics or {}).get(name))
+
+    return show
+
+
+@admin.register(QAEvaluation)
+class QAEvaluationAdmin(ReadOnlyAdmin):
+    list_display = [
+        "id",
+        "version_link",
+        "dataset_version",
+        "status_display",
+        "top1",
+        "top5",
+        "not_sure",
+        "rows",
+        "failure_count",
+        "created_by",
+        "created_at",
+    ]
+    list_display_links = ["id"]
+    list_filter = [
+        EvaluationStatusFilter,
+        ("model_version", admin.RelatedOnlyFieldListFilter),
+        ("dataset_version__dataset", admin.RelatedOnlyFieldListFilter),
+    ]
+    search_fields = ["model_version__model__name", "dataset_version__dataset__name"]
+    date_hierarchy = "created_at"
+    list_select_related = ["task", "model_version__model", "dataset_version__dataset", "created_by"]
+    fieldsets = [
+        (
+            None,
+            {
+                "fields": [
+                    "version_link",
+                    "dataset_version_link",
+                    "task_link",
+                    "status_display",
+                    "question_column",
+                    "code_column",
+                    "created_by",
+                    "created_at",
+                    "completed_at",
+                ]
+            },
+        ),
+        ("Results", {"fields": ["rows", "metrics_table", "failures_table"]}),
+    ]
+    readonly_fields = [
+        "version_link",
+        "dataset_version_link",
+        "task_link",
+        "status_display",
+        "metrics_table",
+        "failures_table",
+    ]
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False  # the figures behind comparing QA versions
+
+    top1 = _metric("top1", "top-1")
+    top5 = _metric("top5", "top-5")
+    not_sure = _metric("not_sure", "not sure")
+
+    @admin.display(description="failures")
+    def failure_count(self, obj: QAEvaluation):
+        return (obj.metrics or {}).get("failures_total", "-")
+
+    @admin.display(description="status", ordering="task__status")
+    def status_display(self, obj: QAEvaluation) -> str:
+        return obj.status
+
+    @admin.display(description="model version", ordering="model_version")
+    def version_link(self, obj: QAEvaluation):
+        return _link("admin:models_modelversion_change", obj.model_version)
+
+    @admin.display(description="dataset version")
+    def dataset_version_link(self, obj: QAEvaluation):
+        return _link("admin:datasets_datasetversion_change", obj.dataset_version)
+
+    @admin.display(description="task")
+    def task_link(self, obj: QAEvaluation):
+        return _link("admin:tasks_task_change", obj.task)
+
+    @admin.display(description="metrics")
+    def metrics_table(self, obj: QAEvaluation):
+        metrics = obj.metrics or {}
+        rows = [
+            (label, _percent(metrics[key]) if share else metrics[key])
+            for key, label, share in METRIC_ROWS
+            if key in metrics
+        ]
+        if not rows:
+            return "-"
+        return format_html(
+            "<table><tbody>{}</tbody></table>",
+            format_html_join("", "<tr><th>{}</th><td>{}</td></tr>", rows),
+        )
+
+    @admin.display(description="failures")
+    def failures_table(self, obj: QAEvaluation):
+        failures = obj.failures or []
+        if not failures:
+            return "-"
+        total = (obj.metrics or {}).get("failures_total", len(failures))
+        head = format_html_join("", "<th>{}</th>", ([c.replace("_", " ")] for c in FAILURE_COLUMNS))
+        body = format_html_join(
+            "",
+            "<tr>{}</tr>",
+            (
+                [format_html_join("", "<td>{}</td>", ([_cell(f.get(c))] for c in FAILURE_COLUMNS))]
+                for f in failures
+            ),
+        )
+        return format_html(
+            "<p>The first {} of {} failures: wrong sure answers first, then the right code missing from "
+            "the top 5, then right guesses given as not sure.</p>"
+            "<div style='max-height:40em;overflow:auto'><table><thead><tr>{}</tr></thead>"
+            "<tbody>{}</tbody></table></div>",
+            len(failures),
+            total,
+            head,
+            body,
+        )

@@ -85,6 +85,10 @@ class BrowserErrors:
         self.page.append(f"{error.name}: {error.message}")
 
     def on_request_failed(self, request: Request) -> None:
+        if request.failure == "net::ERR_ABORTED":
+            # The browser cancelled it (the page was left while a poll, an icon or the favicon
+            # loaded); a missing or broken asset shows as its status in on_response.
+            return
         self.requests.append(f"{request.method} {request.url} failed: {request.failure}")
 
     def on_response(self, response: Response) -> None:

@@ -11,18 +11,6 @@ from apps.users.models import Role
 pytestmark = pytest.mark.django_db
 
 
-@pytest.fixture
-def demo(settings, tmp_path, monkeypatch):
-    """The demo, with small generated files so the test stays quick."""
-    from apps.datasets import demo_data
-
-    settings.DATA_DIR = tmp_path
-    (tmp_path / "demo").mkdir()
-    demo_data.write_credit_csv(tmp_path / "demo" / "credit_applications.csv", rows=3000)
-    demo_data.write_bank_records_csv(tmp_path / "demo" / "bank_records.csv", rows=2000)
-    call_command("demo")
-
-
 def test_demo_registers_the_seed_features_with_statistics_and_a_set(demo):
     for name in ("user_age", "transaction_amount", "credit_score"):
         feature = Feature.objects.get(name=name)

@@ -54,6 +54,9 @@ class Command(BaseCommand):
         from apps.tasks.demo import load_demo_model
 
         load_demo_model(user=analyst, write=self.stdout.write)
+        from apps.qa.demo import load_demo_qa
+
+        load_demo_qa(user=User.objects.get(username="admin"), write=self.stdout.write)
 
         self.stdout.write(self.style.SUCCESS("Demo logins (role: username / password):"))
         for username, role, _ in DEMO_USERS:

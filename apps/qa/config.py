@@ -1,0 +1,28 @@
+"""Settings of question answering (declared on start-up, editable in the admin)."""
+
+from apps.core.config import ConfigKey
+from apps.core.models import ValueType
+
+from .retrieval import SURE_THRESHOLD
+
+KEYS = [
+    ConfigKey(
+        "qa-model",
+        ValueType.STRING,
+        "bank-qa",
+        "The retrieval model whose active version answers /api/qa/ask and the /qa console.",
+    ),
+    ConfigKey(
+        "qa-cache-seconds",
+        ValueType.NUMBER,
+        1800,
+        "How long an answer is kept in Redis, keyed on the normalised question and the version.",
+    ),
+    ConfigKey(
+        "qa-sure-threshold",
+        ValueType.NUMBER,
+        SURE_THRESHOLD,
+        "Confidence (0..1) at or above which an answer is given as sure; below it the console "
+        "says it is not sure and shows the candidates.",
+    ),
+]
