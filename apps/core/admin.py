@@ -9,7 +9,7 @@ from django.contrib import admin
 from django.core.exceptions import ValidationError
 from django.utils.html import format_html
 
-from .config import config_invalidate
+from .config import DECLARED, config_invalidate
 from .models import SECRET_MASK, ApiAuditLog, SystemConfig, WorkerHeartbeat, WorkerPing, coerce_config_value
 
 admin.site.site_header = "OMM administration"
@@ -75,6 +75,11 @@ class SystemConfigForm(forms.ModelForm):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         instance = self.instance
+        declared = DECLARED.get(instance.key) if instance.pk else None
+        if declared is not None and declared.allowed:
+            # The declared range, shown under the value while editing it.
+            field = self.fields["value"]
+            field.help_text = f"Allowed: {declared.allowed}. {field.help_text}"
         if instance.pk:
             if instance.is_secret:
                 self.initial["value"] = ""
@@ -95,7 +100,8 @@ class SystemConfigForm(forms.ModelForm):
         value_type = cleaned.get("value_type") or self.instance.value_type
         if value_type:
             try:
-                cleaned["value"] = coerce_config_value(value_type, raw or "")
+                key = cleaned.get("key") or self.instance.key
+                cleaned["value"] = coerce_config_value(value_type, raw or "", key=key)
             except ValidationError as exc:
                 self.add_error("value", exc)
         return cleaned

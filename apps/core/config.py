@@ -12,7 +12,7 @@ from typing import Any
 
 from django.core.cache import cache
 
-from .models import SystemConfig, ValueType
+from .models import SystemConfig, ValueType, describe_number_range
 
 CACHE_PREFIX = "omm:config:"
 CACHE_SECONDS = 300
@@ -20,11 +20,26 @@ CACHE_SECONDS = 300
 
 @dataclass(frozen=True)
 class ConfigKey:
+    """A declared setting. A NUMBER may be bounded (inclusive) and/or restricted to integers;
+    ``coerce_config_value`` enforces that on every write."""
+
     key: str
     value_type: str
     default: Any
     description: str
     is_secret: bool = False
+    minimum: float | None = None
+    maximum: float | None = None
+    integer: bool = False
+
+    @property
+    def allowed(self) -> str | None:
+        """The allowed values in words, for help texts; None when any value of the type goes."""
+        if self.value_type != ValueType.NUMBER:
+            return None
+        if self.minimum is None and self.maximum is None and not self.integer:
+            return None
+        return describe_number_range(self.minimum, self.maximum, self.integer)
 
 
 DECLARED: dict[str, ConfigKey] = {
@@ -35,24 +50,35 @@ DECLARED: dict[str, ConfigKey] = {
             ValueType.NUMBER,
             90,
             "API audit log entries older than this many days are purged.",
+            minimum=1,
+            maximum=3650,
+            integer=True,
         ),
         ConfigKey(
             "tasks-log-retention-days",
             ValueType.NUMBER,
             180,
             "Task log rows older than this many days are purged.",
+            minimum=1,
+            maximum=3650,
+            integer=True,
         ),
         ConfigKey(
             "tasks-max-concurrent-trainings",
             ValueType.NUMBER,
             5,
             "At most this many training tasks run at once; the rest wait queued.",
+            minimum=1,
+            integer=True,
         ),
         ConfigKey(
             "workers-heartbeat-timeout-seconds",
             ValueType.NUMBER,
             45,
             "A worker silent for longer than this counts as dead.",
+            minimum=1,
+            maximum=86400,
+            integer=True,
         ),
     ]
 }

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import uuid
 from typing import Any
 
@@ -19,10 +20,52 @@ class ValueType(models.TextChoices):
     JSON = "json", "JSON"
 
 
-def coerce_config_value(value_type: str, value: Any) -> Any:
+def _fmt(number: float) -> str:
+    # str, not :g, so 1.0000001 is not shown as "1" next to a maximum of 1.
+    if isinstance(number, float) and number.is_integer():
+        return str(int(number))
+    return str(number)
+
+
+def describe_number_range(
+    minimum: float | None = None, maximum: float | None = None, integer: bool = False
+) -> str:
+    """The allowed values in words, e.g. "a whole number from 1 to 3650" or "a number >= 0"."""
+    kind = "a whole number" if integer else "a number"
+    if minimum is not None and maximum is not None:
+        return f"{kind} from {_fmt(minimum)} to {_fmt(maximum)}"
+    if minimum is not None:
+        return f"{kind} >= {_fmt(minimum)}"
+    if maximum is not None:
+        return f"{kind} <= {_fmt(maximum)}"
+    return kind
+
+
+def _check_number(number: int | float, key: str | None) -> int | float:
+    """``number`` checked against the declared range of setting ``key`` (if it has one)."""
+    if isinstance(number, float) and not math.isfinite(number):
+        raise ValidationError("Expected a finite number.")
+    # Imported here: config imports this module, and keys are declared once apps are ready.
+    from .config import DECLARED
+
+    declared = DECLARED.get(key) if key else None
+    if declared is None:
+        return number
+    minimum, maximum, integer = declared.minimum, declared.maximum, declared.integer
+    out_of_range = (minimum is not None and number < minimum) or (maximum is not None and number > maximum)
+    fractional = isinstance(number, float) and not number.is_integer()
+    if out_of_range or (integer and fractional):
+        allowed = describe_number_range(minimum, maximum, integer)
+        raise ValidationError(f"Must be {allowed}; got {_fmt(number)}.")
+    return int(number) if integer else number
+
+
+def coerce_config_value(value_type: str, value: Any, *, key: str | None = None) -> Any:
     """Return ``value`` as the Python value of ``value_type`` or raise ValidationError.
 
-    Strings from forms are parsed; already-typed values are checked.
+    Strings from forms are parsed; already-typed values are checked. A number is also
+    checked against the range declared for setting ``key`` (``ConfigKey.minimum`` etc.):
+    every write path (admin form, model clean, settings API) comes through here.
     """
     import json
 
@@ -34,12 +77,14 @@ def coerce_config_value(value_type: str, value: Any) -> Any:
         if isinstance(value, bool):
             raise ValidationError("Expected a number.")
         if isinstance(value, (int, float)):
-            return value
+            return _check_number(value, key)
         try:
             number = float(str(value).strip())
         except ValueError:
             raise ValidationError("Expected a number.") from None
-        return int(number) if number.is_integer() else number
+        if math.isfinite(number) and number.is_integer():
+            number = int(number)
+        return _check_number(number, key)
     if value_type == ValueType.BOOLEAN:
         if isinstance(value, bool):
             return value
@@ -81,7 +126,7 @@ class SystemConfig(models.Model):
 
     def clean(self) -> None:
         try:
-            self.value = coerce_config_value(self.value_type, self.value)
+            self.value = coerce_config_value(self.value_type, self.value, key=self.key)
         except ValidationError as exc:
             raise ValidationError({"value": exc.messages}) from None
 

@@ -15,8 +15,8 @@ PURGE_BATCH = 5000
 
 
 def system_config_update(*, config: SystemConfig, value: Any, user=None) -> SystemConfig:
-    """Set a setting's value after checking it against its declared type."""
-    config.value = coerce_config_value(config.value_type, value)
+    """Set a setting's value after checking it against its type and declared range."""
+    config.value = coerce_config_value(config.value_type, value, key=config.key)
     config.updated_by = user
     config.save(update_fields=["value", "updated_by", "updated_at"])
     # Now for this process, and again at commit so no reader re-caches the old value.

@@ -24,6 +24,7 @@ KEYS = [
         0.25,
         "A monitoring evaluation whose score PSI (training vs evaluated data) reaches this raises "
         "a drift alert and marks the version for review.",
+        minimum=0,
     ),
     ConfigKey(
         "evaluations-auc-drop-alert",
@@ -31,6 +32,8 @@ KEYS = [
         0.05,
         "A monitoring evaluation whose AUC is below the version's training (validation) AUC by at "
         "least this much raises an alert and marks the version for review.",
+        minimum=0,
+        maximum=1,
     ),
     ConfigKey(
         "evaluations-rmse-rise-alert",
@@ -38,5 +41,6 @@ KEYS = [
         0.2,
         "A monitoring evaluation of a regression whose RMSE exceeds the version's training RMSE by "
         "at least this share (0.2 = 20 %) raises an alert and marks the version for review.",
+        minimum=0,
     ),
 ]

@@ -17,6 +17,9 @@ KEYS = [
         ValueType.NUMBER,
         1800,
         "How long an answer is kept in Redis, keyed on the normalised question and the version.",
+        minimum=0,
+        maximum=86400,
+        integer=True,
     ),
     ConfigKey(
         "qa-sure-threshold",
@@ -24,5 +27,7 @@ KEYS = [
         SURE_THRESHOLD,
         "Confidence (0..1) at or above which an answer is given as sure; below it the console "
         "says it is not sure and shows the candidates.",
+        minimum=0,
+        maximum=1,
     ),
 ]

@@ -9,11 +9,16 @@ KEYS = [
         ValueType.NUMBER,
         2,
         "A task whose worker was lost is run again until it has been started this many times.",
+        minimum=1,
+        integer=True,
     ),
     ConfigKey(
         "tasks-heartbeat-timeout-seconds",
         ValueType.NUMBER,
         60,
         "A running task whose worker has not reported for this long is handed back or failed by the reaper.",
+        minimum=5,
+        maximum=86400,
+        integer=True,
     ),
 ]

@@ -90,3 +90,117 @@ def test_json_and_boolean_values():
         coerce_config_value(ValueType.JSON, "{oops")
     with pytest.raises(ValidationError):
         coerce_config_value(ValueType.BOOLEAN, "maybe")
+
+
+# --------------------------------------------------------------------------- declared ranges
+
+ERROR_KEYS = {"success", "status", "code", "message", "errors"}
+
+
+@pytest.mark.parametrize(
+    ("key", "value", "allowed"),
+    [
+        ("qa-sure-threshold", 7, "a number from 0 to 1"),
+        ("qa-sure-threshold", -1, "a number from 0 to 1"),
+        ("qa-sure-threshold", "1.01", "a number from 0 to 1"),
+        ("tasks-log-retention-days", -5, "a whole number from 1 to 3650"),
+        ("tasks-log-retention-days", 3651, "a whole number from 1 to 3650"),
+        ("tasks-max-concurrent-trainings", 0.5, "a whole number >= 1"),
+        ("tasks-max-concurrent-trainings", "2.5", "a whole number >= 1"),
+        ("tasks-max-concurrent-trainings", 0, "a whole number >= 1"),
+        ("models-challenger-margin", -0.01, "a number >= 0"),
+    ],
+)
+def test_out_of_range_or_fractional_value_is_refused_over_the_api(api, key, value, allowed):
+    before = SystemConfig.objects.get(key=key)
+    response = api.put(f"/api/system/config/{key}", {"value": value}, format="json")
+    body = response.json()
+    assert response.status_code == 400, body
+    assert set(body) == ERROR_KEYS and body["code"] == "validation_error"
+    assert any(f"Must be {allowed}" in message for message in body["errors"]["value"]), body
+    after = SystemConfig.objects.get(key=key)
+    assert (after.value, after.updated_at) == (before.value, before.updated_at)
+    assert config_get(key) == before.value
+
+
+@pytest.mark.parametrize(
+    ("key", "value", "stored"),
+    [
+        ("qa-sure-threshold", 0, 0),
+        ("qa-sure-threshold", 1, 1),
+        ("qa-sure-threshold", "1.0", 1),
+        ("tasks-log-retention-days", 1, 1),
+        ("tasks-log-retention-days", 3650, 3650),
+        ("tasks-max-concurrent-trainings", 1.0, 1),  # a whole float is stored as an integer
+        ("models-predict-cache-seconds", 0, 0),
+    ],
+)
+def test_a_value_on_the_boundary_is_accepted(api, key, value, stored):
+    response = api.put(f"/api/system/config/{key}", {"value": value}, format="json")
+    assert response.status_code == 200, response.json()
+    row = SystemConfig.objects.get(key=key)
+    assert row.value == stored and type(row.value) is type(stored)
+    assert config_get(key) == stored
+
+
+def test_admin_form_refuses_out_of_range_and_fractional_values(client, admin_user):
+    client.force_login(admin_user)
+    threshold = SystemConfig.objects.get(key="qa-sure-threshold")
+    url = f"/admin/core/systemconfig/{threshold.pk}/change/"
+    page = client.get(url).content.decode()
+    assert "Allowed: a number from 0 to 1." in page
+    response = client.post(url, {"value": "7", "description": threshold.description})
+    assert response.status_code == 200
+    assert "Must be a number from 0 to 1; got 7." in response.content.decode()
+    threshold.refresh_from_db()
+    assert threshold.value == DECLARED["qa-sure-threshold"].default
+
+    trainings = SystemConfig.objects.get(key="tasks-max-concurrent-trainings")
+    url = f"/admin/core/systemconfig/{trainings.pk}/change/"
+    response = client.post(url, {"value": "0.5", "description": trainings.description})
+    assert response.status_code == 200
+    assert "Must be a whole number &gt;= 1; got 0.5." in response.content.decode()
+    trainings.refresh_from_db()
+    assert trainings.value == 5
+
+    response = client.post(url, {"value": "1", "description": trainings.description})
+    assert response.status_code == 302
+    assert config_get("tasks-max-concurrent-trainings") == 1
+
+
+def test_model_clean_applies_the_declared_range():
+    from django.core.exceptions import ValidationError
+
+    row = SystemConfig(key="qa-sure-threshold", value_type=ValueType.NUMBER, value=-1)
+    with pytest.raises(ValidationError) as caught:
+        row.clean()
+    assert caught.value.message_dict == {"value": ["Must be a number from 0 to 1; got -1."]}
+
+
+def test_undeclared_numbers_are_only_type_checked_and_must_be_finite():
+    from django.core.exceptions import ValidationError
+
+    from apps.core.models import coerce_config_value
+
+    assert coerce_config_value(ValueType.NUMBER, "-5", key="some-local-knob") == -5
+    assert coerce_config_value(ValueType.NUMBER, 2.5) == 2.5
+    for value in ("nan", "inf", float("inf")):
+        with pytest.raises(ValidationError):
+            coerce_config_value(ValueType.NUMBER, value, key="some-local-knob")
+
+
+def test_every_declared_number_has_a_range_holding_its_default():
+    from apps.core.models import coerce_config_value
+
+    # Keys of every domain are declared in their AppConfig.ready, so all are here by now.
+    assert {"qa-sure-threshold", "tasks-max-attempts", "models-challenger-margin"} <= set(DECLARED)
+    assert {"datasets-quality-min-score", "evaluations-psi-alert"} <= set(DECLARED)
+    numbers = [c for c in DECLARED.values() if c.value_type == ValueType.NUMBER]
+    assert len(numbers) >= 19
+    for c in numbers:
+        assert c.allowed, f"{c.key} declares no range"
+        assert c.minimum is None or c.maximum is None or c.minimum <= c.maximum, c.key
+        assert coerce_config_value(c.value_type, c.default, key=c.key) == c.default, c.key
+    for c in DECLARED.values():
+        if c.value_type != ValueType.NUMBER:
+            assert (c.minimum, c.maximum, c.integer) == (None, None, False), c.key

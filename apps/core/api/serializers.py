@@ -46,7 +46,7 @@ class SystemConfigSerializer(StrictModelSerializer):
         from django.core.exceptions import ValidationError
 
         try:
-            return coerce_config_value(self.instance.value_type, value)
+            return coerce_config_value(self.instance.value_type, value, key=self.instance.key)
         except ValidationError as exc:
             raise serializers.ValidationError(exc.messages) from None
 
