@@ -191,6 +191,8 @@ def _server_times(log: Path, offset: int) -> tuple[dict, int]:
         "p50": _http.percentile(times, 0.50),
         "p95": _http.percentile(times, 0.95),
         "p99": _http.percentile(times, 0.99),
+        "max": max(times),
+        "slow": sum(t > 100 for t in times),
     }, offset + len(data)
 
 
@@ -270,7 +272,7 @@ def main() -> None:
         if srv:
             print(
                 f"    gunicorn   p50 {srv['p50']:6.2f} ms  p95 {srv['p95']:6.2f} ms  p99 {srv['p99']:6.2f} ms"
-                "  (the server's time per request)"
+                f"  max {srv['max']:7.1f} ms  over 100 ms: {srv['slow']}  (the server's own time)"
             )
         if db.get("rows"):
             print(

@@ -4,15 +4,16 @@ from django.contrib import admin
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
+# The per-request hot paths (predict, ask) first: patterns are tried in order.
 api_patterns = [
+    path("", include("apps.models.api.urls")),
+    path("", include("apps.qa.api.urls")),
     path("", include("apps.users.api.urls")),
     path("", include("apps.core.api.urls")),
     path("", include("apps.datasets.api.urls")),
     path("", include("apps.features.api.urls")),
-    path("", include("apps.models.api.urls")),
     path("", include("apps.tasks.api.urls")),
     path("", include("apps.evaluations.api.urls")),
-    path("", include("apps.qa.api.urls")),
     path("schema/", SpectacularAPIView.as_view(), name="schema"),
     path("docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="swagger-ui"),
 ]

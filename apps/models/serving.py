@@ -14,18 +14,23 @@ import random
 import threading
 import time
 import uuid
-from collections import OrderedDict, deque
+from collections import OrderedDict
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
-import psycopg
 from django.core.cache import cache
-from django.db import connection
 from django.utils import timezone
-from psycopg import pq
 
 from apps.core.config import config_get_local
+from apps.core.hotpath import (
+    as_int,
+    as_text,
+    cache_incr,
+    cache_round_trip,
+    cache_set_later,
+    fetchone_prepared,
+)
 
 from . import artifacts, services, training
 from .models import Model, ModelStatus, ModelType, ModelVersion, PredictionLog, VersionStatus
@@ -134,6 +139,7 @@ class Route:
 
 
 _ROUTE_SQL: str | None = None
+_ROUTE_COLUMNS = (as_int, as_text, as_text, as_text, as_int, as_int, as_int)
 
 
 def _route_sql() -> str:
@@ -150,69 +156,9 @@ def _route_sql() -> str:
     return _ROUTE_SQL
 
 
-# The routing query as a statement prepared once per database connection and read through
-# libpq directly: under half the CPU of an ordinary query, here and in PostgreSQL (which
-# shares the web server's cores). It needs a direct connection, or a pooler that keeps
-# prepared statements (pgbouncer >= 1.21); on any failure Django's cursor answers.
-_ROUTE_STATEMENT = b"omm_route"
-_NOT_FAST = object()
-
-
-def _route_row_prepared(pgconn: Any, params: list) -> Any:
-    """The routing row through the prepared statement; ``_NOT_FAST`` if that did not work."""
-    if pgconn.transaction_status != pq.TransactionStatus.IDLE:
-        return _NOT_FAST
-    args = [str(p).encode() for p in params]
-    res = pgconn.exec_prepared(_ROUTE_STATEMENT, args)
-    if res.status == pq.ExecStatus.FATAL_ERROR:
-        # Not prepared on this connection yet (a new one, DISCARD ALL), or prepared with a
-        # plan that went stale (a migration): prepare it (again).
-        if res.error_field(pq.DiagnosticField.SQLSTATE) != b"26000":  # 26000: no such statement
-            pgconn.exec_(b"DEALLOCATE " + _ROUTE_STATEMENT)
-        sql = _route_sql().replace("%s", "$1", 1).replace("%s", "$2", 1)
-        if pgconn.prepare(_ROUTE_STATEMENT, sql.encode()).status != pq.ExecStatus.COMMAND_OK:
-            return _NOT_FAST
-        res = pgconn.exec_prepared(_ROUTE_STATEMENT, args)
-    if res.status != pq.ExecStatus.TUPLES_OK or res.nfields != 7:
-        return _NOT_FAST
-    if not res.ntuples:
-        return None
-    v = [res.get_value(0, i) for i in range(7)]
-    return (
-        int(v[0]),
-        v[1].decode(),
-        v[2].decode(),
-        v[3].decode(),
-        None if v[4] is None else int(v[4]),
-        None if v[5] is None else int(v[5]),
-        int(v[6]),
-    )
-
-
-def _route_row(params: list) -> tuple | None:
-    # Django checks a reused connection with a "SELECT 1" round trip before the first query
-    # of each request (CONN_HEALTH_CHECKS). Here the routing query is its own check: it
-    # runs on the open connection as it is, and if that connection has died it is closed
-    # and the query runs again through Django, which reconnects. (Not listed in
-    # connection.queries; inside a transaction, as in tests, Django's path is taken.)
-    raw = connection.connection
-    if raw is not None and connection.vendor == "postgresql" and not connection.in_atomic_block:
-        try:
-            row = _route_row_prepared(raw.pgconn, params)
-        except psycopg.Error:
-            row = _NOT_FAST
-        if row is not _NOT_FAST:
-            return row
-        if raw.pgconn.status != pq.ConnStatus.OK:
-            connection.close()
-    with connection.cursor() as cursor:
-        cursor.execute(_route_sql(), params)
-        return cursor.fetchone()
-
-
 def route_of(model_id: int) -> Route:
     """The model's serving state in one query: status, active version, A/B split."""
-    row = _route_row([VersionStatus.ACTIVE.value, model_id])
+    row = fetchone_prepared("omm_route", _route_sql(), [VersionStatus.ACTIVE.value, model_id], _ROUTE_COLUMNS)
     if row is None:
         raise PredictionRefused(f"No model with id {model_id}.", status=404, code="not_found")
     return Route(*row)
@@ -306,82 +252,9 @@ def _cache_key(version_id: int, X: np.ndarray) -> str:
     return f"{CACHE_PREFIX}{version_id}:{digest.hexdigest()}"
 
 
-def _redis() -> Any:
-    """The cache's Redis client, or None when the cache is not Redis.
-
-    Kept on the cache backend (so a settings change brings a new one): Django's cache
-    builds a new client object on every call, and building one costs more than the round
-    trip it makes. The client's connection pool is fork-safe (it reconnects in a child).
-    """
-    backend = getattr(cache, "_cache", None)
-    get_client = getattr(backend, "get_client", None)
-    if get_client is None:
-        return None
-    client = backend.__dict__.get("omm_client")
-    if client is None:
-        client = backend.omm_client = get_client(write=True)
-    return client
-
-
 def _count(model_id: int, version_id: int, n: int = 1) -> None:
     """Per-version request counter (Redis INCRBY when Redis is the cache)."""
-    key = f"{COUNT_PREFIX}{model_id}:{version_id}"
-    client = _redis()
-    if client is not None:
-        client.incrby(cache.make_and_validate_key(key), n)
-        return
-    cache.add(key, 0, timeout=None)
-    try:
-        cache.incr(key, n)
-    except ValueError:  # evicted between add and incr
-        cache.set(key, n, timeout=None)
-
-
-# Response-cache writes waiting to ride on this process's next Redis round trip; past
-# this many the oldest are forgotten (a cache write is an optimisation, never owed).
-PENDING_PUTS = 64
-_pending_puts: deque[tuple[str, bytes, int]] = deque(maxlen=PENDING_PUTS)
-
-
-def _cached_and_counted(model_id: int, version_id: int, key: str | None) -> Any:
-    """Count the request for its version and return the cached scores under ``key`` (or None).
-
-    With Redis this is the request's one round trip: a pipeline of the cache writes left
-    by earlier requests of this process (first, so a repeat of the last request finds its
-    answer), GET and INCRBY. The request is counted once it is routed and its records pass
-    the checks, before scoring.
-    """
-    client = _redis()
-    if client is None:
-        _count(model_id, version_id)
-        return cache.get(key) if key else None
-    pipe = client.pipeline(transaction=False)
-    puts = 0
-    while True:
-        try:
-            put_key, value, ttl = _pending_puts.popleft()
-        except IndexError:
-            break
-        pipe.set(put_key, value, ex=ttl)
-        puts += 1
-    if key:
-        pipe.get(cache.make_and_validate_key(key))
-    pipe.incrby(cache.make_and_validate_key(f"{COUNT_PREFIX}{model_id}:{version_id}"), 1)
-    replies = pipe.execute(raise_on_error=False)[puts:]  # a failed cache write is not this request's
-    for reply in replies:
-        if isinstance(reply, Exception):
-            raise reply
-    if not key or replies[0] is None:
-        return None
-    return cache._cache._serializer.loads(replies[0])
-
-
-def _cache_put(key: str, scores: list, ttl: int) -> None:
-    """Cache an answer: with Redis, sent with this process's next request (no round trip now)."""
-    if _redis() is None:
-        cache.set(key, scores, ttl)
-    else:
-        _pending_puts.append((cache.make_and_validate_key(key), cache._cache._serializer.dumps(scores), ttl))
+    cache_incr(f"{COUNT_PREFIX}{model_id}:{version_id}", n)
 
 
 def counts(model_id: int, version_ids: list[int]) -> dict[int, int]:
@@ -425,12 +298,14 @@ def predict(
     ttl = int(config_get_local("models-predict-cache-seconds"))
     X = _matrix(item, records)
     key = _cache_key(version_id, X) if use_cache and ttl > 0 else None
-    scores = _cached_and_counted(route.model_id, version_id, key)
+    # One Redis round trip: earlier cache writes, this answer's GET and the version's count
+    # (the request is counted once it is routed and its records pass the checks).
+    scores = cache_round_trip(key, incr=f"{COUNT_PREFIX}{route.model_id}:{version_id}")
     cached = scores is not None
     if scores is None:
         scores = _score(item, X)
         if key:
-            _cache_put(key, scores, ttl)
+            cache_set_later(key, scores, ttl)
     request_id = uuid.uuid4().hex
     latency_ms = (time.perf_counter() - started) * 1000
     answer: dict[str, Any] = {

@@ -57,7 +57,7 @@ import re
 import unicodedata
 import zipfile
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from typing import Any, Literal, NamedTuple
 
 import numpy as np
@@ -450,7 +450,10 @@ class Answer:
     candidates: list[Candidate] = field(default_factory=list)
 
     def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
+        # By hand: dataclasses.asdict deep-copies every field, a tenth of an answer's time.
+        out = dict(self.__dict__)
+        out["candidates"] = [dict(c.__dict__) for c in self.candidates]
+        return out
 
     def codes(self, k: int) -> list[str]:
         """The bank codes of the guess and the candidates, at most ``k``."""

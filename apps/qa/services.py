@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import hashlib
 import io
+import logging
 import re
 import threading
 import time
@@ -21,12 +22,12 @@ from dataclasses import dataclass
 from typing import Any
 
 import pyarrow.parquet as pq
-from django.core.cache import cache
 from django.core.files.base import ContentFile
 from django.db import connection, transaction
 from django.utils import timezone
 
 from apps.core.config import config_get_local
+from apps.core.hotpath import as_int, cache_round_trip, cache_set_later, fetchone_prepared, insert_unflushed
 from apps.datasets.models import DatasetKind, DatasetVersion
 from apps.datasets.selectors import columns_of, scoring_version
 from apps.datasets.services import stored_file_path
@@ -45,6 +46,7 @@ SELF_CHECK_SEED = 20_261_122
 CACHE_PREFIX = "omm:qa:"
 CACHE_VERSION = 1  # bump when the cached answer's shape changes
 MAX_EVALUATION_QUESTIONS = 200_000
+logger = logging.getLogger(__name__)
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
 
 
@@ -259,11 +261,13 @@ def _route_sql() -> str:
 
 def active_version_id() -> int | None:
     """The active version of the QA model (the ``qa-model`` setting), if any."""
-    with connection.cursor() as cursor:
-        cursor.execute(
-            _route_sql(), [qa_model_name(), ModelType.RETRIEVAL, ModelStatus.ARCHIVED, VersionStatus.ACTIVE]
-        )
-        row = cursor.fetchone()
+    params = [
+        qa_model_name(),
+        ModelType.RETRIEVAL.value,
+        ModelStatus.ARCHIVED.value,
+        VersionStatus.ACTIVE.value,
+    ]
+    row = fetchone_prepared("omm_qa_route", _route_sql(), params, (as_int,))
     return row[0] if row else None
 
 
@@ -290,6 +294,22 @@ def loaded_index(version_id: int) -> retrieval.RetrievalIndex:
         _indexes.clear()  # only the active version answers: keep one index in memory
         _indexes[version_id] = index
         return index
+
+
+def warm_up() -> int | None:
+    """Load the active version's index now (a web process starting), so that the first
+    question does not wait for it; returns the version loaded, None when there is none or
+    it cannot be loaded (asking will then say why)."""
+    try:
+        version_id = active_version_id()
+        if version_id is not None:
+            loaded_index(version_id)
+        return version_id
+    except Exception:  # never stop a process from starting: the ask path reports the problem
+        logger.warning("the QA index could not be loaded at start", exc_info=True)
+        return None
+    finally:
+        connection.close()  # this thread's own connection
 
 
 _labels: dict[int, tuple[str, int]] = {}
@@ -346,7 +366,7 @@ def answer(question: str) -> Asked:
             "dataset (/qa/) and promote a version."
         )
     key = _cache_key(version_id, question)
-    hit = cache.get(key)
+    hit = cache_round_trip(key)  # with the answers cached by earlier questions, one round trip
     if hit is None:
         try:
             found = loaded_index(version_id).ask(question, k=5)
@@ -355,7 +375,9 @@ def answer(question: str) -> Asked:
                 "The question names no bank or code once punctuation and wrappers are gone."
             ) from None
         result = found.to_dict()
-        cache.set(key, result, int(config_get_local("qa-cache-seconds")))
+        ttl = int(config_get_local("qa-cache-seconds"))
+        if ttl > 0:
+            cache_set_later(key, result, ttl)  # serialised now: `sure` below is not
     else:
         result = hit
     # Decided on every ask, so a change of the setting applies to cached answers too.
@@ -368,9 +390,9 @@ def ask(*, user, question: Any, session: QASession | None = None) -> QAHistory:
     started = time.perf_counter()
     text = clean_question(question)
     asked = answer(text)
-    a = asked.answer
     elapsed_ms = (time.perf_counter() - started) * 1000
-    entry = QAHistory.objects.create(
+    a = asked.answer
+    entry = QAHistory(
         user_id=user.pk,  # a stateless token user (the fast path) is not a row
         session=session,
         model_version_id=asked.version_id,
@@ -385,6 +407,7 @@ def ask(*, user, question: Any, session: QASession | None = None) -> QAHistory:
         response_ms=round(elapsed_ms, 3),
         cached=asked.cached,
     )
+    insert_unflushed(entry, name="omm_qa_history")  # a log of an answer given: no flush wait
     if session is not None:
         fields = {"updated_at": timezone.now()}
         if not session.title:

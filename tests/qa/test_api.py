@@ -350,10 +350,12 @@ def test_corrections_become_an_evaluation_dataset(qa_version, bank_frame, analys
 
 
 def test_the_cache_key_is_the_normalised_question_and_version(qa_version, analyst_api):
-    _ask(analyst_api, "工行北京分行营业部")
-    assert cache.get(services._cache_key(qa_version.pk, "工行北京分行营业部")) is not None
-    # Full-width and spacing variants normalise to the same question: served from the cache.
+    assert _ask(analyst_api, "工行北京分行营业部").json()["data"]["cached"] is False
+    # Full-width and spacing variants normalise to the same question: served from the cache
+    # (the first answer's cache write rides ahead of this question's read).
     assert _ask(analyst_api, " 工行 北京分行营业部 ").json()["data"]["cached"] is True
+    assert cache.get(services._cache_key(qa_version.pk, "工行北京分行营业部")) is not None
+    assert _ask(analyst_api, "工行北京分行营业部").json()["data"]["cached"] is True
     assert QASession.objects.count() == 0
 
 
@@ -376,15 +378,16 @@ def test_an_alias_added_by_an_admin_reaches_answers_with_the_next_build(
 
 
 def test_the_sure_threshold_setting_applies_at_once_even_to_cached_answers(qa_version, analyst_api, api):
-    first = _ask(analyst_api, "工行北京分行营业部").json()["data"]
-    assert first["answer"]["sure"] is True
-    response = api.put("/api/system/config/qa-sure-threshold", {"value": 1.01}, format="json")
+    first = _ask(analyst_api, "工行北京某支行").json()["data"]
+    assert first["answer"]["sure"] is False
+    # The lowest threshold allowed (0..1): every answer is sure now.
+    response = api.put("/api/system/config/qa-sure-threshold", {"value": 0}, format="json")
     assert response.status_code == 200, response.content
     from apps.core.config import config_invalidate
 
     config_invalidate("qa-sure-threshold")  # this process's 5 s memo
-    again = _ask(analyst_api, "工行北京分行营业部").json()["data"]
-    assert again["cached"] is True and again["answer"]["sure"] is False
+    again = _ask(analyst_api, "工行北京某支行").json()["data"]
+    assert again["cached"] is True and again["answer"]["sure"] is True
 
 
 def test_the_alias_table_sits_on_the_built_in_one(db):
@@ -397,3 +400,120 @@ def test_the_alias_table_sits_on_the_built_in_one(db):
     BankAlias.objects.create(alias="宇宙行", full_name="中国工商银行")
     table = services.aliases_table()
     assert "工行" not in table and table["宇宙行"] == "中国工商银行" and table["建行"] == "中国建设银行"
+
+
+def _warm_up_in_a_thread():
+    """``warm_up`` as a web process runs it: in its own thread, with its own connection."""
+    import threading
+
+    result = []
+    thread = threading.Thread(target=lambda: result.append(services.warm_up()))
+    thread.start()
+    thread.join(60)
+    return result
+
+
+@pytest.mark.django_db(transaction=True)
+def test_warm_up_loads_the_active_index_before_the_first_question(qa_version):
+    services._indexes.clear()
+    assert _warm_up_in_a_thread() == [qa_version.pk]
+    assert list(services._indexes) == [qa_version.pk]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_warm_up_leaves_a_tampered_index_unloaded_and_the_process_running(qa_version):
+    with open(qa_version.artifact.path, "r+b") as fh:
+        fh.seek(-10, 2)
+        byte = fh.read(1)
+        fh.seek(-10, 2)
+        fh.write(bytes([byte[0] ^ 0xFF]))
+    services._indexes.clear()
+    assert _warm_up_in_a_thread() == [None]
+    assert services._indexes == {}
+
+
+@pytest.mark.django_db(transaction=True)
+def test_warm_up_without_an_active_version_loads_nothing():
+    services._indexes.clear()
+    assert _warm_up_in_a_thread() == [None]
+    assert services._indexes == {}
+
+
+def _synchronous_commit() -> str:
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute("SHOW synchronous_commit")
+        return cursor.fetchone()[0]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_history_row_is_stored_in_one_statement_whole_and_the_setting_ends_with_it(
+    qa_version, analyst, bank_frame
+):
+    from django.db import connection
+    from django.utils import timezone
+
+    from apps.core.hotpath import insert_unflushed
+
+    if connection.vendor != "postgresql":
+        pytest.skip("the PostgreSQL fast path")
+    session = QASession.objects.create(user=analyst, title="s")
+    candidates = [{"bank_name": "某行", "bank_code": "1" * 12, "clearing_code": "2" * 12, "score": 0.5}]
+    entry = QAHistory(
+        user=analyst, session=session, model_version=qa_version, question="q' ; DROP TABLE x --",
+        bank_name="", bank_code="", clearing_code="", confidence=0.25, sure=False,
+        matched_by="ngram", candidates=candidates, response_ms=1.5,
+    )  # fmt: skip
+    before = timezone.now()
+    insert_unflushed(entry, name="omm_test_history")
+    assert entry.pk and not entry._state.adding
+    stored = QAHistory.objects.get(pk=entry.pk)
+    assert (stored.session_id, stored.question, stored.sure, stored.cached) == (
+        session.pk,
+        "q' ; DROP TABLE x --",
+        False,
+        False,
+    )
+    assert stored.candidates == candidates and stored.confidence == 0.25 and stored.feedback is None
+    assert stored.correct_code == "" and stored.created_at >= before
+    assert _synchronous_commit() == "on"  # set inside the statement's own transaction only
+    with connection.cursor() as cursor:  # and it went the prepared way, not a plain save
+        cursor.execute("SELECT count(*) FROM pg_prepared_statements WHERE name = 'omm_test_history'")
+        assert cursor.fetchone()[0] == 1
+
+
+@pytest.mark.django_db(transaction=True)
+def test_inside_a_callers_transaction_a_history_row_is_an_ordinary_save(qa_version, analyst):
+    from django.db import transaction
+
+    from apps.core.hotpath import insert_unflushed
+
+    with pytest.raises(RuntimeError), transaction.atomic():
+        entry = QAHistory(
+            user=analyst, model_version=qa_version, question="q", confidence=1.0, sure=True,
+            matched_by="exact", response_ms=1.0,
+        )  # fmt: skip
+        insert_unflushed(entry, name="omm_test_history")
+        assert QAHistory.objects.filter(pk=entry.pk).exists()
+        raise RuntimeError("the caller rolls back")
+    assert not QAHistory.objects.filter(pk=entry.pk).exists()  # it was the caller's to commit
+
+
+@pytest.mark.django_db(transaction=True)
+def test_ask_outside_a_transaction_stores_its_history_row(qa_version, bank_frame, analyst_api, analyst):
+    name, code, _ = _record(bank_frame, "支行")
+    response = _ask(analyst_api, name)
+    assert response.status_code == 200, response.content
+    entry = QAHistory.objects.get(pk=response.json()["data"]["id"])
+    assert (entry.user_id, entry.bank_code, entry.question) == (analyst.pk, code, name)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_promotion_reaches_the_next_question_on_the_prepared_route(bank_version, build, analyst_api):
+    # Outside a transaction the route is read by a statement prepared on the connection.
+    first = build(bank_version)
+    assert _ask(analyst_api, "工行北京分行营业部").json()["data"]["modelVersion"] == first.pk
+    second = build(bank_version)
+    assert _ask(analyst_api, "工行北京分行").json()["data"]["modelVersion"] == second.pk
+    assert list(services._indexes) == [second.pk]  # the replaced index left memory

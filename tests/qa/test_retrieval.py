@@ -383,3 +383,11 @@ def test_accuracy_on_generated_questions(demo):
     right = sum(a.bank_code == q.bank_code for q, a in answered)
     assert right / len(answered) >= 0.995
     assert 1 - len(answered) / len(questions) <= 0.02
+
+
+def test_an_answer_as_a_dict_holds_every_field_and_plain_candidates(index):
+    from dataclasses import asdict
+
+    answer = index.ask("工行北京朝阳支行", k=3)
+    assert answer.to_dict() == asdict(answer)
+    assert answer.to_dict()["candidates"] is not answer.candidates

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from djangorestframework_camel_case.render import CamelCaseJSONRenderer
+from rest_framework.renderers import JSONRenderer
 
 WRITE_METHODS = {"POST", "PUT", "PATCH", "DELETE"}
 
@@ -24,3 +25,17 @@ class OMMJSONRenderer(CamelCaseJSONRenderer):
         ):
             data = {"success": True, "data": data, "message": getattr(response, "message", "")}
         return super().render(data, accepted_media_type, renderer_context)
+
+
+class AsBuiltRenderer(OMMJSONRenderer):
+    """For hot endpoints (predict, ask) whose views build their answer camelCase already:
+    a successful answer only gets the write envelope. Walking it to re-case nothing cost
+    more than encoding it (a 10,000-score list), and scores, labels and feature names are
+    data, never re-cased. Errors go through OMM's renderer as everywhere."""
+
+    def render(self, data, accepted_media_type=None, renderer_context=None):
+        response = (renderer_context or {}).get("response")
+        if response is None or response.status_code != 200 or getattr(response, "omm_enveloped", False):
+            return super().render(data, accepted_media_type, renderer_context)
+        body = {"success": True, "data": data, "message": getattr(response, "message", "")}
+        return JSONRenderer.render(self, body, accepted_media_type, renderer_context)

@@ -14,6 +14,7 @@ from rest_framework.parsers import JSONParser
 from rest_framework.response import Response
 
 from apps.core.api.exceptions import Conflict
+from apps.core.api.renderers import AsBuiltRenderer
 from apps.tasks import services as queue
 from apps.tasks.api.serializers import TaskSerializer
 from apps.users.authentication import RoleClaimJWTAuthentication
@@ -29,7 +30,6 @@ from ..models import (
     VersionEvent,
     VersionStatus,
 )
-from .renderers import PredictionRenderer
 from .serializers import (
     ABSerializer,
     BatchPredictionSerializer,
@@ -170,7 +170,7 @@ class ModelViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Ge
         methods=["post"],
         filterset_class=None,
         parser_classes=[JSONParser],  # feature names are data: never re-cased
-        renderer_classes=[PredictionRenderer],
+        renderer_classes=[AsBuiltRenderer],
         authentication_classes=[RoleClaimJWTAuthentication, SessionAuthentication],
         permission_classes=[HasPerms.of("models.add_predictionlog")],
     )

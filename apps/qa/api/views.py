@@ -6,10 +6,17 @@ from __future__ import annotations
 from drf_spectacular.utils import extend_schema
 from rest_framework import mixins, status, viewsets
 from rest_framework.authentication import SessionAuthentication
-from rest_framework.decorators import action, api_view, authentication_classes, permission_classes
+from rest_framework.decorators import (
+    action,
+    api_view,
+    authentication_classes,
+    permission_classes,
+    renderer_classes,
+)
 from rest_framework.exceptions import APIException, PermissionDenied, ValidationError
 from rest_framework.response import Response
 
+from apps.core.api.renderers import AsBuiltRenderer
 from apps.tasks import services as queue
 from apps.tasks.api.serializers import TaskSerializer
 from apps.tasks.api.views import ServiceUnavailable, _camel
@@ -50,26 +57,35 @@ def _queued(create, request, serializer_class):
         raise ServiceUnavailable() from None
 
 
+def _candidate(c: dict) -> dict:
+    return {
+        "bankName": c["bank_name"],
+        "bankCode": c["bank_code"],
+        "clearingCode": c["clearing_code"],
+        "score": c["score"],
+    }
+
+
 def ask_payload(entry, *, version_name: str, version_number: int) -> dict:
-    """The ask answer as the API (and the console's script) return it."""
+    """The ask answer as the API returns it, built camelCase (``AsBuiltRenderer``)."""
     return {
         "id": entry.pk,
         "question": entry.question,
         "session": entry.session_id,
         "answer": {
-            "bank_name": entry.bank_name or None,
-            "bank_code": entry.bank_code or None,
-            "clearing_code": entry.clearing_code or None,
+            "bankName": entry.bank_name or None,
+            "bankCode": entry.bank_code or None,
+            "clearingCode": entry.clearing_code or None,
             "confidence": entry.confidence,
             "sure": entry.sure,
-            "matched_by": entry.matched_by,
-            "candidates": entry.candidates,
+            "matchedBy": entry.matched_by,
+            "candidates": [_candidate(c) for c in entry.candidates],
         },
-        "model_version": entry.model_version_id,
+        "modelVersion": entry.model_version_id,
         "model": version_name,
         "version": version_number,
         "cached": entry.cached,
-        "response_time": entry.response_ms,
+        "responseTime": entry.response_ms,
     }
 
 
@@ -77,6 +93,7 @@ def ask_payload(entry, *, version_name: str, version_number: int) -> dict:
 @api_view(["POST"])
 @authentication_classes([RoleClaimJWTAuthentication, SessionAuthentication])
 @permission_classes([HasPerms.of("qa.add_qahistory")])
+@renderer_classes([AsBuiltRenderer])
 def ask(request):
     """Answer a bank clearing-code question with the active QA model version.
 
