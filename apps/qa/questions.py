@@ -24,11 +24,23 @@ Noise, each applied with its own probability (``NOISE``), several per question:
 - wrappers: Chinese and English question forms (…的联行号是多少？, what is the code of …);
 - a code as the question: the record's bank_code, plain, spaced, full-width or wrapped.
 
-Two rules keep the set honest rather than easy or impossible: a noisy name that equals
-another record's name, 市/区/县 aside (a typo that turns 城东 into 城西, or drops 新 from
-萧山新区支行 when there is a 萧山区支行), is drawn again, because no system could tell it
-from a right question about that other record; and the city is only dropped where a
-person would drop it (above). Pure module: no Django import.
+Typos come first, on the record's own branch words, and the place and word noise after
+them, as a person who misremembers a name still adds or drops 市 and 支行 around it.
+
+Three rules keep the set honest rather than easy or impossible, each because no system
+could tell such a question from a right question about another record, so its label
+would be a coin toss or wrong:
+
+- a noisy name that equals another record's name, 市/区/县 aside, is drawn again;
+- a typo'd name at least as close, by optimal string alignment distance (a swap, drop,
+  doubling or replacement counts as one edit, as the typos are made) and 市/区/县 aside, to
+  another branch clearing through the same code (same bank, same city) as to its own is
+  drawn again: a typo that leaves 江北 as 北 beside a 北湖 branch, or 东街 as 东结 beside a
+  东湖 branch, leaves no way to choose;
+- the city is only dropped where a person would drop it (above), and only when the district
+  is still typed right.
+
+Pure module: no Django import.
 """
 
 from __future__ import annotations
@@ -38,6 +50,8 @@ import random
 import re
 from collections.abc import Mapping
 from typing import Any, NamedTuple
+
+import numpy as np
 
 from apps.datasets.demo_data import (
     BRANCH_WORDS,
@@ -189,13 +203,19 @@ _PLACES = _Places()
 
 
 def generate_questions(
-    records: Any, n: int, *, seed: int = 0, aliases: Mapping[str, str] | None = None
+    records: Any,
+    n: int,
+    *,
+    seed: int = 0,
+    aliases: Mapping[str, str] | None = None,
+    redrawn: dict[str, int] | None = None,
 ) -> list[Question]:
     """``n`` noisy questions about records drawn with replacement from ``records``.
 
     ``records`` is what :meth:`RetrievalIndex.build` takes; ``aliases`` the same alias
     table (default ``DEFAULT_ALIASES``). The same records, ``n`` and ``seed`` give the same
-    questions.
+    questions. ``redrawn``, when given, counts the draws the honesty rules (module
+    docstring) threw away: ``same_name`` and ``typo_as_close``.
     """
     names, codes, clearing = read_records(records)
     rows = [i for i, name in enumerate(names) if normalise(name)]
@@ -206,7 +226,9 @@ def generate_questions(
     for short, full in table.items():
         by_bank.setdefault(full, []).append(short)
     banks = sorted(by_bank, key=len, reverse=True)
-    taken = {_same_name(name) for name in names}
+    keys = [_same_name(name) for name in names]
+    taken = set(keys)
+    neighbours = _Neighbours(keys, clearing)
     alphabet = sorted({ch for i in rows for ch in names[i] if "\u4e00" <= ch <= "\u9fff"})
     rng = random.Random(seed)  # noqa: S311 - reproducible test data, not secrets
     out: list[Question] = []
@@ -216,12 +238,70 @@ def generate_questions(
             out.append(Question(_code_question(codes[i], rng), codes[i], clearing[i], "code"))
             continue
         for _attempt in range(20):
-            text, noise, canonical = _name_question(names[i], banks, by_bank, alphabet, rng)
+            text, noise, canonical, typed = _name_question(names[i], banks, by_bank, alphabet, rng)
             key = _same_name(canonical)
-            if key == _same_name(names[i]) or key not in taken:
+            if key != keys[i] and key in taken:
+                rule = "same_name"
+            elif typed is not None and neighbours.as_close(_same_name(typed), i):
+                rule = "typo_as_close"
+            else:
                 break
+            if redrawn is not None:
+                redrawn[rule] = redrawn.get(rule, 0) + 1
         out.append(Question(text, codes[i], clearing[i], "+".join(noise) or "clean"))
     return out
+
+
+class _Neighbours:
+    """Records grouped by clearing code, their names (level words aside) as code point arrays."""
+
+    def __init__(self, keys: list[str], clearing: list[str]) -> None:
+        self.keys = keys
+        self.clearing = clearing
+        self.members: dict[str, list[int]] = {}
+        for i, code in enumerate(clearing):
+            self.members.setdefault(code, []).append(i)
+        self._arrays: dict[str, tuple[list[int], np.ndarray, np.ndarray]] = {}
+
+    def _group(self, code: str) -> tuple[list[int], np.ndarray, np.ndarray]:
+        if code not in self._arrays:
+            rows = self.members[code]
+            lengths = np.array([len(self.keys[r]) for r in rows], dtype=np.int64)
+            points = np.full((len(rows), int(lengths.max(initial=0))), -1, dtype=np.int64)
+            for at, r in enumerate(rows):
+                points[at, : lengths[at]] = [ord(ch) for ch in self.keys[r]]
+            self._arrays[code] = (rows, points, lengths)
+        return self._arrays[code]
+
+    def as_close(self, typed: str, own: int) -> bool:
+        """Whether another record of ``own``'s clearing group, under another name, is at
+        least as close to ``typed`` as ``own`` is."""
+        rows, points, lengths = self._group(self.clearing[own])
+        if len(rows) < 2:
+            return False
+        distances = osa_distances(typed, points, lengths)
+        mine = distances[rows.index(own)]
+        others = [d for r, d in zip(rows, distances.tolist(), strict=True) if self.keys[r] != self.keys[own]]
+        return bool(others) and min(others) <= mine
+
+
+def osa_distances(text: str, points: np.ndarray, lengths: np.ndarray) -> np.ndarray:
+    """Optimal string alignment distances from ``text`` to each row of ``points`` (code
+    points, padded with -1 past ``lengths``): insertions, deletions, substitutions and swaps
+    of neighbours each cost one. Row by row over ``text``, every record at once; a row's
+    insertion chain is a running minimum (cur[j] = min over k <= j of best[k] + j - k)."""
+    n, width = points.shape
+    steps = np.arange(width + 1)
+    before: np.ndarray | None = None
+    row = np.broadcast_to(steps, (n, width + 1)).copy()
+    for i, ch in enumerate(map(ord, text), start=1):
+        best = np.minimum(row[:, :-1] + (points != ch), row[:, 1:] + 1)
+        if before is not None and width > 1:
+            swapped = (points[:, :-1] == ch) & (points[:, 1:] == ord(text[i - 2]))
+            best[:, 1:] = np.where(swapped, np.minimum(best[:, 1:], before[:, :-2] + 1), best[:, 1:])
+        full = np.concatenate((np.full((n, 1), i), best), axis=1)
+        before, row = row, np.minimum.accumulate(full - steps, axis=1) + steps
+    return row[np.arange(n), lengths]
 
 
 def _code_question(code: str, rng: random.Random) -> str:
@@ -235,8 +315,9 @@ def _code_question(code: str, rng: random.Random) -> str:
 
 def _name_question(
     name: str, banks: list[str], by_bank: dict[str, list[str]], alphabet: list[str], rng: random.Random
-) -> tuple[str, list[str], str]:
-    """A noisy question about ``name``, the noise applied, and the name it spells (bank in full)."""
+) -> tuple[str, list[str], str, str | None]:
+    """A noisy question about ``name``, the noise applied, the name it spells (bank in full),
+    and, when it has typos, the name they left before any other noise (bank in full)."""
     noise: list[str] = []
     bank = next((b for b in banks if name.startswith(b)), "")
     rest = name[len(bank) :]
@@ -253,14 +334,16 @@ def _name_question(
         said = bank
         noise.append("no_company")
 
-    branch = _place_noise(branch, noise, rng)
-    branch = _word_noise(branch, noise, rng)
+    typed = None
     if rng.random() < NOISE["typo"]:
         branch, kind = _typo(branch, alphabet, rng)
         noise.append(f"typo:{kind}")
         if rng.random() < NOISE["second_typo"]:
             branch, kind = _typo(branch, alphabet, rng)
             noise.append(f"typo2:{kind}")
+        typed = bank + branch
+    branch = _place_noise(branch, noise, rng)
+    branch = _word_noise(branch, noise, rng)
     canonical = bank + branch
 
     if rng.random() < NOISE["spacing"]:
@@ -280,7 +363,7 @@ def _name_question(
     if rng.random() < NOISE["full_width"]:
         text = text.translate(_FULL_WIDTH)
         noise.append("full_width")
-    return text, noise, canonical
+    return text, noise, canonical, typed
 
 
 def _place_noise(branch: str, noise: list[str], rng: random.Random) -> str:

@@ -18,7 +18,8 @@ import pytest
 
 from apps.datasets.cnaps import make_code
 from apps.datasets.demo_data import bank_records_bad_lines, bank_records_frame
-from apps.qa.questions import Question, generate_questions
+from apps.qa import questions as qgen
+from apps.qa.questions import Question, generate_questions, osa_distances
 from apps.qa.retrieval import (
     MAX_QUESTION_CHARS,
     SURE_THRESHOLD,
@@ -373,6 +374,72 @@ def test_generated_questions_are_seeded_and_labelled(demo):
     # Noisy variants: most questions are not a record's name as written.
     names = set(records["bank_name"])
     assert sum(q.text in names for q in first) < len(first) * 0.2
+
+
+def _osa(a: str, b: str) -> int:
+    """Optimal string alignment distance, the textbook table."""
+    d = [[i + j if i * j == 0 else 0 for j in range(len(b) + 1)] for i in range(len(a) + 1)]
+    for i in range(1, len(a) + 1):
+        for j in range(1, len(b) + 1):
+            d[i][j] = min(d[i - 1][j] + 1, d[i][j - 1] + 1, d[i - 1][j - 1] + (a[i - 1] != b[j - 1]))
+            if i > 1 and j > 1 and a[i - 1] == b[j - 2] and a[i - 2] == b[j - 1]:
+                d[i][j] = min(d[i][j], d[i - 2][j - 2] + 1)
+    return d[-1][-1]
+
+
+def _points(names: list[str]) -> tuple[np.ndarray, np.ndarray]:
+    lengths = np.array([len(n) for n in names])
+    points = np.full((len(names), max(int(lengths.max()), 1)), -1)
+    for row, name in enumerate(names):
+        points[row, : len(name)] = [ord(ch) for ch in name]
+    return points, lengths
+
+
+def test_osa_distances_match_the_textbook_table():
+    names = ["北京东街", "北京东结", "北京街东", "北京东", "北京", ""]
+    # A swap of neighbours (街东) is one edit, as the generator's typo makes it.
+    assert list(osa_distances("北京东街", *_points(names))) == [0, 1, 1, 1, 2, 4]
+    rng = np.random.default_rng(5)
+    for _ in range(200):
+        names = ["".join(rng.choice(list("abcd"), size=rng.integers(0, 8))) for _ in range(12)]
+        text = "".join(rng.choice(list("abcd"), size=rng.integers(0, 8)))
+        assert list(osa_distances(text, *_points(names))) == [_osa(text, n) for n in names]
+
+
+TWINS = [  # one bank, one city: typos can leave two of these equally close
+    ("中国工商银行股份有限公司北京市分行营业部", "0001"),
+    ("中国工商银行股份有限公司北京江北支行", "0002"),
+    ("中国工商银行股份有限公司北京北湖支行", "0003"),
+    ("中国工商银行股份有限公司北京东街支行", "0004"),
+    ("中国工商银行股份有限公司北京东湖支行", "0005"),
+]
+
+
+def test_a_typo_as_close_to_another_branch_is_drawn_again(monkeypatch):
+    """Only typos, on the branch words: every question kept is closer to its own branch than
+    to any other of its bank and city, and the ambiguous draws were thrown away."""
+    quiet = dict.fromkeys(qgen.NOISE, 0.0) | {"bank_full": 1.0, "typo": 1.0}
+    for key, value in quiet.items():
+        monkeypatch.setitem(qgen.NOISE, key, value)
+    for kind in qgen.TYPOS:
+        monkeypatch.setitem(qgen.TYPOS, kind, 1.0 if kind == "drop" else 0.0)
+    clearing = make_code("102", "1000", "0001")
+    records = pd.DataFrame(
+        [
+            {"bank_name": n, "bank_code": make_code("102", "1000", b), "clearing_code": clearing}
+            for n, b in TWINS
+        ],
+    )
+    redrawn: dict[str, int] = {}
+    questions = generate_questions(records, 300, seed=1, redrawn=redrawn)
+    assert redrawn.get("typo_as_close", 0) > 10  # 江北 -> 北 beside 北湖, 东街 -> 东 beside 东湖 …
+    keys = [qgen._same_name(n) for n, _ in TWINS]
+    codes = [make_code("102", "1000", b) for _, b in TWINS]
+    for q in questions:
+        assert q.noise.startswith("typo:drop")
+        distances = list(osa_distances(qgen._same_name(q.text), *_points(keys)))
+        own = distances[codes.index(q.bank_code)]
+        assert all(d > own for d, c in zip(distances, codes, strict=True) if c != q.bank_code), q
 
 
 def test_accuracy_on_generated_questions(demo):
