@@ -7,9 +7,11 @@ what can be tuned and a missing row still has a sane value. Later domains add th
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from django.conf import settings
 from django.core.cache import cache
 
 from .models import SystemConfig, ValueType, describe_number_range
@@ -21,16 +23,22 @@ CACHE_SECONDS = 300
 @dataclass(frozen=True)
 class ConfigKey:
     """A declared setting. A NUMBER may be bounded (inclusive) and/or restricted to integers;
-    ``coerce_config_value`` enforces that on every write."""
+    ``coerce_config_value`` enforces that on every write. A bound may be a function, read
+    at each check, when it follows a deployment setting (a heartbeat interval, say)."""
 
     key: str
     value_type: str
     default: Any
     description: str
     is_secret: bool = False
-    minimum: float | None = None
-    maximum: float | None = None
+    minimum: float | Callable[[], float] | None = None
+    maximum: float | Callable[[], float] | None = None
     integer: bool = False
+
+    def bounds(self) -> tuple[float | None, float | None]:
+        """(minimum, maximum) as they stand now."""
+        low, high = self.minimum, self.maximum
+        return (low() if callable(low) else low), (high() if callable(high) else high)
 
     @property
     def allowed(self) -> str | None:
@@ -39,7 +47,12 @@ class ConfigKey:
             return None
         if self.minimum is None and self.maximum is None and not self.integer:
             return None
-        return describe_number_range(self.minimum, self.maximum, self.integer)
+        return describe_number_range(*self.bounds(), self.integer)
+
+
+def _two_heartbeats() -> float:
+    """Workers write a heartbeat every OMM_HEARTBEAT_SECONDS: one late beat is not death."""
+    return 2 * settings.OMM_HEARTBEAT_SECONDS
 
 
 DECLARED: dict[str, ConfigKey] = {
@@ -75,8 +88,9 @@ DECLARED: dict[str, ConfigKey] = {
             "workers-heartbeat-timeout-seconds",
             ValueType.NUMBER,
             45,
-            "A worker silent for longer than this counts as dead.",
-            minimum=1,
+            "A worker silent for longer than this counts as dead. At least two heartbeat "
+            "intervals (OMM_HEARTBEAT_SECONDS), so that one late beat is not taken for death.",
+            minimum=_two_heartbeats,
             maximum=86400,
             integer=True,
         ),

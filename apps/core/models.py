@@ -51,7 +51,7 @@ def _check_number(number: int | float, key: str | None) -> int | float:
     declared = DECLARED.get(key) if key else None
     if declared is None:
         return number
-    minimum, maximum, integer = declared.minimum, declared.maximum, declared.integer
+    (minimum, maximum), integer = declared.bounds(), declared.integer
     out_of_range = (minimum is not None and number < minimum) or (maximum is not None and number > maximum)
     fractional = isinstance(number, float) and not number.is_integer()
     if out_of_range or (integer and fractional):

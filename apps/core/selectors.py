@@ -8,12 +8,14 @@ from django.db.models import Count, Q
 from django.db.models.functions import TruncHour
 from django.utils import timezone
 
-from .config import config_get
+from .config import DECLARED, config_get
 from .models import ApiAuditLog, ProcessKind, WorkerHeartbeat
 
 
 def live_processes(kind: str | None = None):
-    timeout = int(config_get("workers-heartbeat-timeout-seconds"))
+    # A value stored before OMM_HEARTBEAT_SECONDS was raised may now lie under its minimum.
+    declared = DECLARED["workers-heartbeat-timeout-seconds"]
+    timeout = max(float(config_get(declared.key)), declared.bounds()[0] or 0)
     qs = WorkerHeartbeat.objects.filter(last_seen__gte=timezone.now() - timedelta(seconds=timeout))
     return qs.filter(kind=kind) if kind else qs
 

@@ -199,8 +199,36 @@ def test_every_declared_number_has_a_range_holding_its_default():
     assert len(numbers) >= 19
     for c in numbers:
         assert c.allowed, f"{c.key} declares no range"
-        assert c.minimum is None or c.maximum is None or c.minimum <= c.maximum, c.key
+        low, high = c.bounds()
+        assert low is None or high is None or low <= high, c.key
         assert coerce_config_value(c.value_type, c.default, key=c.key) == c.default, c.key
     for c in DECLARED.values():
         if c.value_type != ValueType.NUMBER:
             assert (c.minimum, c.maximum, c.integer) == (None, None, False), c.key
+
+
+def test_the_worker_timeout_follows_the_heartbeat_interval(api, settings):
+    """A worker timeout under two heartbeats would call every live worker dead."""
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from apps.core.models import WorkerHeartbeat
+    from apps.core.selectors import live_workers
+
+    settings.OMM_HEARTBEAT_SECONDS = 30
+    key = "workers-heartbeat-timeout-seconds"
+    response = api.put(f"/api/system/config/{key}", {"value": 45}, format="json")
+    body = response.json()
+    assert response.status_code == 400, body
+    assert "Must be a whole number from 60 to 86400; got 45." in body["errors"]["value"]
+    assert config_get(key) == 45  # the default, kept
+    assert api.put(f"/api/system/config/{key}", {"value": 60}, format="json").status_code == 200
+
+    # A value stored under an older, shorter interval is read as the new minimum.
+    settings.OMM_HEARTBEAT_SECONDS = 40
+    seen = timezone.now() - timedelta(seconds=70)
+    WorkerHeartbeat.objects.create(hostname="w1", pid=1, kind="worker", started_at=seen, last_seen=seen)
+    assert [w.hostname for w in live_workers()] == ["w1"]
+    WorkerHeartbeat.objects.filter(hostname="w1").update(last_seen=timezone.now() - timedelta(seconds=90))
+    assert not live_workers().exists()
