@@ -11,7 +11,9 @@ Definitions:
   stripped of its wrappers (``QUESTION_WRAPPERS``: 请问…, …的联行号是多少, what is the
   code of …). A question with nothing left raises :class:`EmptyQuestionError` (a
   ``ValueError``): nothing to look up is an input error, not an answer. Then its aliases
-  are expanded, context above the branch is dropped (a province in front, a parent 分行
+  are expanded (English bank names among them), letters left over are read as pinyin and
+  English words and written in the records' characters (:class:`_Latin`: Beijing Haidian
+  Sub-branch -> 北京海淀支行), context above the branch is dropped (a province in front, a parent 分行
   inside: :class:`_Context`) and it is cut to ``MAX_QUESTION_CHARS``.
 - *Aliases* map a short name to a full bank name (工行 -> 中国工商银行). They are given at
   build time (``DEFAULT_ALIASES`` otherwise) and stored in the index. An alias that also
@@ -51,6 +53,7 @@ one JSON member: no pickle anywhere. Pure module: no Django import.
 from __future__ import annotations
 
 import io
+import itertools
 import json
 import math
 import re
@@ -260,6 +263,23 @@ def _default_aliases() -> dict[str, str]:
             "广发": "广发银行",
             "广东发展银行": "广发银行",
             "平安": "平安银行",
+            # English names, as on the banks' own English pages.
+            "Industrial and Commercial Bank of China": "中国工商银行",
+            "Agricultural Bank of China": "中国农业银行",
+            "Bank of China": "中国银行",
+            "China Construction Bank": "中国建设银行",
+            "Bank of Communications": "交通银行",
+            "China CITIC Bank": "中信银行",
+            "China Everbright Bank": "中国光大银行",
+            "Hua Xia Bank": "华夏银行",
+            "Huaxia Bank": "华夏银行",
+            "China Minsheng Bank": "中国民生银行",
+            "China Guangfa Bank": "广发银行",
+            "Ping An Bank": "平安银行",
+            "China Merchants Bank": "招商银行",
+            "Industrial Bank": "兴业银行",
+            "Shanghai Pudong Development Bank": "上海浦东发展银行",
+            "Postal Savings Bank of China": "中国邮政储蓄银行",
         }
     )
     return aliases
@@ -316,6 +336,134 @@ class _Aliases:
         parts.append(text[end:])
         first = self.aliases.get(strong[0].group(), strong[0].group())
         return "".join(parts), self.bank_id.get(first, -1)
+
+
+# --- questions in pinyin and English -------------------------------------------------------
+
+_LATIN_RUN = re.compile("[a-z]+")
+# English words of branch names, as bank pages write them; "" drops a word.
+ENGLISH_WORDS: dict[str, str] = {
+    "subbranch": "支行",
+    "branch": "",  # "Haidian branch" is a 支行, "Beijing branch" a 分行: the rest tells
+    "businessdepartment": "营业部",
+    "operationsdepartment": "营业部",
+    "operationdepartment": "营业部",
+    "savingsoffice": "储蓄所",
+    "savingoffice": "储蓄所",
+    "office": "",
+    "city": "市",
+    "district": "区",
+    "county": "县",
+    "province": "省",
+    "road": "路",
+    "street": "街",
+    "avenue": "大道",
+    "town": "镇",
+    **dict.fromkeys(
+        ("bank", "of", "the", "china", "co", "ltd", "limited", "company", "corp", "corporation", "in", "at"),
+        "",
+    ),
+}
+_SKIP_COST = 3  # a letter that is neither pinyin nor an English word costs as much as three words
+
+
+class _Latin:
+    """Latin letters left in a prepared question read as pinyin and English words, and
+    written in the records' characters: beijinghaidiansubbranch -> 北京海淀支行.
+
+    A run of letters is cut into the fewest pinyin syllables (those the records'
+    characters are read as, any reading) and ``ENGLISH_WORDS``. Each syllable becomes the
+    character read so that, next to its neighbours, makes the pairs most records hold
+    (海淀, not 海店), so that characters, pairs and sounds all match as for a question typed
+    in Chinese. Built on the first such question: it needs pypinyin, as building does.
+    """
+
+    def __init__(self, alphabet: np.ndarray, normal: list[str]) -> None:
+        from pypinyin.pinyin_dict import pinyin_dict
+
+        # Characters and side-by-side pairs counted over the records' names (the index's
+        # pairs also join characters two apart: 银行杭州 would vote for 行州).
+        cps, doc = _codepoints(normal)
+        ids = _lookup(alphabet, cps)
+        self.counts = np.bincount(ids, minlength=alphabet.size + 1)
+        inside = (doc[:-1] == doc[1:]) & (ids[:-1] > 0) & (ids[1:] > 0)
+        self.pairs, self.pair_counts = np.unique(
+            (ids[:-1][inside] << np.int64(CHAR_BITS)) | ids[1:][inside], return_counts=True
+        )
+        self.log_n = math.log1p(len(normal))
+        by_sound: dict[str, list[int]] = {}
+        for char_id, cp in enumerate(alphabet.tolist(), start=1):
+            for reading in set(pinyin_dict.get(cp, "").split(",")) - {""}:
+                by_sound.setdefault(toneless(reading), []).append(char_id)
+        self.chars: dict[str, np.ndarray] = {}  # syllable -> character ids, most frequent first
+        for sound, found in by_sound.items():
+            ranked = np.asarray(found, dtype=np.int64)
+            self.chars[sound] = ranked[np.argsort(-self.counts[ranked], kind="stable")][:12]
+        self.alphabet = alphabet
+        self.tokens = {*self.chars, *ENGLISH_WORDS}
+        self.longest = max(map(len, self.tokens), default=1)
+
+    def _pair_counts(self, keys: np.ndarray) -> np.ndarray:
+        if self.pairs.size == 0:
+            return np.zeros(keys.shape, np.int64)
+        pos = np.minimum(np.searchsorted(self.pairs, keys), self.pairs.size - 1)
+        return np.where(self.pairs[pos] == keys, self.pair_counts[pos], 0)
+
+    def __call__(self, text: str) -> str:
+        return _LATIN_RUN.sub(lambda m: self._run(m.group()), text)
+
+    def _run(self, run: str) -> str:
+        """The run as characters; letters that read as nothing are kept as they are."""
+        n = len(run)
+        # best[end] = (cost, start, token): the cheapest reading of run[:end], its last token.
+        best: list[tuple[int, int, str]] = [(0, 0, "")] * (n + 1)
+        for end in range(1, n + 1):
+            best[end] = (best[end - 1][0] + _SKIP_COST, end - 1, "")  # a stray letter
+            # Shortest last token first, so that ties go to longer early ones: jiangan is
+            # jiang'an (江岸), as people type it without the apostrophe.
+            for start in range(end - 1, max(0, end - self.longest) - 1, -1):
+                token = run[start:end]
+                if token in self.tokens and best[start][0] + 1 < best[end][0]:
+                    best[end] = (best[start][0] + 1, start, token)
+        pieces: list[tuple[str, str]] = []  # (token or "", the letters)
+        end = n
+        while end > 0:
+            _, start, token = best[end]
+            pieces.append((token, run[start:end]))
+            end = start
+        out: list[str] = []
+        syllables: list[str] = []
+        for token, letters in [*reversed(pieces), ("", "")]:
+            if token in self.chars:
+                syllables.append(token)
+                continue
+            out.append(self._characters(syllables))
+            syllables = []
+            out.append(ENGLISH_WORDS[token] if token else letters)
+        return "".join(out)
+
+    def _characters(self, syllables: list[str]) -> str:
+        """The likeliest characters for a row of syllables: the best path through pair counts."""
+        if not syllables:
+            return ""
+        options = [self.chars[s] for s in syllables]
+        score = np.log1p(self.counts[options[0]]) * 0.1
+        back: list[np.ndarray] = []
+        for prev, cur in itertools.pairwise(options):
+            together = self._pair_counts((prev[:, None] << np.int64(CHAR_BITS)) | cur[None, :])
+            alone = np.log1p(self.counts[prev])[:, None], np.log1p(self.counts[cur])[None, :]
+            # A pair seen in records: its count against its characters' (海淀 over 海店);
+            # none seen: the more frequent character, by a little.
+            seen = self.log_n + np.log1p(together) - 0.5 * (alone[0] + alone[1])
+            gain = np.where(together > 0, seen, 0.1 * alone[1])
+            total = score[:, None] + gain
+            back.append(np.argmax(total, axis=0))
+            score = total.max(axis=0)
+        pick = [int(np.argmax(score))]
+        for step in reversed(back):
+            pick.append(int(step[pick[-1]]))
+        pick.reverse()
+        return "".join(chr(int(self.alphabet[options[i][j] - 1])) for i, j in enumerate(pick))
 
 
 # --- grams -------------------------------------------------------------------------------
@@ -551,6 +699,7 @@ class RetrievalIndex:
         self.aliases = aliases
         self.context = context
         self.n = len(names)
+        self._latin: _Latin | None = None
         # Exact lookup: normal form -> record ids (several when records share a normal form).
         self.exact: dict[str, list[int]] = {}
         for i, text in enumerate(normal):
@@ -657,6 +806,8 @@ class RetrievalIndex:
         if not text:
             raise EmptyQuestionError("the question names no bank or code")
         text, bank = self.aliases.expand(text)
+        if _LATIN_RUN.search(text):
+            text = self.latin(text)
         start = (
             len(self.aliases.banks[bank]) if bank >= 0 and text.startswith(self.aliases.banks[bank]) else 0
         )
@@ -679,6 +830,18 @@ class RetrievalIndex:
             for i, s in zip(ranked.ids[1:k].tolist(), ranked.scores[1:k].tolist(), strict=True)
         ]
         return self._answer(text, int(ranked.ids[0]), best, confidence(best, margin), "ngram", candidates)
+
+    @property
+    def latin(self) -> _Latin:
+        """The reader of pinyin and English in questions (made on first use, or by warm)."""
+        self.warm()
+        assert self._latin is not None
+        return self._latin
+
+    def warm(self) -> None:
+        """Make now what the first question in pinyin would otherwise wait for (~0.1 s)."""
+        if self._latin is None:
+            self._latin = _Latin(self.a["alphabet"], self.normal)
 
     def _answer(
         self, text: str, i: int, score: float, conf: float, how: MatchedBy, candidates: list[Candidate]

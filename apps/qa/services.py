@@ -303,7 +303,7 @@ def warm_up() -> int | None:
     try:
         version_id = active_version_id()
         if version_id is not None:
-            loaded_index(version_id)
+            loaded_index(version_id).warm()
         return version_id
     except Exception:  # never stop a process from starting: the ask path reports the problem
         logger.warning("the QA index could not be loaded at start", exc_info=True)

@@ -181,3 +181,13 @@ def login_through_form(page: Page, user: User | str, password: str) -> None:
 def login() -> Callable[[Page, User | str, str], None]:
     """``login(page, user, password)``: log in through the form at /login/."""
     return login_through_form
+
+
+def wait_for_charts(page: Page, selector: str) -> None:
+    """Wait until Chart.js has drawn on every canvas ``selector`` matches (at least one):
+    pages build their charts after load, so a read right after navigation can come first."""
+    page.wait_for_function(
+        "(sel) => { const all = Array.from(document.querySelectorAll(sel));"
+        " return all.length > 0 && typeof Chart !== 'undefined' && all.every((c) => Chart.getChart(c)); }",
+        arg=selector,
+    )

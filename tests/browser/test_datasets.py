@@ -23,6 +23,7 @@ from playwright.sync_api import Page, Request, expect
 from apps.datasets import services
 from apps.datasets.models import Dataset, DatasetRecord, DatasetStatus, DatasetVersion
 from apps.users.models import Role
+from tests.browser.conftest import wait_for_charts
 from tests.sample_data import CREDIT_CSV, bank_csv
 
 pytestmark = pytest.mark.browser
@@ -190,6 +191,7 @@ def test_analyst_uploads_watches_validation_and_reads_the_quality_report(
     expect(page.locator("#time")).to_contain_text("6 of 6 periods present")
 
     # Chart.js drew the missing-values chart and one chart per column.
+    wait_for_charts(page, "#missing-chart")
     missing = page.evaluate(
         "() => { const c = Chart.getChart(document.getElementById('missing-chart'));"
         " return c && {labels: c.data.labels, data: c.data.datasets[0].data}; }"
@@ -199,6 +201,7 @@ def test_analyst_uploads_watches_validation_and_reads_the_quality_report(
     assert missing["data"][CREDIT_COLUMNS.index("user_age")] == pytest.approx(1 / 6)
     assert missing["data"][CREDIT_COLUMNS.index("city")] == 0
     expect(page.locator("#column-charts canvas")).to_have_count(6)
+    wait_for_charts(page, "#column-charts canvas")
     drawn = page.evaluate(
         "() => Array.from(document.querySelectorAll('#column-charts canvas'))"
         ".map((c) => { const ch = Chart.getChart(c); return ch ? ch.data.datasets[0].data.length : null; })"

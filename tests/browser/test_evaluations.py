@@ -25,6 +25,7 @@ from apps.models.models import ModelVersion
 from apps.tasks import services
 from apps.tasks.models import TaskStatus
 from apps.users.models import Role
+from tests.browser.conftest import wait_for_charts
 
 pytestmark = pytest.mark.browser
 
@@ -122,6 +123,8 @@ def test_analyst_evaluates_a_version_and_reads_the_report(
     expect(page.locator("#confusion")).to_be_visible()
     expect(page.locator("#psi-table tbody tr")).to_have_count(len(ev.report["psi"]["rows"]))
     expect(page.locator("#definitions")).to_contain_text("two-sample Kolmogorov-Smirnov")
+    report_charts = ("roc", "pr", "ks", "lift", "distribution", "importance")
+    wait_for_charts(page, ",".join(f"#{c}-chart" for c in report_charts))
     charts = page.evaluate(
         "() => ['roc-chart', 'pr-chart', 'ks-chart', 'lift-chart', 'distribution-chart', 'importance-chart']"
         ".map((id) => { const c = Chart.getChart(document.getElementById(id));"
@@ -160,6 +163,7 @@ def test_analyst_evaluates_a_version_and_reads_the_report(
         ["Metric", f"credit-lgbm v1 #{ev.pk}", f"credit-lgbm v2 #{other.pk}"]
     )
     expect(page.locator("#compare-metrics tr[data-metric=ks] .badge")).to_have_text("best")
+    wait_for_charts(page, "#compare-roc, #compare-pr, #compare-gain")
     curves = page.evaluate(
         "() => ['compare-roc', 'compare-pr', 'compare-gain'].map((id) =>"
         " Chart.getChart(document.getElementById(id)).data.datasets.filter((d) => d.data.length > 2).length)"

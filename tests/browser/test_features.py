@@ -19,6 +19,7 @@ from apps.features import services as feature_services
 from apps.features.models import Feature, FeatureSet, FeatureType
 from apps.features.statistics import suggest_feature_name
 from apps.users.models import Role
+from tests.browser.conftest import wait_for_charts
 
 pytestmark = pytest.mark.browser
 
@@ -235,6 +236,7 @@ def test_feature_page_shows_definition_statistics_iv_versions_and_chart(
     expect(source).to_have_attribute("href", f"/datasets/{version.dataset_id}/?version=1")
     expect(page.locator("#feature-sets li")).to_have_text([f"feature set {feature_set.name} v1"])
 
+    wait_for_charts(page, "#stats-chart")
     drawn = page.evaluate(
         "() => { const chart = Chart.getChart(document.getElementById('stats-chart'));"
         " return chart ? {type: chart.config.type, data: chart.data.datasets[0].data,"

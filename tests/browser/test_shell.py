@@ -11,7 +11,7 @@ from playwright.sync_api import Page, Request, expect
 
 from apps.core.models import ApiAuditLog, ProcessKind, WorkerHeartbeat
 from apps.users.models import Role
-from tests.browser.conftest import LOGIN_PAGE, submit_login_form
+from tests.browser.conftest import LOGIN_PAGE, submit_login_form, wait_for_charts
 
 pytestmark = pytest.mark.browser
 
@@ -70,6 +70,7 @@ def test_admin_logs_in_and_sees_the_dashboard(page: Page, make_user, password, l
     canvas = page.locator("#traffic-chart")
     expect(canvas).to_be_visible()
     # Chart.js really drew the audit rows: 2 ok and 1 failed call in the current hour.
+    wait_for_charts(page, "#traffic-chart")
     datasets = page.evaluate(
         "() => Chart.getChart(document.getElementById('traffic-chart'))"
         ".data.datasets.map((d) => [d.label, d.data])"

@@ -418,6 +418,7 @@ def test_warm_up_loads_the_active_index_before_the_first_question(qa_version):
     services._indexes.clear()
     assert _warm_up_in_a_thread() == [qa_version.pk]
     assert list(services._indexes) == [qa_version.pk]
+    assert services._indexes[qa_version.pk]._latin is not None  # pinyin questions need not wait
 
 
 @pytest.mark.django_db(transaction=True)

@@ -146,6 +146,54 @@ def test_aliases_and_wrappers_find_the_branch(index, question, name):
     assert answer.sure and answer.confidence >= SURE_THRESHOLD
 
 
+@pytest.mark.parametrize(
+    ("question", "prepared", "name"),
+    [
+        (
+            "What is the CNAPS code of ICBC Beijing Haidian Sub-branch?",
+            "中国工商银行北京海淀支行",
+            "中国工商银行股份有限公司北京海淀支行",
+        ),
+        ("Bank of China beijing haidian", "中国银行北京海淀", "中国银行股份有限公司北京海淀支行"),
+        ("China Merchants Bank Shanghai Pudong", "招商银行上海浦东", "招商银行股份有限公司上海浦东支行"),
+        (
+            "Postal Savings Bank of China Nanjing Gulou branch",
+            "中国邮政储蓄银行南京鼓楼",
+            "中国邮政储蓄银行股份有限公司南京鼓楼支行",
+        ),
+        ("bank code of BOCOM Guangzhou Tianhe", "交通银行广州天河", "交通银行股份有限公司广州天河支行"),
+        ("ICBC Shijiazhuang Qiaoxi", "中国工商银行石家庄桥西", "中国工商银行股份有限公司石家庄桥西支行"),
+        (  # "sub-branch" tells the 支行 from the 分理处 of the same street
+            "ICBC Beijing Haidian District Renminlu Sub-branch",
+            "中国工商银行北京海淀区人民路支行",
+            "中国工商银行股份有限公司北京海淀区人民路支行",
+        ),
+        ("工商银行 Tianjin Hebei", "中国工商银行天津河北", "中国工商银行股份有限公司天津河北区支行"),
+    ],
+)
+def test_pinyin_and_english_questions_are_read_in_the_records_characters(index, question, prepared, name):
+    answer = index.ask(question)
+    assert answer.question == prepared
+    assert answer.bank_name == name
+    assert answer.sure
+
+
+def test_letters_that_read_as_nothing_are_kept_and_the_rest_still_found(index):
+    answer = index.ask("ICBC Beijing Haidian xqzv")
+    assert answer.question == "中国工商银行北京海淀xqzv"
+    assert answer.bank_name == "中国工商银行股份有限公司北京海淀支行"
+
+
+def test_the_pinyin_reader_is_made_once_and_warm_makes_it_ahead(index):
+    fresh = RetrievalIndex.from_bytes(index.to_bytes())
+    assert fresh._latin is None
+    fresh.warm()
+    reader = fresh._latin
+    assert reader is not None
+    assert fresh.ask("ICBC Beijing Haidian").bank_name == "中国工商银行股份有限公司北京海淀支行"
+    assert fresh._latin is reader
+
+
 def test_the_issue_question_is_an_exact_match(index):
     answer = index.ask("工行北京海淀支行的联行号是多少")
     assert (answer.matched_by, answer.confidence, answer.question) == (
