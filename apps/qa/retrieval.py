@@ -88,10 +88,10 @@ OFFICE_CONFLICT = 0.8  # score factor when it names another kind of office
 BANK_BONUS = 1_000.0  # added while collecting candidates, so the named bank's records come first
 
 # Confidence = 1 / (1 + exp(-(A * best + C * margin + B))), from bench_qa.py --calibrate.
-CONFIDENCE_A = 7.20
-CONFIDENCE_B = -4.33
-CONFIDENCE_C = 42.90
-SURE_THRESHOLD = 0.86  # confidence at or above which an answer is given as sure
+CONFIDENCE_A = 7.36
+CONFIDENCE_B = -4.32
+CONFIDENCE_C = 46.21
+SURE_THRESHOLD = 0.87  # confidence at or above which an answer is given as sure
 
 _CODE_RE = re.compile(r"(?<![0-9])[0-9]{12}(?![0-9])")
 _WHOLE_CODE_RE = re.compile(r"[0-9]{12}")
