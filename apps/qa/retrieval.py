@@ -403,12 +403,6 @@ class _Latin:
         self.tokens = {*self.chars, *ENGLISH_WORDS}
         self.longest = max(map(len, self.tokens), default=1)
 
-    def _pair_counts(self, keys: np.ndarray) -> np.ndarray:
-        if self.pairs.size == 0:
-            return np.zeros(keys.shape, np.int64)
-        pos = np.minimum(np.searchsorted(self.pairs, keys), self.pairs.size - 1)
-        return np.where(self.pairs[pos] == keys, self.pair_counts[pos], 0)
-
     def __call__(self, text: str) -> str:
         return _LATIN_RUN.sub(lambda m: self._run(m.group()), text)
 
@@ -450,7 +444,8 @@ class _Latin:
         score = np.log1p(self.counts[options[0]]) * 0.1
         back: list[np.ndarray] = []
         for prev, cur in itertools.pairwise(options):
-            together = self._pair_counts((prev[:, None] << np.int64(CHAR_BITS)) | cur[None, :])
+            keys = (prev[:, None] << np.int64(CHAR_BITS)) | cur[None, :]
+            together = _lookup(self.pairs, keys.ravel(), self.pair_counts).reshape(keys.shape)
             alone = np.log1p(self.counts[prev])[:, None], np.log1p(self.counts[cur])[None, :]
             # A pair seen in records: its count against its characters' (海淀 over 海店);
             # none seen: the more frequent character, by a little.

@@ -184,6 +184,13 @@ def test_letters_that_read_as_nothing_are_kept_and_the_rest_still_found(index):
     assert answer.bank_name == "中国工商银行股份有限公司北京海淀支行"
 
 
+def test_a_long_run_of_letters_is_read_within_the_question_bound(index):
+    answer = index.ask("ICBC " + "beijinghaidian" * 70 + "xyz" * 10)  # 1,000 characters at most are read
+    assert len(answer.question) <= MAX_QUESTION_CHARS
+    assert answer.question.startswith("中国工商银行北京海淀北京海淀")
+    assert not index.ask("qqqqqqqqqqqq").sure  # letters that read as nothing: not sure, no error
+
+
 def test_the_pinyin_reader_is_made_once_and_warm_makes_it_ahead(index):
     fresh = RetrievalIndex.from_bytes(index.to_bytes())
     assert fresh._latin is None
