@@ -73,7 +73,7 @@ def setup(tmp: Path, rows: int, n_questions: int) -> dict:
     from apps.qa import services
     from apps.qa.questions import generate_questions
     from apps.qa.retrieval import normalise
-    from apps.tasks import services as queue
+    from apps.tasks import runner as queue
     from apps.users.authentication import RoleTokenObtainPairSerializer
     from apps.users.models import Role, User
 

@@ -393,7 +393,9 @@ CELERY_TASK_DEFAULT_PRIORITY = 5
 # Each domain's work goes to its own queue so a long training never starves ingestion.
 CELERY_TASK_ROUTES = {
     "apps.datasets.tasks.*": {"queue": "ingestion"},
-    "apps.tasks.tasks.*": {"queue": "training"},
+    "apps.models.tasks.run_training": {"queue": "training"},
+    "apps.qa.tasks.run_build": {"queue": "training"},
+    "apps.qa.tasks.run_evaluation": {"queue": "evaluation"},
     "apps.evaluations.tasks.*": {"queue": "evaluation"},
     "apps.models.tasks.*": {"queue": "prediction"},
 }

@@ -6,7 +6,7 @@ from django import forms
 
 from apps.datasets.models import Dataset
 from apps.models.models import ModelVersion
-from apps.tasks import services as queue
+from apps.tasks.errors import RequestInvalid
 
 from . import services
 from .models import Evaluation
@@ -68,11 +68,11 @@ class EvaluationForm(forms.Form):
 def evaluation_from_form(user, form: EvaluationForm) -> Evaluation | None:
     """Queue the evaluation of a valid form; None with the refusal's reasons on the form.
 
-    Raises ``queue.QueueUnavailable`` when the broker refused the task (it is then failed).
+    Raises ``QueueUnavailable`` when the broker refused the task (it is then failed).
     """
     try:
         return services.evaluation_create(user=user, request=form.evaluation_request())
-    except queue.RequestInvalid as exc:
+    except RequestInvalid as exc:
         for key, messages in exc.errors.items():
             for message in messages:
                 form.add_error(key if key in ERROR_FIELDS else None, message)

@@ -6,6 +6,7 @@ from typing import Any
 
 from django.db.models import Count, OuterRef, QuerySet, Subquery
 
+from apps.core.errors import Invalid
 from apps.models.models import ModelType, ModelVersion
 from apps.tasks.models import TaskStatus
 
@@ -60,8 +61,11 @@ COMPARED: dict[str, tuple[tuple[str, bool], ...]] = {
 MAX_COMPARED = 10
 
 
-class CompareInvalid(Exception):
+class CompareInvalid(Invalid):
     """Evaluations that cannot be put side by side; the message says why."""
+
+    def __init__(self, message: str):
+        super().__init__(message, errors={"ids": [message]})
 
 
 def evaluations_for_list() -> QuerySet[Evaluation]:

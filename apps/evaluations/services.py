@@ -42,6 +42,9 @@ from apps.models import artifacts, training
 from apps.models import services as registry
 from apps.models.models import ModelType, ModelVersion, VersionStatus
 from apps.tasks import services as queue
+from apps.tasks.errors import RequestInvalid, RunFailed
+from apps.tasks.kinds import TaskKind, register_kind
+from apps.tasks.runner import Run
 from apps.tasks.models import Task, TaskStatus, TaskType
 
 from . import metrics
@@ -160,11 +163,11 @@ def evaluation_check(request: dict, resources: dict | None = None) -> dict[str, 
         else None
     )
     if version is None:
-        raise queue.RequestInvalid(
+        raise RequestInvalid(
             {"model_version": [f"No model version with id {request.get('model_version')!r}."]}
         )
     if version.model.type == ModelType.RETRIEVAL:
-        raise queue.RequestInvalid(
+        raise RequestInvalid(
             {
                 "model_version": [
                     f"{version} is a retrieval model: it answers questions and has no scores to evaluate."
@@ -199,7 +202,7 @@ def evaluation_check(request: dict, resources: dict | None = None) -> dict[str, 
                 f"{dataset_version} lacks {len(missing)} of the version's features: {shown}."
             )
     if errors:
-        raise queue.RequestInvalid(errors)
+        raise RequestInvalid(errors)
     return {
         "model_version": version.pk,
         "model_id": version.model_id,
@@ -272,7 +275,7 @@ def _read(version: DatasetVersion, columns: list[str]) -> pa.Table:
         available = set(pq.read_schema(path).names)
         missing = [c for c in columns if c not in available]
         if missing:
-            raise queue.RunFailed(f"{version} has no column(s) {', '.join(missing[:10])}.")
+            raise RunFailed(f"{version} has no column(s) {', '.join(missing[:10])}.")
         return pq.read_table(path, columns=list(dict.fromkeys(columns)))
 
 
@@ -291,7 +294,7 @@ def encode_labels(column: pa.ChunkedArray, objective: str, classes: list) -> tup
     present = pc.is_valid(column).to_numpy(zero_copy_only=False)
     if objective == Objective.REGRESSION:
         if not (pa.types.is_integer(column.type) or pa.types.is_floating(column.type)):
-            raise queue.RunFailed(f"The label is {column.type}; a regression needs a numeric label.")
+            raise RunFailed(f"The label is {column.type}; a regression needs a numeric label.")
         y = column.cast(pa.float64()).to_numpy(zero_copy_only=False)
         return y, present & np.isfinite(y)
     if pa.types.is_floating(column.type):
@@ -299,14 +302,14 @@ def encode_labels(column: pa.ChunkedArray, objective: str, classes: list) -> tup
     try:
         value_set = pa.array(list(classes)).cast(column.type)
     except (pa.ArrowInvalid, pa.ArrowNotImplementedError, pa.ArrowTypeError):
-        raise queue.RunFailed(
+        raise RunFailed(
             f"The label column ({column.type}) cannot hold the model's classes {classes}."
         ) from None
     index = pc.fill_null(pc.index_in(column, value_set=value_set), -1).to_numpy(zero_copy_only=False)
     unknown = present & (index < 0)
     if unknown.any():
         examples = sorted({str(v) for v in column.filter(pa.array(unknown)).to_pylist()[:1000]})[:5]
-        raise queue.RunFailed(
+        raise RunFailed(
             f"{int(unknown.sum()):,} rows have a label the model was not trained on "
             f"({', '.join(examples)}); its classes are {classes}."
         )
@@ -317,7 +320,7 @@ def _score(fmt: str, model: Any, table: pa.Table, meta: dict) -> np.ndarray:
     try:
         return np.asarray(training.predict(fmt, model, table, meta), dtype=np.float64)
     except training.SpecError as exc:
-        raise queue.RunFailed("The data cannot be scored: " + "; ".join(exc.problems)) from None
+        raise RunFailed("The data cannot be scored: " + "; ".join(exc.problems)) from None
 
 
 def _cached_baseline(version: ModelVersion, bins: int) -> dict | None:
@@ -484,7 +487,7 @@ def _report(
     bins = ev.options.get("bins", DEFAULT_BINS)
     if objective == Objective.BINARY:
         if scores.ndim != 1:
-            raise queue.RunFailed("The model returned more than one score per row; it is not a binary model.")
+            raise RunFailed("The model returned more than one score per row; it is not a binary model.")
         return metrics.classification_report(
             y, scores, threshold=ev.threshold, baseline_score=baseline, bins=bins
         )
@@ -506,7 +509,7 @@ def headline(objective: str, report: dict) -> dict[str, float | None]:
     return {k: psi if k == "psi" else report["metrics"].get(k) for k in HEADLINE[objective]}
 
 
-def evaluation_work(run: queue.Run) -> Callable[[], dict]:
+def evaluation_work(run: Run) -> Callable[[], dict]:
     """Score the dataset version and compute the report; the commit stores it."""
     ev = Evaluation.objects.select_related(
         "model_version__model", "model_version__dataset_version", "dataset_version__dataset"
@@ -516,7 +519,7 @@ def evaluation_work(run: queue.Run) -> Callable[[], dict]:
     try:
         artifact, model = registry.version_load(version)
     except artifacts.ArtifactError as exc:
-        raise queue.RunFailed(f"{version} cannot be loaded: {exc}") from None
+        raise RunFailed(f"{version} cannot be loaded: {exc}") from None
     meta = artifact.meta
     features, classes = list(meta["features"]), list(meta.get("label_classes") or [])
     run.progress(5)
@@ -530,7 +533,7 @@ def evaluation_work(run: queue.Run) -> Callable[[], dict]:
         )
         table, y = table.filter(pa.array(labelled)), y[labelled]
     if table.num_rows == 0:
-        raise queue.RunFailed(f"No row of {data} has a label to compare the scores with.")
+        raise RunFailed(f"No row of {data} has a label to compare the scores with.")
     run.log(f"Loaded {table.num_rows:,} labelled rows of {data}; scoring with {version}.")
     run.check_cancel()
     scores = _score(artifact.format, model, table, meta)
@@ -620,8 +623,10 @@ def evaluation_work(run: queue.Run) -> Callable[[], dict]:
 
 
 def register() -> None:
-    queue.register_kind(
-        queue.TaskKind(
+    from .api.serializers import EvaluationRequestSerializer
+
+    register_kind(
+        TaskKind(
             key=TaskType.EVALUATION,
             type=TaskType.EVALUATION,
             job="apps.evaluations.tasks.run_evaluation",
@@ -629,6 +634,8 @@ def register() -> None:
             check=evaluation_check,
             create=lambda **kwargs: evaluation_create(**kwargs).task,
             request_of=_request_of,
+            serializer=EvaluationRequestSerializer,
+            schedulable=True,
         )
     )
 
@@ -761,7 +768,7 @@ def monitor_run(*, enqueue: bool = True) -> dict[str, Any]:
                 },
                 enqueue=enqueue,
             )
-        except queue.RequestInvalid as exc:
+        except RequestInvalid as exc:
             logger.warning("monitoring %s on %s refused: %s", version, newest, exc)
             skipped.append({"version": str(version), "reason": str(exc)})
             continue

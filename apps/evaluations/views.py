@@ -13,7 +13,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from djangorestframework_camel_case.util import camelize
 
 from apps.tasks import selectors as task_selectors
-from apps.tasks import services as queue
+from apps.tasks.errors import QueueUnavailable
 
 from . import selectors
 from .api.serializers import EvaluationCompareSerializer, EvaluationResultSerializer
@@ -58,8 +58,8 @@ def evaluation_list(request: HttpRequest) -> HttpResponse:
         if form.is_valid():
             try:
                 created = evaluation_from_form(request.user, form)
-            except queue.QueueUnavailable as exc:
-                messages.error(request, f"The task queue is unreachable; the evaluation failed: {exc}")
+            except QueueUnavailable as exc:
+                messages.error(request, f"The task queue is unreachable; the evaluation failed: {exc.detail}")
                 return redirect("evaluation")
             if created is not None:
                 messages.success(request, f"Evaluation #{created.pk} is queued.")

@@ -9,8 +9,9 @@ class ModelsConfig(AppConfig):
     def ready(self) -> None:
         from apps.core.config import declare
 
-        from . import batch
+        from . import batch, training_tasks
         from .config import KEYS
 
         declare(*KEYS)
+        training_tasks.register()
         batch.register()

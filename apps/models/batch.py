@@ -23,6 +23,9 @@ from apps.datasets.models import DatasetVersion
 from apps.datasets.selectors import columns_of, scoring_version
 from apps.datasets.services import stored_file_path
 from apps.tasks import services as queue
+from apps.tasks.errors import RequestInvalid
+from apps.tasks.kinds import TaskKind, register_kind
+from apps.tasks.runner import Run
 from apps.tasks.models import Task, TaskType
 
 from . import training
@@ -36,7 +39,7 @@ def _check(request: dict, resources: dict | None = None) -> dict[str, Any]:
     errors: dict[str, list[str]] = {}
     version = ModelVersion.objects.select_related("model").filter(pk=request.get("model_version")).first()
     if version is None:
-        raise queue.RequestInvalid(
+        raise RequestInvalid(
             {"model_version": [f"No model version with id {request.get('model_version')}."]}
         )
     if version.model.type == ModelType.RETRIEVAL:
@@ -52,7 +55,7 @@ def _check(request: dict, resources: dict | None = None) -> dict[str, Any]:
             f"feature(s): {', '.join(missing[:10])}."
         ]
     if errors:
-        raise queue.RequestInvalid(errors)
+        raise RequestInvalid(errors)
     return {
         "model_version": version.pk,
         "model_id": version.model_id,
@@ -98,7 +101,7 @@ def _score_columns(scores: np.ndarray, objective: str, classes: list) -> dict[st
     return {"prediction" if objective == "regression" else "score": scores}
 
 
-def batch_work(run: queue.Run):
+def batch_work(run: Run):
     """Score the dataset version chunk by chunk into a CSV; the commit records it."""
     p = run.task.parameters
     version = ModelVersion.objects.get(pk=p["model_version"])
@@ -154,8 +157,8 @@ def batch_work(run: queue.Run):
 
 
 def register() -> None:
-    queue.register_kind(
-        queue.TaskKind(
+    register_kind(
+        TaskKind(
             key=TaskType.PREDICTION,
             type=TaskType.PREDICTION,
             job="apps.models.tasks.run_batch_prediction",

@@ -13,12 +13,14 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.dateparse import parse_datetime
 from django.views.decorators.http import require_POST
 
-from apps.tasks import services as queue
+from apps.tasks.errors import IllegalTransition, QueueUnavailable, RequestInvalid
+from apps.tasks.models import TaskSchedule
 
-from . import selectors, services, serving
+from . import selectors, services, serving, training_tasks
 from .admin import HEADLINE_METRICS
-from .forms import ActiveAtForm, TracePickForm
+from .forms import ActiveAtForm, TracePickForm, TrainingForm, training_from_form
 from .models import Model, ModelVersion, PromotionRequest, RequestStatus, VersionEvent, VersionStatus
+from .training import DEFAULT_PARAMS
 
 # A model page shows this many of the newest lifecycle events and batch predictions.
 EVENT_LIMIT = 100
@@ -206,15 +208,51 @@ def trace_reproduce(request: HttpRequest, version_id: int) -> HttpResponse:
     """Re-run the training that made the version; the new task's page shows how it compares."""
     version = get_object_or_404(ModelVersion.objects.select_related("model", "task"), pk=version_id)
     try:
-        task = queue.version_reproduce(version=version, user=request.user)
-    except queue.IllegalTransition as exc:
+        task = training_tasks.version_reproduce(version=version, user=request.user)
+    except IllegalTransition as exc:
         messages.error(request, str(exc))
         return redirect("trace-page", version.pk)
-    except queue.RequestInvalid as exc:
+    except RequestInvalid as exc:
         messages.error(request, f"The training can no longer run as it did: {exc}")
         return redirect("trace-page", version.pk)
-    except queue.QueueUnavailable as exc:
-        messages.error(request, f"The task queue is unreachable; the reproduction failed: {exc}")
+    except QueueUnavailable as exc:
+        messages.error(request, f"The task queue is unreachable; the reproduction failed: {exc.detail}")
         return redirect("trace-page", version.pk)
     messages.success(request, f"Reproduction of {version} queued as task #{task.pk}.")
     return redirect("task-page", task.pk)
+
+
+@login_required
+@permission_required("tasks.add_task", raise_exception=True)
+def task_create(request: HttpRequest) -> HttpResponse:
+    datasets = selectors.trainable_datasets()
+    columns = selectors.training_columns(datasets)
+    initial = _initial(request, datasets, columns)
+    form = TrainingForm(request.POST or None, datasets=datasets, columns=columns, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        try:
+            created = training_from_form(request.user, form)
+        except QueueUnavailable as exc:
+            messages.error(request, f"The task queue is unreachable; the task failed: {exc.detail}")
+            return redirect("tasks")
+        if isinstance(created, TaskSchedule):
+            messages.success(request, f"Scheduled {created.name}.")
+            return redirect("tasks")
+        if created is not None:
+            messages.success(request, f"Task #{created.pk} is queued.")
+            return redirect("task-page", created.pk)
+    return render(
+        request,
+        "tasks/create.html",
+        {"form": form, "datasets_columns": columns, "default_params": DEFAULT_PARAMS},
+        status=400 if form.errors else 200,
+    )
+
+
+def _initial(request: HttpRequest, datasets, columns: dict[str, dict]) -> dict:
+    """Preselect ``?dataset=<id>`` (else the first dataset) and its label column."""
+    wanted = request.GET.get("dataset", "")
+    dataset = (datasets.filter(pk=wanted).first() if wanted.isdigit() else None) or datasets.first()
+    if dataset is None:
+        return {}
+    return {"dataset": dataset, "label": columns.get(str(dataset.pk), {}).get("label", "")}

@@ -9,7 +9,7 @@ from apps.datasets.demo import BANKS
 from apps.datasets.models import Dataset, DatasetKind, DatasetStatus
 from apps.models import services as registry
 from apps.models.models import ModelVersion
-from apps.tasks import services as queue
+from apps.tasks.runner import task_execute
 
 from . import services
 from .accuracy import shown
@@ -51,7 +51,7 @@ def load_demo_qa(*, user, write=print) -> None:
     if banks is None or ModelVersion.objects.filter(model__name=services.qa_model_name()).exists():
         return
     task = services.build_create(user=user, request={"dataset": banks.pk}, enqueue=False)
-    outcome = queue.task_execute(task.pk, worker="demo")
+    outcome = task_execute(task.pk, worker="demo")
     task.refresh_from_db()
     if outcome != "completed":
         write(f"  QA model build {outcome}: {task.error}")
@@ -69,7 +69,7 @@ def load_demo_qa(*, user, write=print) -> None:
     ev = services.evaluation_create(
         user=user, request={"model_version": version.pk, "dataset": questions.pk}, enqueue=False
     )
-    queue.task_execute(ev.task_id, worker="demo")
+    task_execute(ev.task_id, worker="demo")
     ev = QAEvaluation.objects.get(pk=ev.pk)
     if ev.metrics:
         write(

@@ -9,7 +9,7 @@ from django import forms
 
 from apps.datasets.models import Dataset, DatasetKind
 from apps.models.models import ModelVersion
-from apps.tasks import services as queue
+from apps.tasks.errors import RequestInvalid
 
 
 class AskForm(forms.Form):
@@ -88,7 +88,7 @@ def create_from_form(form: forms.Form, create: Callable[[dict], Any]) -> Any | N
     """Run ``create(request)``; None with the service's refusals added to the form."""
     try:
         return create(form.build_request() if isinstance(form, TrainForm) else form.evaluation_request())
-    except queue.RequestInvalid as exc:
+    except RequestInvalid as exc:
         for key, messages in exc.errors.items():
             for message in messages:
                 form.add_error(key if key in form.fields else None, message)

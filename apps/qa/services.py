@@ -27,6 +27,7 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from apps.core.config import config_get_local
+from apps.core.errors import Conflict, Invalid
 from apps.core.hotpath import as_int, cache_round_trip, cache_set_later, fetchone_prepared, insert_unflushed
 from apps.datasets.models import DatasetKind, DatasetVersion
 from apps.datasets.selectors import columns_of, scoring_version
@@ -35,7 +36,10 @@ from apps.models import artifacts
 from apps.models import services as registry
 from apps.models.models import Model, ModelStatus, ModelType, ModelVersion, VersionStatus
 from apps.tasks import services as queue
+from apps.tasks.errors import RequestInvalid, RunFailed
+from apps.tasks.kinds import TaskKind, kind_key, register_kind
 from apps.tasks.models import Task, TaskType
+from apps.tasks.runner import Run
 
 from . import accuracy, questions, retrieval
 from .models import BankAlias, Feedback, QAEvaluation, QAHistory, QASession
@@ -50,20 +54,24 @@ logger = logging.getLogger(__name__)
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
 
 
-class QuestionInvalid(ValueError):
+class QuestionInvalid(Invalid, ValueError):
     """The question cannot be asked (not text, too long, nothing to look up)."""
 
+    def __init__(self, message: str):
+        super().__init__(message, errors={"question": [message]})
 
-class NoActiveVersion(Exception):
+
+class NoActiveVersion(Conflict):
     """No retrieval version is active for the QA model."""
 
+    default_code = "no_active_version"
 
-class FeedbackInvalid(ValueError):
+
+class FeedbackInvalid(Invalid, ValueError):
     """Feedback other than +1/-1, or a correct code that is not a 12-digit code."""
 
     def __init__(self, errors: dict[str, list[str]]):
-        super().__init__("; ".join(m for ms in errors.values() for m in ms))
-        self.errors = errors
+        super().__init__("; ".join(m for ms in errors.values() for m in ms), errors=errors)
 
 
 # --------------------------------------------------------------------------- aliases
@@ -111,7 +119,7 @@ def build_check(request: dict, resources: dict | None = None) -> dict[str, Any]:
     if version is not None and not version.valid_count:
         errors["dataset_version"] = [f"{version} has no valid bank record to answer from."]
     if errors:
-        raise queue.RequestInvalid(errors)
+        raise RequestInvalid(errors)
     return {
         "kind": KIND,
         "model_name": name,
@@ -165,7 +173,7 @@ def sure_threshold() -> float:
     return float(config_get_local("qa-sure-threshold"))
 
 
-def build_work(run: queue.Run) -> Callable[[], dict]:
+def build_work(run: Run) -> Callable[[], dict]:
     """Build the index from the valid records, check it on generated questions, store it."""
     p = run.task.parameters
     version = DatasetVersion.objects.select_related("dataset").get(pk=p["dataset_version_id"])
@@ -178,7 +186,7 @@ def build_work(run: queue.Run) -> Callable[[], dict]:
     try:
         index = retrieval.RetrievalIndex.build(records, aliases=aliases)
     except ValueError as exc:
-        raise queue.RunFailed(f"The records cannot be indexed: {exc}") from None
+        raise RunFailed(f"The records cannot be indexed: {exc}") from None
     build_seconds = time.monotonic() - started
     run.log(f"Indexed {len(index):,} records in {build_seconds:.1f} s.")
     run.progress(60)
@@ -528,7 +536,7 @@ def evaluation_check(request: dict, resources: dict | None = None) -> dict[str, 
         if data.row_count and data.row_count > MAX_EVALUATION_QUESTIONS:
             errors["dataset"] = [f"{data} has {data.row_count:,} rows; at most {MAX_EVALUATION_QUESTIONS:,}."]
     if errors:
-        raise queue.RequestInvalid(errors)
+        raise RequestInvalid(errors)
     return {
         "kind": KIND,
         "model_version": version.pk,
@@ -587,13 +595,13 @@ def _code_text(value: Any) -> str:
     return text.zfill(12) if text.isdigit() else text
 
 
-def evaluation_work(run: queue.Run) -> Callable[[], dict]:
+def evaluation_work(run: Run) -> Callable[[], dict]:
     """Ask every labelled question with the version; the commit stores the figures and failures."""
     ev = QAEvaluation.objects.select_related("model_version", "dataset_version").get(task_id=run.task_id)
     try:
         _, index = registry.version_load(ev.model_version)
     except artifacts.ArtifactError as exc:
-        raise queue.RunFailed(f"{ev.model_version} cannot be loaded: {exc}") from None
+        raise RunFailed(f"{ev.model_version} cannot be loaded: {exc}") from None
     with stored_file_path(ev.dataset_version.parquet) as path:
         table = pq.read_table(path, columns=[ev.question_column, ev.code_column])
     texts = ["" if q is None else str(q) for q in table.column(ev.question_column).to_pylist()]
@@ -624,11 +632,11 @@ def evaluation_work(run: queue.Run) -> Callable[[], dict]:
 
 
 def register() -> None:
-    queue.register_kind(
-        queue.TaskKind(
-            key=queue.kind_key(TaskType.TRAINING, {"kind": KIND}),
+    register_kind(
+        TaskKind(
+            key=kind_key(TaskType.TRAINING, {"kind": KIND}),
             type=TaskType.TRAINING,
-            job="apps.tasks.tasks.run_training",
+            job="apps.qa.tasks.run_build",
             work=build_work,
             check=build_check,
             create=build_create,
@@ -636,11 +644,11 @@ def register() -> None:
             uses_training_slot=True,
         )
     )
-    queue.register_kind(
-        queue.TaskKind(
-            key=queue.kind_key(TaskType.EVALUATION, {"kind": KIND}),
+    register_kind(
+        TaskKind(
+            key=kind_key(TaskType.EVALUATION, {"kind": KIND}),
             type=TaskType.EVALUATION,
-            job="apps.evaluations.tasks.run_evaluation",
+            job="apps.qa.tasks.run_evaluation",
             work=evaluation_work,
             check=evaluation_check,
             create=lambda **kwargs: evaluation_create(**kwargs).task,

@@ -15,7 +15,7 @@ from django.urls import reverse
 from django.views.decorators.http import require_POST
 
 from apps.models.models import ModelVersion
-from apps.tasks import services as queue
+from apps.tasks.errors import QueueUnavailable
 
 from . import selectors, services
 from .forms import AskForm, FeedbackForm, QAEvaluationForm, TrainForm, create_from_form
@@ -120,8 +120,8 @@ def train(request: HttpRequest) -> HttpResponse:
     if form.is_valid():
         try:
             task = create_from_form(form, lambda r: services.build_create(user=request.user, request=r))
-        except queue.QueueUnavailable as exc:
-            messages.error(request, f"The task queue is unreachable; the build failed: {exc}")
+        except QueueUnavailable as exc:
+            messages.error(request, f"The task queue is unreachable; the build failed: {exc.detail}")
             return redirect("qa")
     if task is None:
         for error in [*form.non_field_errors(), *(e for f in form.errors.values() for e in f)]:
@@ -150,8 +150,8 @@ def evaluation_list(request: HttpRequest) -> HttpResponse:
                 created = create_from_form(
                     form, lambda r: services.evaluation_create(user=request.user, request=r)
                 )
-            except queue.QueueUnavailable as exc:
-                messages.error(request, f"The task queue is unreachable; the evaluation failed: {exc}")
+            except QueueUnavailable as exc:
+                messages.error(request, f"The task queue is unreachable; the evaluation failed: {exc.detail}")
                 return redirect("qa-evaluations")
             if created is not None:
                 messages.success(request, f"QA evaluation #{created.pk} is queued.")

@@ -14,11 +14,13 @@ from django.contrib import admin, messages
 from django.db.models import Count, Max
 from django.forms.models import BaseInlineFormSet
 from django.urls import reverse
-from django.utils.html import format_html
+from django.utils.html import format_html, format_html_join
 
 from apps.core.admin import ReadOnlyAdmin, ReadOnlyInlineMixin, json_display
 
-from . import services
+from . import schedules, services
+from .errors import IllegalTransition, QueueUnavailable, RequestInvalid
+from .kinds import kind_of
 from .models import Task, TaskLog, TaskSchedule, TaskStatus
 
 logger = logging.getLogger(__name__)
@@ -173,16 +175,15 @@ class TaskAdmin(ReadOnlyAdmin):
 
     @admin.display(description="dataset version")
     def dataset_version_link(self, obj: Task):
-        version_id = (obj.parameters or {}).get("dataset_version_id")
-        if not version_id:
+        # What a task points at is its kind's to say: the queue knows no domain.
+        try:
+            related = kind_of(obj).related
+        except IllegalTransition:
+            related = None
+        links = related(obj) if related else []
+        if not links:
             return "-"
-        from apps.datasets.models import DatasetVersion
-
-        version = DatasetVersion.objects.select_related("dataset").filter(pk=version_id).first()
-        if version is None:
-            return f"#{version_id} (deleted)"
-        url = reverse("admin:datasets_datasetversion_change", args=[version.pk])
-        return format_html('<a href="{}">{}</a>', url, version)
+        return format_html_join(", ", '<a href="{1}">{0}</a>', links)
 
     @admin.display(description="schedule")
     def schedule_link(self, obj: Task):
@@ -209,7 +210,7 @@ class TaskAdmin(ReadOnlyAdmin):
         for task in queryset.order_by("id"):
             try:
                 task = services.task_cancel(task=task)
-            except services.IllegalTransition as exc:
+            except IllegalTransition as exc:
                 self.message_user(request, str(exc), messages.WARNING)
                 continue
             except Exception as exc:  # one task's broker trouble must not hide the others' results
@@ -228,15 +229,15 @@ class TaskAdmin(ReadOnlyAdmin):
         for task in queryset.order_by("id"):
             try:
                 new = services.task_rerun(task=task, user=request.user)
-            except services.RequestInvalid as exc:
+            except RequestInvalid as exc:
                 self.message_user(request, f"Task {task} cannot be re-run: {exc}", messages.ERROR)
                 continue
-            except services.IllegalTransition as exc:
+            except IllegalTransition as exc:
                 self.message_user(request, f"Task {task} cannot be re-run: {exc}", messages.WARNING)
                 continue
-            except services.QueueUnavailable as exc:
+            except QueueUnavailable as exc:
                 self.message_user(
-                    request, f"Task {task}: the re-run could not be queued: {exc}", messages.ERROR
+                    request, f"Task {task}: the re-run could not be queued: {exc.detail}", messages.ERROR
                 )
                 continue
             self.log_change(request, task, f"Re-run as task #{new.pk} through the admin.")
@@ -378,7 +379,7 @@ class TaskScheduleAdmin(ReadOnlyAdmin):
         for schedule in queryset.select_related("periodic_task"):
             if schedule.periodic_task.enabled == enabled:
                 continue
-            services.schedule_set_enabled(schedule=schedule, enabled=enabled)
+            schedules.schedule_set_enabled(schedule=schedule, enabled=enabled)
             self.log_change(request, schedule, "Enabled." if enabled else "Disabled.")
             changed += 1
         word = "Enabled" if enabled else "Disabled"
@@ -393,8 +394,8 @@ class TaskScheduleAdmin(ReadOnlyAdmin):
         self._set_enabled(request, queryset, False)
 
     def delete_model(self, request, obj):
-        services.schedule_delete(schedule=obj)
+        schedules.schedule_delete(schedule=obj)
 
     def delete_queryset(self, request, queryset):
         for schedule in queryset.select_related("periodic_task"):
-            services.schedule_delete(schedule=schedule)
+            schedules.schedule_delete(schedule=schedule)

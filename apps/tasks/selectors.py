@@ -4,8 +4,6 @@ from __future__ import annotations
 
 from django.db.models import Count, QuerySet
 
-from apps.datasets.models import Dataset, DatasetKind, DatasetStatus, DatasetVersion
-
 from .models import Task, TaskLog, TaskSchedule
 
 
@@ -19,42 +17,6 @@ def recent_logs(task: Task, *, after: int | None = None, limit: int = 50) -> lis
 
 def tasks_for_list() -> QuerySet[Task]:
     return Task.objects.select_related("created_by", "schedule", "model_version__model")
-
-
-def trainable_datasets() -> QuerySet[Dataset]:
-    """Tabular datasets with at least one validated version: what a training can use."""
-    return (
-        Dataset.objects.filter(
-            kind=DatasetKind.TABULAR, is_archived=False, versions__status=DatasetStatus.VALIDATED
-        )
-        .distinct()
-        .order_by("name")
-    )
-
-
-def training_columns(datasets: QuerySet[Dataset]) -> dict[str, dict]:
-    """Per dataset id: its newest validated version's number, label, time column and columns.
-
-    What the training form offers when a dataset is chosen (one query for all datasets).
-    """
-    versions = (
-        DatasetVersion.objects.filter(dataset__in=datasets, status=DatasetStatus.VALIDATED)
-        .order_by("dataset_id", "-version")
-        .only("dataset_id", "version", "label_column", "time_column", "validation_result")
-    )
-    found: dict[str, dict] = {}
-    for v in versions:
-        key = str(v.dataset_id)
-        if key in found:
-            continue
-        columns = (v.validation_result or {}).get("columns", [])
-        found[key] = {
-            "version": v.version,
-            "label": v.label_column,
-            "timeColumn": v.time_column,
-            "columns": [{"name": c["name"], "dtype": c.get("dtype", "")} for c in columns],
-        }
-    return found
 
 
 def schedules_for_list() -> QuerySet[TaskSchedule]:

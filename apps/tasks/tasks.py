@@ -1,7 +1,7 @@
-"""Work-queue jobs. Trainings go to the ``training`` queue; upkeep runs on ``default``.
+"""Work-queue upkeep jobs (on ``default``) and ``run_job``, the body of every kind's runner.
 
-Evaluations and batch predictions have their runners in their own apps (and queues),
-all calling ``run_job``.
+Each domain declares its runners in its own ``tasks.py`` (trainings and batch predictions
+in ``apps.models``, evaluations in ``apps.evaluations``...), all calling ``run_job``.
 """
 
 from __future__ import annotations
@@ -13,13 +13,13 @@ import os
 import pyarrow as pa
 from celery import shared_task
 
-from . import services
+from . import runner, schedules, services
 
 
 def run_job(job, task_id: int) -> str:
     """Body of every queue's task runner: run the task, hand memory back, retry a slot wait."""
     try:
-        outcome = services.task_execute(task_id, worker=f"{job.request.hostname}:{os.getpid()}")
+        outcome = runner.task_execute(task_id, worker=f"{job.request.hostname}:{os.getpid()}")
     finally:
         _release_memory()
     if outcome == "wait":
@@ -27,15 +27,10 @@ def run_job(job, task_id: int) -> str:
     return outcome
 
 
-@shared_task(bind=True)
-def run_training(self, task_id: int) -> str:
-    return run_job(self, task_id)
-
-
 @shared_task(name="tasks.run_schedule", bind=True)
 def run_schedule(self, schedule_id: int) -> int | None:
     # Beat sends each due run once with its own id; a redelivery carries the same id.
-    task = services.schedule_run(schedule_id, trigger_key=f"schedule:{schedule_id}:{self.request.id}")
+    task = schedules.schedule_run(schedule_id, trigger_key=f"schedule:{schedule_id}:{self.request.id}")
     return task.pk if task else None
 
 

@@ -10,7 +10,6 @@ from . import views
 
 urlpatterns = [
     path("tasks/", views.task_list, name="tasks"),
-    path("tasks/create/", views.task_create, name="task-create"),
     path("tasks/<int:pk>/", views.task_detail, name="task-page"),
     path("tasks/<int:pk>/cancel/", views.task_cancel, name="task-page-cancel"),
     path("tasks/<int:pk>/rerun/", views.task_rerun, name="task-page-rerun"),

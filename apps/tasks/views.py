@@ -1,4 +1,5 @@
-"""Analyst pages of the work queue: the task list with schedules, a training form, a task's page."""
+"""Analyst pages of the work queue: the task list with schedules and a task's page (the
+training form is the registry's, ``apps.models.views``)."""
 
 from __future__ import annotations
 
@@ -13,11 +14,9 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
-from apps.models.training import DEFAULT_PARAMS
-
 from . import selectors, services
-from .forms import TrainingForm, training_from_form
-from .models import Priority, Task, TaskSchedule, TaskStatus, TaskType
+from .errors import IllegalTransition, QueueUnavailable, RequestInvalid
+from .models import Priority, Task, TaskStatus, TaskType
 
 PAGE_SIZE = 25
 # How a task's page lists its parameters; keys not named here follow, by name.
@@ -67,42 +66,6 @@ def task_list(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
-@permission_required("tasks.add_task", raise_exception=True)
-def task_create(request: HttpRequest) -> HttpResponse:
-    datasets = selectors.trainable_datasets()
-    columns = selectors.training_columns(datasets)
-    initial = _initial(request, datasets, columns)
-    form = TrainingForm(request.POST or None, datasets=datasets, columns=columns, initial=initial)
-    if request.method == "POST" and form.is_valid():
-        try:
-            created = training_from_form(request.user, form)
-        except services.QueueUnavailable as exc:
-            messages.error(request, f"The task queue is unreachable; the task failed: {exc}")
-            return redirect("tasks")
-        if isinstance(created, TaskSchedule):
-            messages.success(request, f"Scheduled {created.name}.")
-            return redirect("tasks")
-        if created is not None:
-            messages.success(request, f"Task #{created.pk} is queued.")
-            return redirect("task-page", created.pk)
-    return render(
-        request,
-        "tasks/create.html",
-        {"form": form, "datasets_columns": columns, "default_params": DEFAULT_PARAMS},
-        status=400 if form.errors else 200,
-    )
-
-
-def _initial(request: HttpRequest, datasets, columns: dict[str, dict]) -> dict:
-    """Preselect ``?dataset=<id>`` (else the first dataset) and its label column."""
-    wanted = request.GET.get("dataset", "")
-    dataset = (datasets.filter(pk=wanted).first() if wanted.isdigit() else None) or datasets.first()
-    if dataset is None:
-        return {}
-    return {"dataset": dataset, "label": columns.get(str(dataset.pk), {}).get("label", "")}
-
-
-@login_required
 @permission_required("tasks.view_task", raise_exception=True)
 def task_detail(request: HttpRequest, pk: int) -> HttpResponse:
     task = get_object_or_404(selectors.tasks_for_list().select_related("rerun_of"), pk=pk)
@@ -149,7 +112,7 @@ def task_cancel(request: HttpRequest, pk: int) -> HttpResponse:
         raise PermissionDenied
     try:
         task = services.task_cancel(task=task)
-    except services.IllegalTransition as exc:
+    except IllegalTransition as exc:
         messages.error(request, str(exc))
     else:
         done = task.status == TaskStatus.CANCELLED
@@ -164,7 +127,7 @@ def task_rerun(request: HttpRequest, pk: int) -> HttpResponse:
     task = get_object_or_404(Task, pk=pk)
     try:
         new = services.task_rerun(task=task, user=request.user)
-    except (services.IllegalTransition, services.RequestInvalid, services.QueueUnavailable) as exc:
+    except (IllegalTransition, RequestInvalid, QueueUnavailable) as exc:
         messages.error(request, f"Could not re-run task #{task.pk}: {exc}")
         return redirect("task-page", pk)
     messages.success(request, f"Task #{new.pk} re-runs task #{task.pk}.")

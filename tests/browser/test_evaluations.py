@@ -21,7 +21,9 @@ from apps.datasets.demo_data import write_credit_csv
 from apps.datasets.models import DatasetStatus, DatasetVersion
 from apps.evaluations import services as evaluation_services
 from apps.evaluations.models import Evaluation
+from apps.models import training_tasks
 from apps.models.models import ModelVersion
+from apps.tasks import runner as task_runner
 from apps.tasks import services
 from apps.tasks.models import TaskStatus
 from apps.users.models import Role
@@ -67,12 +69,12 @@ def test_analyst_evaluates_a_version_and_reads_the_report(
     analyst = make_user(Role.ANALYST)
     train_data = _validated(tmp_path, analyst, "credit", seed=11)
     _validated(tmp_path, analyst, "holdout", seed=23)
-    task = services.training_create(
+    task = training_tasks.training_create(
         user=analyst,
         request={"name": "credit-lgbm", "dataset": train_data.dataset_id, "params": {"num_boost_round": 30}},
         enqueue=False,
     )
-    assert services.task_execute(task.pk, worker="browser-test:1") == "completed"
+    assert task_runner.task_execute(task.pk, worker="browser-test:1") == "completed"
     version = ModelVersion.objects.get(task=task)
 
     login(page, analyst, password)
@@ -100,7 +102,7 @@ def test_analyst_evaluates_a_version_and_reads_the_report(
 
     def work():
         try:
-            outcome.append(services.task_execute(ev.task_id, worker="browser-test:1"))
+            outcome.append(task_runner.task_execute(ev.task_id, worker="browser-test:1"))
         finally:
             connection.close()
 
@@ -142,17 +144,17 @@ def test_analyst_evaluates_a_version_and_reads_the_report(
     expect(row).to_contain_text(f"{ev.metrics['ks']:.4f}")
 
     # A second version on the same data, compared side by side with overlaid curves.
-    task = services.training_create(
+    task = training_tasks.training_create(
         user=analyst,
         request={"name": "credit-lgbm", "dataset": train_data.dataset_id, "params": {"num_boost_round": 80}},
         enqueue=False,
     )
-    assert services.task_execute(task.pk, worker="browser-test:1") == "completed"
+    assert task_runner.task_execute(task.pk, worker="browser-test:1") == "completed"
     challenger = ModelVersion.objects.get(task=task)
     other = evaluation_services.evaluation_create(
         user=analyst, request={"model_version": challenger.pk, "dataset": ev.dataset_version.dataset_id}
     )
-    assert services.task_execute(other.task_id, worker="browser-test:1") == "completed"
+    assert task_runner.task_execute(other.task_id, worker="browser-test:1") == "completed"
     page.reload()
     page.get_by_label(f"compare evaluation {ev.pk}").check()
     page.get_by_label(f"compare evaluation {other.pk}").check()

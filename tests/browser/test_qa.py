@@ -15,7 +15,7 @@ from playwright.sync_api import Page, expect
 from apps.models import services as registry
 from apps.models.models import ModelVersion
 from apps.qa.models import QAHistory
-from apps.tasks import services as queue
+from apps.tasks import runner as task_runner
 from apps.tasks.models import Task
 from apps.users.models import Role
 
@@ -41,7 +41,7 @@ def test_analyst_builds_asks_and_corrects_then_the_admin_sees_it(
     page.get_by_role("button", name="Train QA model").click()
     expect(page).to_have_url(re.compile(r"/tasks/\d+/$"))
     task = Task.objects.get(parameters__kind="retrieval")
-    assert queue.task_execute(task.pk, worker="browser-test:1") == "completed"
+    assert task_runner.task_execute(task.pk, worker="browser-test:1") == "completed"
     version = ModelVersion.objects.get(task=task)
     registry.version_activate(version=version, user=boss, reason="QA model reviewed")
 

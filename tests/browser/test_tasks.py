@@ -23,7 +23,9 @@ from playwright.sync_api import Page, expect
 from apps.datasets import services as dataset_services
 from apps.datasets.demo_data import write_credit_csv
 from apps.datasets.models import DatasetStatus, DatasetVersion
+from apps.models import training_tasks
 from apps.models.models import ModelVersion
+from apps.tasks import runner as task_runner
 from apps.tasks import services
 from apps.tasks.models import Task, TaskStatus
 from apps.users.models import Role
@@ -65,7 +67,7 @@ class HeldTraining:
         self.release = threading.Event()
         self.outcome: list[str] = []
         self.thread: threading.Thread | None = None
-        original = services._RoundWriter.__call__
+        original = training_tasks.RoundWriter.__call__
         held = self
 
         def hold(writer, info):
@@ -76,12 +78,12 @@ class HeldTraining:
                 held.release.wait(timeout=120)
             return go_on
 
-        monkeypatch.setattr(services._RoundWriter, "__call__", hold)
+        monkeypatch.setattr(training_tasks.RoundWriter, "__call__", hold)
 
     def start(self, task_id: int) -> None:
         def run():
             try:
-                self.outcome.append(services.training_execute(task_id, worker="browser-test:1"))
+                self.outcome.append(task_runner.task_execute(task_id, worker="browser-test:1"))
             finally:
                 connection.close()
 

@@ -15,6 +15,8 @@ from apps.evaluations.models import Evaluation
 from apps.models import training
 from apps.models.models import Model, ModelVersion
 from apps.models.services import version_load
+from apps.tasks import errors as task_errors
+from apps.tasks import schedules as task_schedules
 from apps.tasks import services as tasks
 from apps.tasks.models import Task, TaskSchedule
 from tests.evaluations.conftest import run, train
@@ -208,20 +210,20 @@ def test_rerun_and_schedule_use_the_registered_kind(admin_user, trained, holdout
     )
     assert run(again).metrics["auc"] == ev.metrics["auc"]  # same version, same data: same figures
 
-    schedule = tasks.schedule_create(
+    schedule = task_schedules.schedule_create(
         user=admin_user,
         name="nightly holdout",
         request={"model_version": trained.pk, "dataset": holdout.dataset_id},
         every_minutes=60 * 24,
         type="evaluation",
     )
-    task = tasks.schedule_run(schedule.pk, trigger_key="t-1")
+    task = task_schedules.schedule_run(schedule.pk, trigger_key="t-1")
     scheduled = Evaluation.objects.get(task=task)
     assert task.schedule_id == schedule.pk and scheduled.dataset_version_id == holdout.pk
-    assert tasks.schedule_run(schedule.pk, trigger_key="t-1") == task  # a redelivery: one task
+    assert task_schedules.schedule_run(schedule.pk, trigger_key="t-1") == task  # a redelivery: one task
     assert TaskSchedule.objects.get().type == "evaluation"
-    with pytest.raises(tasks.RequestInvalid):
-        tasks.schedule_create(
+    with pytest.raises(task_errors.RequestInvalid):
+        task_schedules.schedule_create(
             user=admin_user,
             name="bad",
             request={"model_version": 10**6, "dataset": holdout.dataset_id},
@@ -275,7 +277,7 @@ def test_multiclass_version(admin_user, client, credit_version, holdout):
         objective="multiclass",
     )
     request = {"model_version": version.pk, "dataset": holdout.dataset_id}
-    with pytest.raises(tasks.RequestInvalid, match="multiclass model"):
+    with pytest.raises(task_errors.RequestInvalid, match="multiclass model"):
         services.evaluation_create(user=admin_user, request={**request, "threshold": 0.5}, enqueue=False)
     ev = run(services.evaluation_create(user=admin_user, request=request, enqueue=False))
     classes = version.feature_schema["labelClasses"]

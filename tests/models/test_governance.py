@@ -12,8 +12,10 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 
 from apps.core.config import config_invalidate
 from apps.core.models import SystemConfig
+from apps.models import training_tasks
 from apps.models.models import BatchPrediction, Model, ModelVersion, PromotionRequest, VersionEvent
-from apps.tasks import services as tasks
+from apps.tasks import runner as task_runner
+from apps.tasks import schedules as task_schedules
 from apps.tasks.models import Task, TaskSchedule
 from apps.users.models import Role
 
@@ -21,7 +23,7 @@ pytestmark = pytest.mark.django_db
 
 
 def _train(user, dataset_id, *, seed=42, rounds=5, name="credit", **extra):
-    task = tasks.training_create(
+    task = training_tasks.training_create(
         user=user,
         request={
             "name": name,
@@ -32,7 +34,7 @@ def _train(user, dataset_id, *, seed=42, rounds=5, name="credit", **extra):
         },
         enqueue=False,
     )
-    assert tasks.training_execute(task.pk, worker="w:1") == "completed", Task.objects.get(pk=task.pk).error
+    assert task_runner.task_execute(task.pk, worker="w:1") == "completed", Task.objects.get(pk=task.pk).error
     return ModelVersion.objects.get(task=task)
 
 
@@ -218,7 +220,7 @@ def test_trace_walks_back_to_the_data_and_reproduce_matches(api, trained, credit
     r = api.post(f"/api/model-versions/{trained.pk}/reproduce", format="json")
     assert r.status_code == 201
     task_id = r.json()["data"]["id"]
-    assert tasks.training_execute(task_id, worker="w:1") == "completed"
+    assert task_runner.task_execute(task_id, worker="w:1") == "completed"
     report = Task.objects.get(pk=task_id).result["reproduction"]
     assert report["metricsMatch"] is True and report["checksumMatch"] is True and report["differences"] == {}
     assert ModelVersion.objects.filter(model=trained.model).count() == 1  # nothing new registered
@@ -265,7 +267,7 @@ def test_batch_prediction_writes_a_formula_safe_csv(
     assert r.status_code == 201, r.content
     task_id = r.json()["data"]["id"]
     assert Task.objects.get(pk=task_id).type == "prediction"
-    assert tasks.task_execute(task_id, worker="w:1") == "completed", Task.objects.get(pk=task_id).error
+    assert task_runner.task_execute(task_id, worker="w:1") == "completed", Task.objects.get(pk=task_id).error
     batch = BatchPrediction.objects.get(task_id=task_id)
     assert batch.rows == credit_version.row_count
     listed = api.get(f"/api/models/{trained.model_id}/batch-predictions").json()
@@ -299,14 +301,14 @@ def test_batch_prediction_bad_requests(api, client_for, make_user, trained, cred
 
 
 def _scheduled(admin_user, credit_version, **request):
-    schedule = tasks.schedule_create(
+    schedule = task_schedules.schedule_create(
         user=admin_user,
         name=f"nightly-{request.get('seed', 0)}",
         request={"name": "credit", "dataset": credit_version.dataset_id, **request},
         every_minutes=60,
     )
-    task = tasks.schedule_run(schedule.pk, trigger_key=f"k-{schedule.pk}")
-    assert tasks.training_execute(task.pk, worker="w:1") == "completed", Task.objects.get(pk=task.pk).error
+    task = task_schedules.schedule_run(schedule.pk, trigger_key=f"k-{schedule.pk}")
+    assert task_runner.task_execute(task.pk, worker="w:1") == "completed", Task.objects.get(pk=task.pk).error
     return ModelVersion.objects.get(task=task), Task.objects.get(pk=task.pk)
 
 

@@ -9,8 +9,9 @@ import pytest
 from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
+from apps.models import training_tasks
 from apps.models.models import ModelVersion, VersionEvent
-from apps.tasks import services as tasks
+from apps.tasks import runner as task_runner
 from apps.users.models import Role
 
 pytestmark = pytest.mark.django_db
@@ -22,7 +23,7 @@ def versions(admin_user, credit_version, django_capture_on_commit_callbacks):
     out = []
     for _ in range(3):
         with django_capture_on_commit_callbacks(execute=False):
-            task = tasks.training_create(
+            task = training_tasks.training_create(
                 user=admin_user,
                 request={
                     "name": "credit",
@@ -30,7 +31,7 @@ def versions(admin_user, credit_version, django_capture_on_commit_callbacks):
                     "params": {"num_boost_round": 5},
                 },
             )
-        assert tasks.training_execute(task.pk, worker="w:1") == "completed"
+        assert task_runner.task_execute(task.pk, worker="w:1") == "completed"
         out.append(ModelVersion.objects.get(task=task))
     return out
 

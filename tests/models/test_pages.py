@@ -15,7 +15,7 @@ from django.utils import timezone
 from apps.models import services, serving
 from apps.models.models import BatchPrediction, ModelVersion, PredictionLog
 from apps.models.views import metric_table
-from apps.tasks import services as tasks
+from apps.tasks import runner as task_runner
 from apps.tasks.models import Task, TaskStatus, TaskType
 from apps.users.models import Role
 from tests.models.test_governance import _lgb_text, _train
@@ -292,7 +292,7 @@ def test_reproduce_from_the_trace_page(client, analyst, two, django_capture_on_c
     assert response.status_code == 302 and response["Location"] == f"/tasks/{task.pk}/"
     assert len(sends) == 1 and task.created_by == analyst and task.name == "Reproduce credit v1"
 
-    assert tasks.training_execute(task.pk, worker="w:1") == "completed"
+    assert task_runner.task_execute(task.pk, worker="w:1") == "completed"
     page = _text(client.get(f"/tasks/{task.pk}/"))
     assert "Reproduced credit v1: metrics match, artifact identical." in page  # the task's log
     rows = _section(_text(client.get(f"/traceability/{v1.pk}/")), "reproductions")

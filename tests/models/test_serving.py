@@ -9,21 +9,21 @@ from django.core.cache import cache
 
 from apps.core.config import config_invalidate
 from apps.core.models import SystemConfig
-from apps.models import serving
+from apps.models import serving, training_tasks
 from apps.models.models import Model, ModelVersion, PredictionLog
-from apps.tasks import services as tasks
+from apps.tasks import runner as task_runner
 from apps.users.models import Role
 
 pytestmark = pytest.mark.django_db
 
 
 def _train(user, dataset_id, seed=42, rounds=5, name="credit"):
-    task = tasks.training_create(
+    task = training_tasks.training_create(
         user=user,
         request={"name": name, "dataset": dataset_id, "params": {"num_boost_round": rounds}, "seed": seed},
         enqueue=False,
     )
-    assert tasks.training_execute(task.pk, worker="w:1") == "completed"
+    assert task_runner.task_execute(task.pk, worker="w:1") == "completed"
     return ModelVersion.objects.get(task=task)
 
 

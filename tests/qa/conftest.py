@@ -12,14 +12,14 @@ def build(admin_user):
     """Build a QA model version in-process (as a worker would) and return it."""
     from apps.models.models import ModelVersion
     from apps.qa import services
-    from apps.tasks import services as queue
+    from apps.tasks import runner as task_runner
 
     def run(version, *, user=admin_user, name: str | None = None, activate: bool = True) -> ModelVersion:
         request = {"dataset": version.dataset_id, "dataset_version": version.version}
         if name:
             request["name"] = name
         task = services.build_create(user=user, request=request, enqueue=False)
-        outcome = queue.task_execute(task.pk, worker="test")
+        outcome = task_runner.task_execute(task.pk, worker="test")
         task.refresh_from_db()
         assert outcome == "completed", task.error
         mv = ModelVersion.objects.get(task=task)

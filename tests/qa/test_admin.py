@@ -12,7 +12,7 @@ from apps.datasets.models import Dataset, DatasetVersion
 from apps.qa import services
 from apps.qa.admin import ALIAS_NOTE
 from apps.qa.models import BankAlias, QAHistory
-from apps.tasks import services as queue
+from apps.tasks import runner as task_runner
 from apps.users.models import Role
 
 pytestmark = pytest.mark.django_db
@@ -267,7 +267,7 @@ def test_an_evaluation_shows_its_metrics_and_failures_readably(admin_client, ask
     ev = services.evaluation_create(
         user=admin_user, request={"model_version": qa_version.pk, "dataset": data.dataset_id}, enqueue=False
     )
-    assert queue.task_execute(ev.task_id, worker="test") == "completed"
+    assert task_runner.task_execute(ev.task_id, worker="test") == "completed"
     ev.refresh_from_db()
     assert ev.metrics["questions"] == 2 and ev.failures
 

@@ -8,7 +8,7 @@ from django.core.cache import cache
 from apps.models.models import ModelType, VersionEvent
 from apps.qa import services
 from apps.qa.models import QAEvaluation, QAHistory, QASession
-from apps.tasks import services as queue
+from apps.tasks import runner as task_runner
 from apps.tasks.models import Task
 from apps.users.models import Role
 
@@ -274,7 +274,7 @@ def test_accuracy_evaluation_counts_top1_top5_not_sure_and_failures(
     ev = services.evaluation_create(
         user=analyst, request={"model_version": qa_version.pk, "dataset": data.dataset_id}, enqueue=False
     )
-    assert queue.task_execute(ev.task_id, worker="test") == "completed"
+    assert task_runner.task_execute(ev.task_id, worker="test") == "completed"
     ev = QAEvaluation.objects.get(pk=ev.pk)
     m = ev.metrics
     assert ev.rows == 61 and m["questions"] == 61
@@ -341,7 +341,7 @@ def test_corrections_become_an_evaluation_dataset(qa_version, bank_frame, analys
         request={"model_version": qa_version.pk, "dataset": version.dataset_id},
         enqueue=False,
     )
-    assert queue.task_execute(ev.task_id, worker="test") == "completed"
+    assert task_runner.task_execute(ev.task_id, worker="test") == "completed"
     ev.refresh_from_db()
     assert ev.metrics["questions"] == 1
     # The typed question started with "=": neutralised in the file, so it reads as text.

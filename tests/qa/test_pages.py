@@ -103,7 +103,7 @@ def test_train_from_the_console(bank_version, browser, django_capture_on_commit_
 
 def test_accuracy_pages(qa_version, browser, upload, django_capture_on_commit_callbacks):
     from apps.datasets.models import DatasetVersion
-    from apps.tasks import services as queue
+    from apps.tasks import runner as task_runner
 
     response = upload(
         "question,expected_code\n工行北京分行营业部,102100000011\n", "q.csv", name="q", kind="tabular"
@@ -132,7 +132,7 @@ def test_accuracy_pages(qa_version, browser, upload, django_capture_on_commit_ca
     ev = QAEvaluation.objects.get()
     assert response.status_code == 302 and response.url == f"/qa/evaluations/{ev.pk}/"
     assert 'http-equiv="refresh"' in browser.get(response.url).content.decode()  # pending: it refreshes
-    assert queue.task_execute(ev.task_id, worker="test") == "completed"
+    assert task_runner.task_execute(ev.task_id, worker="test") == "completed"
     page = browser.get(response.url).content.decode()
     assert 'id="top1">100.00 %<' in page and 'http-equiv="refresh"' not in page
     assert f'data-id="{ev.pk}"' in browser.get("/qa/evaluations/").content.decode()

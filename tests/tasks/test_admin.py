@@ -11,8 +11,10 @@ from django.urls import reverse
 from django.utils import timezone
 from django_celery_beat.models import PeriodicTask
 
+from apps.models import training_tasks
 from apps.models.models import Model, ModelVersion, VersionStatus
-from apps.tasks import services
+from apps.tasks import runner as task_runner
+from apps.tasks import schedules as task_schedules
 from apps.tasks.admin import INLINE_LOG_LIMIT
 from apps.tasks.models import LogLevel, Task, TaskLog, TaskSchedule, TaskStatus, TaskType
 from apps.users.models import Role
@@ -53,15 +55,15 @@ def admin_client(client, admin_user):
 def trained(admin_user, credit_version, django_capture_on_commit_callbacks) -> Task:
     """A completed training task that registered a model version (run in-process)."""
     with django_capture_on_commit_callbacks(execute=False):
-        task = services.training_create(user=admin_user, request=_request(credit_version))
-    assert services.training_execute(task.pk, worker="w:1") == "completed"
+        task = training_tasks.training_create(user=admin_user, request=_request(credit_version))
+    assert task_runner.task_execute(task.pk, worker="w:1") == "completed"
     task.refresh_from_db()
     return task
 
 
 @pytest.fixture
 def schedule(admin_user, credit_version) -> TaskSchedule:
-    return services.schedule_create(
+    return task_schedules.schedule_create(
         user=admin_user, name="nightly credit", request=_request(credit_version), every_minutes=60
     )
 

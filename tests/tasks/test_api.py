@@ -6,7 +6,8 @@ import pytest
 from django_celery_beat.models import PeriodicTask
 
 from apps.models.models import ModelVersion
-from apps.tasks import services
+from apps.tasks import runner as task_runner
+from apps.tasks import schedules as task_schedules
 from apps.tasks.models import Task, TaskSchedule, TaskStatus
 from apps.users.models import Role
 
@@ -116,7 +117,7 @@ def test_feature_set_of_another_dataset_is_refused(api, post_training, credit_ve
 
 def test_status_logs_and_list_filters(api, post_training):
     task_id = post_training().json()["data"]["id"]
-    services.training_execute(task_id, worker="w:1")
+    task_runner.task_execute(task_id, worker="w:1")
     status = api.get(f"/api/tasks/{task_id}/status").json()
     assert status["status"] == "completed" and status["progress"] == 100
     assert status["result"]["modelVersionId"] == ModelVersion.objects.get(task_id=task_id).pk
@@ -150,7 +151,7 @@ def test_cancel_and_conflict_on_finished(api, post_training):
 def test_rerun(api, post_training, django_capture_on_commit_callbacks):
     task_id = post_training().json()["data"]["id"]
     assert api.post(f"/api/tasks/{task_id}/rerun").status_code == 409  # not finished yet
-    services.training_execute(task_id, worker="w:1")
+    task_runner.task_execute(task_id, worker="w:1")
     with django_capture_on_commit_callbacks(execute=False):
         response = api.post(f"/api/tasks/{task_id}/rerun")
     assert response.status_code == 201
@@ -211,22 +212,22 @@ def test_schedules(api, credit_version, make_user, client_for):
 def test_schedule_run_creates_one_task_per_trigger(
     api, credit_version, admin_user, django_capture_on_commit_callbacks
 ):
-    schedule = services.schedule_create(
+    schedule = task_schedules.schedule_create(
         user=admin_user,
         name="hourly",
         request={"name": "credit-lgbm", "dataset": credit_version.dataset_id},
         every_minutes=60,
     )
     with django_capture_on_commit_callbacks(execute=False):
-        first = services.schedule_run(schedule.pk, trigger_key="schedule:1:abc")
-        again = services.schedule_run(schedule.pk, trigger_key="schedule:1:abc")
+        first = task_schedules.schedule_run(schedule.pk, trigger_key="schedule:1:abc")
+        again = task_schedules.schedule_run(schedule.pk, trigger_key="schedule:1:abc")
     assert first.pk == again.pk and first.schedule_id == schedule.pk
     assert Task.objects.filter(schedule=schedule).count() == 1
 
 
 def test_models_api_shows_version_metrics_and_lineage(api, post_training, credit_version):
     task_id = post_training().json()["data"]["id"]
-    services.training_execute(task_id, worker="w:1")
+    task_runner.task_execute(task_id, worker="w:1")
     models = api.get("/api/models", {"type": "classification"}).json()
     assert models["total"] == 1
     model = models["data"][0]
@@ -274,6 +275,6 @@ def test_evaluations_can_be_scheduled_too(api, credit_version, admin_user):
     assert TaskSchedule.objects.count() == 1
 
     # A due run creates the evaluation, like one requested by hand.
-    task = services.schedule_run(schedule.pk, trigger_key="test:1")
+    task = task_schedules.schedule_run(schedule.pk, trigger_key="test:1")
     evaluation = Evaluation.objects.get(task=task)
     assert evaluation.model_version == version and evaluation.options["bins"] == 5

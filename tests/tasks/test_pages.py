@@ -14,8 +14,10 @@ from django_celery_beat.models import PeriodicTask
 from apps.datasets.demo_data import credit_frame
 from apps.datasets.models import DatasetVersion
 from apps.features import services as feature_services
+from apps.models import training_tasks
 from apps.models.models import Model, ModelVersion
 from apps.models.training import DEFAULT_PARAMS
+from apps.tasks import runner as task_runner
 from apps.tasks import services
 from apps.tasks.models import Task, TaskSchedule, TaskStatus
 from apps.users.models import Role
@@ -62,7 +64,7 @@ def _form(version, **overrides) -> dict:
 
 def _trained(user, version, django_capture_on_commit_callbacks) -> Task:
     with django_capture_on_commit_callbacks(execute=False):
-        task = services.training_create(
+        task = training_tasks.training_create(
             user=user,
             request={
                 "name": "credit-lgbm",
@@ -70,7 +72,7 @@ def _trained(user, version, django_capture_on_commit_callbacks) -> Task:
                 "params": {"num_boost_round": ROUNDS},
             },
         )
-    assert services.training_execute(task.pk, worker="test:1") == "completed"
+    assert task_runner.task_execute(task.pk, worker="test:1") == "completed"
     task.refresh_from_db()
     return task
 
@@ -276,7 +278,7 @@ def test_list_filters_and_shows_status_progress_and_model_version(
 ):
     done = _trained(analyst, credit_version, django_capture_on_commit_callbacks)
     with django_capture_on_commit_callbacks(execute=False):
-        waiting = services.training_create(
+        waiting = training_tasks.training_create(
             user=analyst, request={"name": "other", "dataset": credit_version.dataset_id}, priority="urgent"
         )
     mv = ModelVersion.objects.get(task=done)
@@ -375,7 +377,7 @@ def test_viewers_may_look_but_not_create_cancel_or_rerun(
     client, make_user, analyst, credit_version, django_capture_on_commit_callbacks, no_broker
 ):
     with django_capture_on_commit_callbacks(execute=False):
-        task = services.training_create(
+        task = training_tasks.training_create(
             user=analyst, request={"name": "m", "dataset": credit_version.dataset_id}
         )
     client.force_login(make_user(Role.VIEWER))
@@ -398,7 +400,7 @@ def test_an_analyst_cannot_cancel_someone_elses_task(
     # Analysts hold change_task, so they may; an integrator holds add_task only.
     integrator = make_user(Role.INTEGRATOR)
     with django_capture_on_commit_callbacks(execute=False):
-        task = services.training_create(
+        task = training_tasks.training_create(
             user=analyst, request={"name": "m", "dataset": credit_version.dataset_id}
         )
     client.force_login(integrator)

@@ -9,8 +9,11 @@ from django.utils import timezone
 
 from apps.core.config import config_invalidate
 from apps.core.models import SystemConfig
+from apps.models import training_tasks
 from apps.models.models import ModelVersion
 from apps.models.services import version_load
+from apps.tasks import errors as task_errors
+from apps.tasks import runner as task_runner
 from apps.tasks import services
 from apps.tasks.models import Task, TaskLog, TaskStatus
 
@@ -30,7 +33,7 @@ def _request(version, **overrides) -> dict:
 def _create(user, version, django_capture_on_commit_callbacks, **overrides) -> Task:
     # The on-commit send is not executed: these tests run the worker's function themselves.
     with django_capture_on_commit_callbacks(execute=False):
-        return services.training_create(user=user, request=_request(version, **overrides))
+        return training_tasks.training_create(user=user, request=_request(version, **overrides))
 
 
 def _set(key: str, value) -> None:
@@ -47,7 +50,7 @@ def test_training_runs_end_to_end_and_registers_a_verified_version(
     assert "application_id" not in task.parameters["features"]
     assert task.parameters["objective"] == "binary"
 
-    assert services.training_execute(task.pk, worker="w:1") == "completed"
+    assert task_runner.task_execute(task.pk, worker="w:1") == "completed"
     task.refresh_from_db()
     assert task.status == TaskStatus.COMPLETED and task.progress == 100
     assert task.attempts == 1 and task.completed_at is not None
@@ -63,7 +66,7 @@ def test_training_runs_end_to_end_and_registers_a_verified_version(
     assert artifact.format == "lightgbm-text" and booster.num_trees() == 30
 
     # A second delivery of the same task changes nothing and registers nothing.
-    assert services.training_execute(task.pk, worker="w:2") == "not-claimed"
+    assert task_runner.task_execute(task.pk, worker="w:2") == "not-claimed"
     assert ModelVersion.objects.filter(model=mv.model).count() == 1
 
 
@@ -72,8 +75,8 @@ def test_same_request_and_seed_give_the_same_model(
 ):
     first = _create(admin_user, credit_version, django_capture_on_commit_callbacks)
     second = _create(admin_user, credit_version, django_capture_on_commit_callbacks)
-    services.training_execute(first.pk, worker="w:1")
-    services.training_execute(second.pk, worker="w:1")
+    task_runner.task_execute(first.pk, worker="w:1")
+    task_runner.task_execute(second.pk, worker="w:1")
     a, b = ModelVersion.objects.get(task=first), ModelVersion.objects.get(task=second)
     assert (a.version, b.version) == (1, 2)
     assert a.checksum == b.checksum and a.metrics == b.metrics
@@ -98,7 +101,7 @@ def test_bad_requests_are_refused_and_nothing_is_stored(
     if field is None:  # a valid variant, to prove the others fail for their stated reason
         assert _create(admin_user, credit_version, django_capture_on_commit_callbacks, **overrides).pk
         return
-    with pytest.raises(services.RequestInvalid) as caught:
+    with pytest.raises(task_errors.RequestInvalid) as caught:
         _create(admin_user, credit_version, django_capture_on_commit_callbacks, **overrides)
     assert text in " ".join(caught.value.errors[field])
     assert not Task.objects.exists()
@@ -110,8 +113,11 @@ def test_single_class_label_is_refused(admin_user, upload, django_capture_on_com
     from apps.datasets.models import Dataset
 
     dataset = Dataset.objects.get(name="oneclass")
-    with pytest.raises(services.RequestInvalid) as caught, django_capture_on_commit_callbacks(execute=False):
-        services.training_create(
+    with (
+        pytest.raises(task_errors.RequestInvalid) as caught,
+        django_capture_on_commit_callbacks(execute=False),
+    ):
+        training_tasks.training_create(
             user=admin_user, request={"name": "m", "dataset": dataset.pk, "objective": "binary"}
         )
     assert "1 class" in str(caught.value)
@@ -121,8 +127,10 @@ def test_single_class_label_is_refused(admin_user, upload, django_capture_on_com
     "config", [{"threads": -1}, {"threads": 1000}, {"memoryMb": 0}, {"gpus": 1}, {"threads": "2"}, [1]]
 )
 def test_bad_resource_config(admin_user, credit_version, config):
-    with pytest.raises(services.RequestInvalid) as caught:
-        services.training_create(user=admin_user, request=_request(credit_version), resource_config=config)
+    with pytest.raises(task_errors.RequestInvalid) as caught:
+        training_tasks.training_create(
+            user=admin_user, request=_request(credit_version), resource_config=config
+        )
     assert "resource_config" in caught.value.errors
     assert not Task.objects.exists()
 
@@ -145,8 +153,8 @@ def test_cancel_queued_then_worker_skips_it(admin_user, credit_version, django_c
     task = _create(admin_user, credit_version, django_capture_on_commit_callbacks)
     task = services.task_cancel(task=task)
     assert task.status == TaskStatus.CANCELLED
-    assert services.training_execute(task.pk, worker="w:1") == "not-claimed"
-    with pytest.raises(services.IllegalTransition):
+    assert task_runner.task_execute(task.pk, worker="w:1") == "not-claimed"
+    with pytest.raises(task_errors.IllegalTransition):
         services.task_cancel(task=task)
 
 
@@ -156,7 +164,7 @@ def test_cancel_while_running_stops_at_the_next_round(
     task = _create(
         admin_user, credit_version, django_capture_on_commit_callbacks, params={"num_boost_round": 500}
     )
-    original = services._RoundWriter.__call__
+    original = training_tasks.RoundWriter.__call__
     calls = {"n": 0}
 
     def cancel_on_third_round(self, info):
@@ -167,11 +175,11 @@ def test_cancel_while_running_stops_at_the_next_round(
             self.last_flush = 0  # make this round flush and notice
         return original(self, info)
 
-    services._RoundWriter.__call__ = cancel_on_third_round
+    training_tasks.RoundWriter.__call__ = cancel_on_third_round
     try:
-        assert services.training_execute(task.pk, worker="w:1") == "cancelled"
+        assert task_runner.task_execute(task.pk, worker="w:1") == "cancelled"
     finally:
-        services._RoundWriter.__call__ = original
+        training_tasks.RoundWriter.__call__ = original
     task.refresh_from_db()
     assert task.status == TaskStatus.CANCELLED
     assert not ModelVersion.objects.filter(task=task).exists()
@@ -183,11 +191,11 @@ def test_concurrency_limit_keeps_tasks_queued(admin_user, credit_version, django
     busy = _create(admin_user, credit_version, django_capture_on_commit_callbacks)
     waiting = _create(admin_user, credit_version, django_capture_on_commit_callbacks)
     services.transition(busy.pk, TaskStatus.RUNNING, heartbeat_at=timezone.now())
-    assert services.training_execute(waiting.pk, worker="w:1") == "wait"
+    assert task_runner.task_execute(waiting.pk, worker="w:1") == "wait"
     waiting.refresh_from_db()
     assert waiting.status == TaskStatus.PENDING and waiting.attempts == 0
     services.transition(busy.pk, TaskStatus.COMPLETED)
-    assert services.training_execute(waiting.pk, worker="w:1") == "completed"
+    assert task_runner.task_execute(waiting.pk, worker="w:1") == "completed"
 
 
 def test_reaper_requeues_then_fails_at_the_attempt_cap(
@@ -213,7 +221,7 @@ def test_reaper_requeues_then_fails_at_the_attempt_cap(
 
 def test_rerun_queues_the_same_request(admin_user, credit_version, django_capture_on_commit_callbacks):
     task = _create(admin_user, credit_version, django_capture_on_commit_callbacks)
-    services.training_execute(task.pk, worker="w:1")
+    task_runner.task_execute(task.pk, worker="w:1")
     with django_capture_on_commit_callbacks(execute=False):
         again = services.task_rerun(task=Task.objects.get(pk=task.pk), user=admin_user)
     assert again.rerun_of_id == task.pk
@@ -228,7 +236,7 @@ def test_fallback_is_recorded(admin_user, credit_version, django_capture_on_comm
 
     monkeypatch.setattr(training, "_train_lightgbm", broken)
     task = _create(admin_user, credit_version, django_capture_on_commit_callbacks)
-    assert services.training_execute(task.pk, worker="w:1") == "completed"
+    assert task_runner.task_execute(task.pk, worker="w:1") == "completed"
     task.refresh_from_db()
     assert task.result["algorithm"] == "logistic_regression"
     assert TaskLog.objects.filter(task=task, level="warning", message__contains="LightGBM exploded").exists()
@@ -270,7 +278,7 @@ def test_feature_set_training_leaves_out_dates_and_locks_the_set(
     )
     assert task.parameters["features"] == ["user_age", "credit_score", "city_tier"]
     assert task.parameters["skipped_features"] == ["application_date"]
-    assert services.training_execute(task.pk, worker="w:1") == "completed"
+    assert task_runner.task_execute(task.pk, worker="w:1") == "completed"
     feature_set.refresh_from_db()
     assert feature_set.locked_at is not None
     assert ModelVersion.objects.get(task=task).feature_set == feature_set
@@ -278,14 +286,14 @@ def test_feature_set_training_leaves_out_dates_and_locks_the_set(
 
 def test_resource_config_is_applied(admin_user, credit_version, django_capture_on_commit_callbacks):
     type(credit_version).objects.filter(pk=credit_version.pk).update(row_count=10_000_000)
-    with pytest.raises(services.RequestInvalid) as caught:
-        services.training_create(
+    with pytest.raises(task_errors.RequestInvalid) as caught:
+        training_tasks.training_create(
             user=admin_user, request=_request(credit_version), resource_config={"memoryMb": 1}
         )
     assert "needs about" in caught.value.errors["resource_config"][0]
     type(credit_version).objects.filter(pk=credit_version.pk).update(row_count=3000)
     with django_capture_on_commit_callbacks(execute=False):
-        task = services.training_create(
+        task = training_tasks.training_create(
             user=admin_user,
             request=_request(credit_version),
             priority="urgent",

@@ -14,9 +14,10 @@ from django_celery_beat.models import PeriodicTask
 from apps.core.config import config_invalidate
 from apps.core.models import SystemConfig
 from apps.models.models import ModelVersion
+from apps.models.tasks import run_training
 from apps.tasks import services
 from apps.tasks.models import Task, TaskLog, TaskStatus
-from apps.tasks.tasks import reap_stuck, run_training
+from apps.tasks.tasks import reap_stuck
 
 pytestmark = [pytest.mark.worker, pytest.mark.django_db(transaction=True)]
 

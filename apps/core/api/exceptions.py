@@ -14,6 +14,8 @@ from rest_framework import exceptions, status
 from rest_framework.response import Response
 from rest_framework.views import set_rollback
 
+from apps.core.errors import ApplicationError, Invalid, http_status_of
+
 logger = logging.getLogger(__name__)
 
 # DRF's codes, renamed where a clearer one exists.
@@ -58,7 +60,31 @@ def _message_and_errors(exc: exceptions.APIException) -> tuple[str, str, dict]:
     return CODE_NAMES.get(code, code), str(detail), {}
 
 
+def camel_errors(errors: dict[str, list[str]]) -> dict[str, list[str]]:
+    """Field names as the API spells them (services know them in snake_case)."""
+    from djangorestframework_camel_case.util import camelize
+
+    return {next(iter(camelize({k: None}))): [str(m) for m in v] for k, v in errors.items()}
+
+
+def application_error_response(exc: ApplicationError) -> Response:
+    """A service's error in the API's format, with the status its class maps to."""
+    status_code = http_status_of(exc)
+    errors = camel_errors(exc.errors)
+    message = exc.message
+    if isinstance(exc, Invalid):
+        if errors:
+            field, messages = next(iter(errors.items()))
+            message = f"Invalid input: {field}: {messages[0]}" if messages else "Invalid input."
+        else:
+            errors = {"non_field_errors": [exc.message]}
+    set_rollback()
+    return Response(error_body(status_code, exc.code, message, errors), status=status_code)
+
+
 def exception_handler(exc, context):
+    if isinstance(exc, ApplicationError):
+        return application_error_response(exc)
     if isinstance(exc, Http404):
         exc = exceptions.NotFound()
     elif isinstance(exc, DjangoPermissionDenied):

@@ -7,12 +7,9 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
-from rest_framework.exceptions import ValidationError
 from rest_framework.response import Response
 
-from apps.core.api.exceptions import Conflict
-from apps.tasks import services as queue
-from apps.tasks.api.views import ServiceUnavailable, _camel
+from apps.core.errors import Conflict
 from apps.users.permissions import HasPerms
 
 from .. import export, selectors, services
@@ -72,12 +69,7 @@ class EvaluationViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewse
         priority = data.pop("priority")
         if "options" in data:
             data["options"] = dict(data["options"])
-        try:
-            evaluation = services.evaluation_create(user=request.user, request=data, priority=priority)
-        except queue.RequestInvalid as exc:
-            raise ValidationError(_camel(exc.errors)) from None
-        except queue.QueueUnavailable:
-            raise ServiceUnavailable() from None
+        evaluation = services.evaluation_create(user=request.user, request=data, priority=priority)
         evaluation = self.get_queryset().get(pk=evaluation.pk)
         response = Response(EvaluationSerializer(evaluation).data, status=status.HTTP_201_CREATED)
         response.message = f"Evaluation #{evaluation.pk} is queued as task #{evaluation.task_id}."
@@ -98,10 +90,7 @@ class EvaluationViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewse
     @action(detail=False, methods=["get"], filterset_class=None)
     def compare(self, request):
         """Completed evaluations of one dataset version side by side: metrics and curves."""
-        try:
-            compared = selectors.evaluation_compare(request.query_params.get("ids", ""))
-        except selectors.CompareInvalid as exc:
-            raise ValidationError({"ids": [str(exc)]}) from None
+        compared = selectors.evaluation_compare(request.query_params.get("ids", ""))
         return Response(EvaluationCompareSerializer(compared).data)
 
     @extend_schema(responses={(200, "text/html"): OpenApiTypes.STR}, filters=False)
@@ -124,10 +113,7 @@ class EvaluationViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewse
         """One table of the report as CSV: metrics, deciles, roc, pr, psi, csi or importance."""
         evaluation = _completed(self.get_object())
         table = request.query_params.get("table", "")
-        try:
-            body = export.report_csv(selectors.evaluation_result(evaluation), table)
-        except export.ExportUnavailable as exc:
-            raise ValidationError({"table": [str(exc)]}) from None
+        body = export.report_csv(selectors.evaluation_result(evaluation), table)
         response = HttpResponse(body, content_type="text/csv; charset=utf-8")
         response["Content-Disposition"] = f'attachment; filename="{_filename(evaluation, f"-{table}.csv")}"'
         return response

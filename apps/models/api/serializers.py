@@ -5,6 +5,7 @@ from __future__ import annotations
 from rest_framework import serializers
 
 from apps.core.api.serializers import StrictSerializer
+from apps.tasks.models import Priority
 
 from ..models import (
     BatchPrediction,
@@ -16,6 +17,7 @@ from ..models import (
     VersionEvent,
 )
 from ..selectors import lineage
+from ..training import ALGORITHMS, OBJECTIVES, SPLITS
 
 
 class ModelSerializer(serializers.ModelSerializer):
@@ -258,3 +260,36 @@ class BatchPredictionSerializer(serializers.ModelSerializer):
 
     def get_download(self, obj: BatchPrediction) -> str:
         return f"/api/batch-predictions/{obj.pk}/download"
+
+
+class TrainingRequestSerializer(StrictSerializer):
+    """``POST /api/tasks/training``. Either a feature set or feature columns (or neither:
+    every numeric and categorical column but the label, time and key columns)."""
+
+    name = serializers.CharField(max_length=100, help_text="Model name; a new version is added if it exists.")
+    task_name = serializers.CharField(max_length=200, required=False)
+    dataset = serializers.IntegerField(min_value=1, required=False)
+    dataset_version = serializers.IntegerField(
+        min_value=1, required=False, help_text="Default: the newest validated version."
+    )
+    feature_set = serializers.IntegerField(min_value=1, required=False)
+    features = serializers.ListField(
+        child=serializers.CharField(max_length=200), required=False, max_length=5000, allow_empty=False
+    )
+    label = serializers.CharField(max_length=200, required=False)
+    algorithm = serializers.ChoiceField(choices=ALGORITHMS, default="lightgbm")
+    objective = serializers.ChoiceField(
+        choices=OBJECTIVES, required=False, help_text="Default: from the label."
+    )
+    params = serializers.DictField(required=False, default=dict)
+    split = serializers.ChoiceField(choices=SPLITS, required=False)
+    time_column = serializers.CharField(max_length=200, required=False)
+    validation_share = serializers.FloatField(min_value=0.05, max_value=0.5, default=0.2)
+    seed = serializers.IntegerField(min_value=0, max_value=2**31 - 1, default=42)
+    priority = serializers.ChoiceField(choices=Priority.choices, default=Priority.MEDIUM)
+    resource_config = serializers.DictField(required=False, default=dict)
+
+    def validate(self, attrs):
+        if "dataset" not in attrs and "feature_set" not in attrs:
+            raise serializers.ValidationError({"dataset": ["A dataset (or a feature set) is required."]})
+        return attrs

@@ -15,12 +15,12 @@ from rest_framework.response import Response
 
 from apps.core.api.exceptions import Conflict
 from apps.core.api.renderers import AsBuiltRenderer
-from apps.tasks import services as queue
-from apps.tasks.api.serializers import TaskSerializer
+from apps.tasks.serializers import TaskSerializer
+from apps.tasks.errors import IllegalTransition, RequestInvalid
 from apps.users.authentication import RoleClaimJWTAuthentication
 from apps.users.permissions import HasPerms
 
-from .. import artifacts, batch, selectors, services, serving
+from .. import artifacts, batch, selectors, services, serving, training_tasks
 from ..filters import ModelFilter, ModelVersionFilter
 from ..models import (
     Model,
@@ -66,7 +66,7 @@ def _refused(exc: serving.PredictionRefused):
     raise Refused(exc) from None
 
 
-def _task_invalid(exc: queue.RequestInvalid):
+def _task_invalid(exc: RequestInvalid):
     raise ValidationError(exc.errors) from None
 
 
@@ -285,7 +285,7 @@ class ModelViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Ge
                 },
                 priority=data["priority"],
             )
-        except queue.RequestInvalid as exc:
+        except RequestInvalid as exc:
             _task_invalid(exc)
         response = Response(TaskSerializer(task).data, status=status.HTTP_201_CREATED)
         response.message = f"Batch prediction queued as task #{task.pk}."
@@ -438,10 +438,10 @@ class ModelVersionViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, view
         """Re-run the training that made this version; the task's result says whether it matches."""
         version = self.get_object()
         try:
-            task = queue.version_reproduce(version=version, user=request.user)
-        except queue.IllegalTransition as exc:
+            task = training_tasks.version_reproduce(version=version, user=request.user)
+        except IllegalTransition as exc:
             raise Conflict(str(exc)) from None
-        except queue.RequestInvalid as exc:
+        except RequestInvalid as exc:
             raise Conflict(f"The training can no longer run as it did: {exc}") from None
         response = Response(TaskSerializer(task).data, status=status.HTTP_201_CREATED)
         response.message = f"Reproduction of {version} queued as task #{task.pk}."

@@ -13,13 +13,11 @@ from rest_framework.decorators import (
     permission_classes,
     renderer_classes,
 )
-from rest_framework.exceptions import APIException, PermissionDenied, ValidationError
+from rest_framework.exceptions import PermissionDenied, ValidationError
 from rest_framework.response import Response
 
 from apps.core.api.renderers import AsBuiltRenderer
-from apps.tasks import services as queue
-from apps.tasks.api.serializers import TaskSerializer
-from apps.tasks.api.views import ServiceUnavailable, _camel
+from apps.tasks.serializers import TaskSerializer
 from apps.users.authentication import RoleClaimJWTAuthentication
 from apps.users.permissions import HasPerms
 
@@ -39,22 +37,12 @@ from .serializers import (
 )
 
 
-class NoActiveVersion(APIException):
-    status_code = status.HTTP_409_CONFLICT
-    default_code = "no_active_version"
-
-
 def _queued(create, request, serializer_class):
     serializer = serializer_class(data=request.data)
     serializer.is_valid(raise_exception=True)
     data = dict(serializer.validated_data)
     priority = data.pop("priority")
-    try:
-        return create(user=request.user, request=data, priority=priority)
-    except queue.RequestInvalid as exc:
-        raise ValidationError(_camel(exc.errors)) from None
-    except queue.QueueUnavailable:
-        raise ServiceUnavailable() from None
+    return create(user=request.user, request=data, priority=priority)
 
 
 def _candidate(c: dict) -> dict:
@@ -108,12 +96,7 @@ def ask(request):
         session = QASession.objects.filter(pk=data["session"], user_id=request.user.pk).first()
         if session is None:
             raise ValidationError({"session": [f"You have no session #{data['session']}."]})
-    try:
-        entry = services.ask(user=request.user, question=data["question"], session=session)
-    except services.QuestionInvalid as exc:
-        raise ValidationError({"question": [str(exc)]}) from None
-    except services.NoActiveVersion as exc:
-        raise NoActiveVersion(str(exc)) from None
+    entry = services.ask(user=request.user, question=data["question"], session=session)
     name, number = services.version_label(entry.model_version_id)
     response = Response(ask_payload(entry, version_name=name, version_number=number))
     response.message = "Answered." if entry.sure else "Not sure: see the candidates."
@@ -178,12 +161,7 @@ class HistoryViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.
         serializer = FeedbackSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         data = serializer.validated_data
-        try:
-            services.feedback_give(
-                entry=entry, value=data["value"], correct_code=data.get("correct_code", "")
-            )
-        except services.FeedbackInvalid as exc:
-            raise ValidationError(_camel(exc.errors)) from None
+        services.feedback_give(entry=entry, value=data["value"], correct_code=data.get("correct_code", ""))
         response = Response(HistorySerializer(self.get_queryset().get(pk=entry.pk)).data)
         response.message = "Thank you: feedback recorded."
         return response

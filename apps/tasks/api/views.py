@@ -2,60 +2,47 @@
 
 from __future__ import annotations
 
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from drf_spectacular.utils import OpenApiParameter, PolymorphicProxySerializer, extend_schema
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
-from rest_framework.exceptions import APIException, PermissionDenied, ValidationError
+from rest_framework.exceptions import PermissionDenied, ValidationError
 from rest_framework.response import Response
 
-from apps.core.api.exceptions import Conflict
 from apps.users.permissions import HasPerms
 
-from .. import selectors, services
+from .. import kinds, schedules, selectors, services
 from ..filters import TaskFilter
-from ..models import TaskSchedule
-from .serializers import (
-    ScheduleSerializer,
-    TaskCreateSerializer,
-    TaskLogSerializer,
-    TaskSerializer,
-    TaskStatusSerializer,
-    TrainingRequestSerializer,
-)
+from ..kinds import TaskKind
+from ..models import TaskSchedule, TaskType
+from ..serializers import TaskSerializer
+from .serializers import ScheduleSerializer, TaskLogSerializer, TaskStatusSerializer
 
 
-class ServiceUnavailable(APIException):
-    status_code = status.HTTP_503_SERVICE_UNAVAILABLE
-    default_detail = "The task queue is unreachable; the task was not started."
-    default_code = "queue_unavailable"
-
-
-def _camel(errors: dict[str, list[str]]) -> dict[str, list[str]]:
-    from djangorestframework_camel_case.util import camelize
-
-    return {next(iter(camelize({k: None}))): v for k, v in errors.items()}
-
-
-def _create_training(request, data: dict):
+def create_from_request(request, kind: TaskKind, data: dict):
+    """Queue a task of ``kind`` from its checked request (priority and resources apart)."""
     request_fields = {k: v for k, v in data.items() if k not in ("priority", "resource_config", "type")}
-    try:
-        return services.training_create(
-            user=request.user,
-            request=request_fields,
-            priority=data.get("priority", "medium"),
-            resource_config=data.get("resource_config"),
-        )
-    except services.RequestInvalid as exc:
-        raise ValidationError(_camel(exc.errors)) from None
-    except services.QueueUnavailable:
-        raise ServiceUnavailable() from None
+    return kind.create(
+        user=request.user,
+        request=request_fields,
+        priority=data.get("priority", "medium"),
+        resource_config=data.get("resource_config"),
+    )
 
 
-def _created(task) -> Response:
+def created_response(task) -> Response:
     task.refresh_from_db()
     response = Response(TaskSerializer(task).data, status=status.HTTP_201_CREATED)
     response.message = f"Task #{task.pk} is {task.status}."
     return response
+
+
+def _task_create_schema():
+    # Read when the schema is generated: the kinds are registered by then.
+    return PolymorphicProxySerializer(
+        component_name="TaskCreate",
+        serializers=lambda: {t: k.serializer for t, k in kinds.kinds_created_at_tasks_endpoint().items()},
+        resource_type_field_name="type",
+    )
 
 
 class TaskViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
@@ -79,19 +66,42 @@ class TaskViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Gen
             return [HasPerms.of("tasks.view_task")()]
         return super().get_permissions()
 
-    @extend_schema(request=TaskCreateSerializer, responses={201: TaskSerializer})
+    @extend_schema(request=_task_create_schema(), responses={201: TaskSerializer})
     def create(self, request):
-        serializer = TaskCreateSerializer(data=request.data)
+        """Queue a task of the ``type`` given (the seed's shape); its fields are that kind's request."""
+        creatable = kinds.kinds_created_at_tasks_endpoint()
+        data = dict(request.data)
+        task_type = data.pop("type", None)
+        if task_type is None:
+            raise ValidationError({"type": ["This field is required."]})
+        if task_type not in creatable:
+            raise ValidationError(
+                {
+                    "type": [
+                        f"Only {', '.join(sorted(creatable))} tasks are created here; evaluations are "
+                        "requested at /api/evaluation and batch predictions at "
+                        "/api/models/{id}/batch-predictions."
+                    ]
+                }
+            )
+        kind = creatable[task_type]
+        serializer = kind.serializer(data=data)
         serializer.is_valid(raise_exception=True)
-        return _created(_create_training(request, serializer.validated_data))
+        return created_response(create_from_request(request, kind, serializer.validated_data))
 
-    @extend_schema(request=TrainingRequestSerializer, responses={201: TaskSerializer}, filters=False)
+    def get_serializer_class(self):
+        if self.action == "training":  # the request as the training kind declares it
+            return kinds.kind_for(TaskType.TRAINING).serializer
+        return super().get_serializer_class()
+
+    @extend_schema(responses={201: TaskSerializer}, filters=False)
     @action(detail=False, methods=["post"], filterset_class=None)
     def training(self, request):
         """Queue a training: dataset, features or feature set, label, algorithm, parameters."""
-        serializer = TrainingRequestSerializer(data=request.data)
+        serializer = self.get_serializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        return _created(_create_training(request, serializer.validated_data))
+        kind = kinds.kind_for(TaskType.TRAINING)
+        return created_response(create_from_request(request, kind, serializer.validated_data))
 
     @extend_schema(
         responses=TaskStatusSerializer,
@@ -130,10 +140,7 @@ class TaskViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Gen
         task = self.get_object()
         if task.created_by_id != request.user.pk and not request.user.has_perm("tasks.change_task"):
             raise PermissionDenied("Only the task's creator or an analyst can cancel it.")
-        try:
-            task = services.task_cancel(task=task)
-        except services.IllegalTransition as exc:
-            raise Conflict(str(exc)) from None
+        task = services.task_cancel(task=task)
         response = Response(TaskSerializer(task).data)
         response.message = (
             "Cancelled." if task.status == "cancelled" else "Cancel requested; it stops at the next round."
@@ -145,15 +152,7 @@ class TaskViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Gen
     def rerun(self, request, pk=None):
         """Queue a new task with the same request."""
         task = self.get_object()
-        try:
-            new = services.task_rerun(task=task, user=request.user)
-        except services.IllegalTransition as exc:
-            raise Conflict(str(exc)) from None
-        except services.RequestInvalid as exc:
-            raise ValidationError(_camel(exc.errors)) from None
-        except services.QueueUnavailable:
-            raise ServiceUnavailable() from None
-        return _created(new)
+        return created_response(services.task_rerun(task=task, user=request.user))
 
 
 def _int_param(request, name: str, default, lo: int, hi: int | None):
@@ -193,20 +192,17 @@ class ScheduleViewSet(
         req = {k: dict(v) if isinstance(v, dict) else v for k, v in data.pop("request").items()}
         req.pop("priority", None)
         resources = req.pop("resource_config", None) or data.get("resource_config")
-        try:
-            serializer.instance = services.schedule_create(
-                user=self.request.user,
-                name=data["name"],
-                request=req,
-                every_minutes=data.get("every_minutes"),
-                cron=data.get("cron"),
-                priority=data.get("priority", "medium"),
-                resource_config=resources,
-                enabled=data.get("enabled", True),
-                type=data.get("type", "training"),
-            )
-        except services.RequestInvalid as exc:
-            raise ValidationError(_camel(exc.errors)) from None
+        serializer.instance = schedules.schedule_create(
+            user=self.request.user,
+            name=data["name"],
+            request=req,
+            every_minutes=data.get("every_minutes"),
+            cron=data.get("cron"),
+            priority=data.get("priority", "medium"),
+            resource_config=resources,
+            enabled=data.get("enabled", True),
+            type=data.get("type", "training"),
+        )
 
     def update(self, request, *args, **kwargs):
         schedule = self.get_object()
@@ -215,11 +211,11 @@ class ScheduleViewSet(
             raise ValidationError(
                 {"enabled": ["Only enabled (true or false) can be changed; create a new schedule otherwise."]}
             )
-        services.schedule_set_enabled(schedule=schedule, enabled=request.data["enabled"])
+        schedules.schedule_set_enabled(schedule=schedule, enabled=request.data["enabled"])
         schedule.periodic_task.refresh_from_db()
         response = Response(ScheduleSerializer(schedule).data)
         response.message = "Enabled." if request.data["enabled"] else "Paused."
         return response
 
     def perform_destroy(self, instance):
-        services.schedule_delete(schedule=instance)
+        schedules.schedule_delete(schedule=instance)

@@ -51,7 +51,7 @@ class Command(BaseCommand):
         analyst = User.objects.get(username="analyst")
         load_demo_datasets(user=analyst, write=self.stdout.write)
         load_demo_features(user=analyst, write=self.stdout.write)
-        from apps.tasks.demo import load_demo_model
+        from apps.models.demo import load_demo_model
 
         load_demo_model(user=analyst, write=self.stdout.write)
         from apps.qa.demo import load_demo_qa

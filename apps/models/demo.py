@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from apps.features.demo import SET_NAME
 from apps.features.models import FeatureSet
-from apps.models.models import Model
+from apps.tasks.runner import task_execute
 
-from . import services
+from . import services as registry
+from . import training_tasks
+from .models import Model, ModelVersion
 
 MODEL_NAME = "demo-credit-lgbm"
 
@@ -17,7 +19,7 @@ def load_demo_model(*, user, write=print) -> None:
     feature_set = FeatureSet.objects.filter(name=SET_NAME).order_by("-version").first()
     if feature_set is None:
         return
-    task = services.training_create(
+    task = training_tasks.training_create(
         user=user,
         request={
             "name": MODEL_NAME,
@@ -29,14 +31,11 @@ def load_demo_model(*, user, write=print) -> None:
         },
         enqueue=False,  # trained here, so the platform starts with a model
     )
-    outcome = services.training_execute(task.pk, worker="demo")
+    outcome = task_execute(task.pk, worker="demo")
     task.refresh_from_db()
     if outcome != "completed":
         write(f"  demo model training {outcome}: {task.error}")
         return
-    from apps.models import services as registry
-    from apps.models.models import ModelVersion
-
     # Active from the start, so POST /api/models/{id}/predict answers out of the box.
     version = ModelVersion.objects.get(task=task)
     registry.version_activate(version=version, user=user, reason="Demo model, promoted at setup.")

@@ -1,0 +1,510 @@
+"""Training as a kind of task: the plan (a request checked against its data), the work
+(fit with round logs and progress), the champion/challenger gate, and reproduction.
+
+Registered with the work queue from ``ModelsConfig.ready()``; the queue runs it like any kind.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import pyarrow.parquet as pq
+from django.db import transaction
+from django.urls import reverse
+from django.utils import timezone
+
+from apps.datasets.models import Dataset, DatasetKind, DatasetStatus, DatasetVersion
+from apps.datasets.selectors import columns_of
+from apps.datasets.selectors import dataset_version as dataset_version_of
+from apps.datasets.services import stored_file_path
+from apps.features.models import FeatureSet
+from apps.tasks import services as queue
+from apps.tasks.errors import IllegalTransition, RequestInvalid, RunCancelled, RunFailed
+from apps.tasks.kinds import TaskKind, register_kind
+from apps.tasks.models import LogLevel, Priority, Task, TaskLog, TaskStatus, TaskType
+from apps.tasks.runner import Run
+
+from . import services as registry
+from . import training
+from .models import ModelVersion
+
+# Round logs and progress are written at most this often (and on the first and last round).
+FLUSH_SECONDS = 0.5
+
+
+@dataclass
+class TrainingPlan:
+    """A validated training request: what the worker will train, on what."""
+
+    model_name: str
+    dataset_version: DatasetVersion
+    feature_set: FeatureSet | None
+    spec: training.TrainingSpec
+    parameters: dict[str, Any] = field(default_factory=dict)
+
+
+def _distinct(version: DatasetVersion, column: str) -> int | None:
+    for col in (version.quality or {}).get("columns", []):
+        if col.get("name") == column:
+            return col.get("distinct")
+    return None
+
+
+def _infer_objective(distinct: int | None, dtype: str) -> str:
+    if distinct == 2 or distinct is None:
+        return "binary"
+    if training._dtype_kind(dtype) == "numeric" and distinct > 20:
+        return "regression"
+    return "multiclass"
+
+
+def _resolve_dataset(request: dict, errors: dict, feature_set: FeatureSet | None) -> DatasetVersion | None:
+    dataset_id = request.get("dataset")
+    number = request.get("dataset_version")
+    if dataset_id is None:
+        if feature_set is None:
+            errors["dataset"] = ["A dataset (or a feature set) is required."]
+            return None
+        version = feature_set.dataset_version
+    else:
+        dataset = Dataset.objects.filter(pk=dataset_id).first()
+        if dataset is None:
+            errors["dataset"] = [f"No dataset with id {dataset_id}."]
+            return None
+        version = dataset_version_of(dataset, number)
+        if version is None:
+            errors["dataset_version"] = [f"Dataset {dataset.name} has no version {number}."]
+            return None
+    if version.dataset.kind != DatasetKind.TABULAR:
+        errors["dataset"] = [f"{version.dataset.name} holds bank records; models train on tabular datasets."]
+        return None
+    if version.status != DatasetStatus.VALIDATED or not version.parquet:
+        errors["dataset"] = [
+            f"{version.dataset.name} v{version.version} is {version.status}; "
+            "only a validated version can be trained on."
+        ]
+        return None
+    return version
+
+
+def estimated_memory_mb(rows: int, features: int) -> int:
+    """Rough peak memory of a training: the Arrow columns plus one float64 matrix, and
+    LightGBM's binned copy (about a quarter of the matrix)."""
+    return int(rows * features * 8 * 2.25 / 2**20) + 1
+
+
+def training_plan(request: dict, *, resource_config: dict | None = None) -> TrainingPlan:
+    """Check a training request against the data it names; raise RequestInvalid listing every problem.
+
+    ``request`` keys: name, dataset, dataset_version, feature_set, features, label,
+    algorithm, objective, params, split, time_column, validation_share, seed.
+    """
+    errors: dict[str, list[str]] = {}
+    name = (request.get("name") or "").strip()
+    if not name:
+        errors["name"] = ["A model name is required."]
+    feature_set = None
+    skipped: list[str] = []
+    if request.get("feature_set") is not None:
+        feature_set = (
+            FeatureSet.objects.select_related("dataset_version__dataset")
+            .filter(pk=request["feature_set"])
+            .first()
+        )
+        if feature_set is None:
+            errors["feature_set"] = [f"No feature set with id {request['feature_set']}."]
+    version = _resolve_dataset(request, errors, feature_set)
+    if (
+        version is not None
+        and feature_set is not None
+        and version.dataset_id != feature_set.dataset_version.dataset_id
+    ):
+        errors["feature_set"] = [
+            f"{feature_set} is drawn from {feature_set.dataset_version.dataset.name}; "
+            f"train it on a version of that dataset, not {version.dataset.name}."
+        ]
+    if version is None or errors.get("feature_set"):
+        raise RequestInvalid(errors)
+
+    columns = columns_of(version)
+    features = list(request.get("features") or [])
+    if feature_set is not None:
+        set_columns = [
+            item.feature_version.source_column or item.feature_version.feature.name
+            for item in feature_set.items.select_related("feature_version__feature").order_by("position")
+        ]
+        if features and features != set_columns:
+            errors["features"] = ["Give either a feature set or a column list, not both."]
+        # A set may hold columns the engine cannot use as inputs (dates, the split's time
+        # column); they are left out and named in the task's parameters.
+        time_column = request.get("time_column") or version.time_column
+        skipped = [
+            c
+            for c in set_columns
+            if c == time_column
+            or (c in columns and training._dtype_kind(columns[c]) in ("temporal", "other"))
+        ]
+        features = [c for c in set_columns if c not in skipped]
+    label = request.get("label") or (feature_set.label_column if feature_set else "") or version.label_column
+    if not label:
+        errors["label"] = ["A label column is required (the dataset version declares none)."]
+    if not features and label:
+        time_column = request.get("time_column") or version.time_column
+        features = [
+            c
+            for c, dtype in columns.items()
+            if c not in (label, time_column, *version.key_columns)
+            and training._dtype_kind(dtype) in ("numeric", "categorical")
+        ]
+    objective = request.get("objective") or _infer_objective(
+        _distinct(version, label), columns.get(label, "")
+    )
+    threads = (resource_config or {}).get("threads") or min(os.cpu_count() or 1, 2)
+    split = request.get("split") or ("time" if request.get("time_column") else "random")
+    spec = training.TrainingSpec(
+        algorithm=request.get("algorithm") or "lightgbm",
+        objective=objective,
+        label=label,
+        features=features,
+        params=request.get("params") or {},
+        split=split,
+        time_column=request.get("time_column") or (version.time_column if split == "time" else None),
+        validation_share=request.get("validation_share", 0.2),
+        seed=request.get("seed", 42),
+        num_threads=min(threads, queue.MAX_RESOURCE_THREADS),
+    )
+    problems = training.validate_spec(spec, columns, label_classes=_distinct(version, label))
+    if problems:
+        errors.setdefault("non_field_errors", []).extend(problems)
+    needed = estimated_memory_mb(version.row_count or 0, len(features))
+    allowed = (resource_config or {}).get("memoryMb")
+    if allowed and needed > allowed:
+        errors.setdefault("resource_config", []).append(
+            f"This training needs about {needed} MB ({version.row_count:,} rows x {len(features)} "
+            f"features); memoryMb allows {allowed}."
+        )
+    if errors:
+        raise RequestInvalid(errors)
+    parameters = {
+        "model_name": name,
+        "dataset": version.dataset_id,
+        "dataset_version": version.version,
+        "dataset_version_id": version.pk,
+        "feature_set": feature_set.pk if feature_set else None,
+        "algorithm": spec.algorithm,
+        "objective": spec.objective,
+        "label": spec.label,
+        "features": spec.features,
+        "params": training.resolved_params(spec),
+        "split": spec.split,
+        "time_column": spec.time_column,
+        "validation_share": spec.validation_share,
+        "seed": spec.seed,
+        "skipped_features": skipped,
+    }
+    if request.get("reproduce_of"):
+        parameters["reproduce_of"] = request["reproduce_of"]
+    return TrainingPlan(name, version, feature_set, spec, parameters)
+
+
+def training_create(*, user, request: dict, **options: Any) -> Task:
+    """Validate a training request and queue it. Nothing is stored when it is invalid.
+
+    ``options``: priority, resource_config, schedule, trigger_key, rerun_of, enqueue.
+    """
+    task, _ = queue.checked_task_create(
+        type=TaskType.TRAINING,
+        check=lambda r, resources: training_plan(r, resource_config=resources).parameters,
+        name=lambda p: f"Train {p['model_name']}",
+        user=user,
+        request=request,
+        **options,
+    )
+    return task
+
+
+def version_reproduce(*, version: ModelVersion, user) -> Task:
+    """Re-run the training that made ``version`` on the same data, features, parameters and
+    seed; the task's result says whether the metrics (and the artifact bytes) match."""
+    if version.task is None:
+        raise IllegalTransition(f"{version} was uploaded; there is no training to re-run.")
+    request = {
+        **training_request_of(version.task),
+        "reproduce_of": version.pk,
+        "task_name": f"Reproduce {version}",
+    }
+    return training_create(user=user, request=request, priority=Priority.HIGH)
+
+
+def training_request_of(task: Task) -> dict:
+    """The training request that re-creates ``task`` (its dataset version, not the newest)."""
+    p = task.parameters
+    if "model_name" not in p:  # a scheduled run that could not start keeps the raw request
+        return dict(p)
+    return {
+        "name": p.get("model_name"),
+        "dataset": p.get("dataset"),
+        "dataset_version": p.get("dataset_version"),
+        "feature_set": p.get("feature_set"),
+        "features": None if p.get("feature_set") else p.get("features"),
+        "label": p.get("label"),
+        "algorithm": p.get("algorithm"),
+        "objective": p.get("objective"),
+        "params": p.get("params"),
+        "split": p.get("split"),
+        "time_column": p.get("time_column"),
+        "validation_share": p.get("validation_share", 0.2),
+        "seed": p.get("seed", 42),
+        **({"reproduce_of": p["reproduce_of"]} if p.get("reproduce_of") else {}),
+    }
+
+
+class RoundWriter:
+    """Turns training rounds into TaskLog rows and progress, and answers whether to go on.
+
+    Rounds are buffered and written at most every FLUSH_SECONDS (and on the first and
+    last round), together with the progress and a check of the cancel flag.
+    """
+
+    def __init__(self, task_id: int, lo: float = 5.0, hi: float = 90.0):
+        self.task_id, self.lo, self.hi = task_id, lo, hi
+        self.buffer: list[TaskLog] = []
+        self.last_flush = 0.0
+        self.cancelled = False
+
+    def __call__(self, info: training.RoundInfo) -> bool:
+        self.buffer.append(
+            TaskLog(
+                task_id=self.task_id,
+                created_at=timezone.now(),
+                level=LogLevel.INFO,
+                message=f"round {info.round}/{info.total_rounds}",
+                step=info.round,
+                loss=_finite(info.train_loss),
+                valid_loss=_finite(info.valid_loss),
+                metrics={k: v for k, v in info.metrics.items() if _finite(v) is not None} or None,
+            )
+        )
+        now = time.monotonic()
+        if (len(self.buffer) == 1 and self.last_flush == 0.0) or now - self.last_flush >= FLUSH_SECONDS:
+            return self.flush(info)
+        if info.round >= info.total_rounds:
+            return self.flush(info)
+        return True
+
+    def flush(self, info: training.RoundInfo | None = None) -> bool:
+        if self.buffer:
+            TaskLog.objects.bulk_create(self.buffer)
+            self.buffer = []
+        self.last_flush = time.monotonic()
+        fields: dict[str, Any] = {"heartbeat_at": timezone.now()}
+        if info is not None:
+            fields["progress"] = round(
+                self.lo + (self.hi - self.lo) * info.round / max(info.total_rounds, 1), 1
+            )
+        Task.objects.filter(pk=self.task_id, status=TaskStatus.RUNNING).update(**fields)
+        self.cancelled = Task.objects.filter(pk=self.task_id, cancel_requested=True).exists()
+        return not self.cancelled
+
+
+def _finite(value: float | None) -> float | None:
+    if value is None or value != value or value in (float("inf"), float("-inf")):
+        return None
+    return float(value)
+
+
+def _read_table(version: DatasetVersion, spec: training.TrainingSpec, extra: list[str] | None = None):
+    wanted = [*spec.features, spec.label, *([spec.time_column] if spec.time_column else []), *(extra or [])]
+    with stored_file_path(version.parquet) as path:
+        available = set(pq.read_schema(path).names)
+        return pq.read_table(path, columns=[c for c in dict.fromkeys(wanted) if c in available])
+
+
+def _champion(task: Task) -> ModelVersion | None:
+    """The active version a scheduled retraining must beat (the champion/challenger gate)."""
+    p = task.parameters
+    if not task.schedule_id or p.get("reproduce_of"):
+        return None
+    return (
+        ModelVersion.objects.filter(model__name=p["model_name"], status="active")
+        .select_related("model")
+        .first()
+    )
+
+
+def _gate(run: Run, spec, table, champion: ModelVersion, result) -> dict:
+    """Score the champion on the challenger's holdout and compare (before the table is freed)."""
+    try:
+        artifact, model = registry.version_load(champion)
+        champion_metrics = training.holdout_metrics(spec, table, artifact.format, model, artifact.meta)
+    except (training.SpecError, registry.artifacts.ArtifactError) as exc:
+        why = "; ".join(exc.problems) if isinstance(exc, training.SpecError) else str(exc)
+        run.log(f"Champion v{champion.version} cannot be scored on this holdout: {why}", LogLevel.WARNING)
+        return {"promote": False, "why": why, "metric": registry.gate_metric(spec.objective)}
+    decision = registry.gate_compare(spec.objective, result.metrics, champion_metrics)
+    decision["championMetrics"] = champion_metrics
+    return decision
+
+
+def _reproduction(original: ModelVersion, result, stored) -> dict:
+    """How a re-run of a version's training compares with it: same metrics, same bytes?"""
+    keys = sorted(set(original.metrics) | set(result.metrics))
+    differences = {
+        k: {"original": original.metrics.get(k), "reproduced": result.metrics.get(k)}
+        for k in keys
+        if original.metrics.get(k) is None
+        or result.metrics.get(k) is None
+        or abs(original.metrics[k] - result.metrics[k]) > 1e-9
+    }
+    return {
+        "ofVersionId": original.pk,
+        "ofVersion": original.version,
+        "model": original.model.name,
+        "metricsMatch": not differences,
+        "checksumMatch": stored.checksum == original.checksum,
+        "original": original.metrics,
+        "reproduced": result.metrics,
+        "differences": differences,
+    }
+
+
+def _discard_unless_registered(stored: registry.StoredArtifact) -> None:
+    if not ModelVersion.objects.filter(artifact=stored.name).exists():
+        registry.artifact_discard(stored)
+
+
+def training_work(run: Run) -> Callable[[], dict]:
+    """Train the model a training task asks for; the commit registers its version."""
+    task, task_id = run.task, run.task_id
+    p = task.parameters
+    writer = RoundWriter(task_id)
+    version = DatasetVersion.objects.select_related("dataset").get(pk=p["dataset_version_id"])
+    feature_set = FeatureSet.objects.filter(pk=p["feature_set"]).first() if p.get("feature_set") else None
+    spec = training.TrainingSpec(
+        algorithm=p["algorithm"],
+        objective=p["objective"],
+        label=p["label"],
+        features=p["features"],
+        params=p["params"],
+        split=p["split"],
+        time_column=p.get("time_column"),
+        validation_share=p["validation_share"],
+        seed=p["seed"],
+        num_threads=(task.resource_config or {}).get("threads") or min(os.cpu_count() or 1, 2),
+    )
+    started = time.monotonic()
+    champion = _champion(task)
+    table = _read_table(version, spec, champion.feature_schema.get("features") if champion else None)
+    run.progress(3)
+    run.log(
+        f"Loaded {table.num_rows:,} rows x {len(spec.features)} features "
+        f"from {version.dataset.name} v{version.version}."
+    )
+    try:
+        result = training.train(spec, table, on_round=writer)
+    except training.Cancelled:
+        raise RunCancelled() from None
+    except training.SpecError as exc:
+        raise RunFailed("The data cannot be trained as requested: " + "; ".join(exc.problems)) from None
+    gate = _gate(run, spec, table, champion, result) if champion is not None else None
+    del table
+    writer.flush()
+    if result.fallback:
+        run.log(
+            f"LightGBM failed ({result.fallback['reason']}); trained {result.fallback['to']} instead.",
+            LogLevel.WARNING,
+        )
+    run.progress(92)
+    stored = registry.artifact_store(result)
+    run.on_discard(lambda: _discard_unless_registered(stored))
+    info = {
+        "split": spec.split,
+        "validationShare": spec.validation_share,
+        "rows": result.rows,
+        "bestIteration": result.best_iteration,
+        "fallback": result.fallback,
+        "objective": spec.objective,
+        "seconds": round(time.monotonic() - started, 3),
+    }
+
+    def commit() -> dict:
+        if p.get("reproduce_of"):  # a reproduction compares; it registers nothing
+            original = ModelVersion.objects.select_related("model").get(pk=p["reproduce_of"])
+            transaction.on_commit(lambda: registry.artifact_discard(stored))
+            report = _reproduction(original, result, stored)
+            queue.log(
+                task_id,
+                f"Reproduced {original}: metrics {'match' if report['metricsMatch'] else 'differ'}, "
+                f"artifact {'identical' if report['checksumMatch'] else 'differs'}.",
+            )
+            return {"reproduction": report, "metrics": result.metrics, "seconds": info["seconds"]}
+        mv, created = registry.version_register_trained(
+            model_name=p["model_name"],
+            result=result,
+            stored=stored,
+            user=task.created_by,
+            task=task,
+            dataset_version=version,
+            feature_set=feature_set,
+            training_info=info,
+            changelog=f"Trained by task #{task_id}.",
+        )
+        if not created:  # a second delivery: the first one's artifact stays, this copy goes
+            registry.artifact_discard(stored)
+        queue.log(task_id, f"Registered {mv.model.name} v{mv.version}.")
+        decision = None
+        if gate is not None and created:
+            decision = registry.gate_decide(version=mv, champion=champion, details=gate, user=task.created_by)
+            queue.log(task_id, f"Champion/challenger: {decision} ({gate.get('metric')}).")
+        return {
+            "gate": {**gate, "decision": decision} if gate is not None else None,
+            "modelId": mv.model_id,
+            "modelName": mv.model.name,
+            "modelVersionId": mv.pk,
+            "version": mv.version,
+            "algorithm": result.algorithm,
+            "metrics": result.metrics,
+            "bestIteration": result.best_iteration,
+            "rows": result.rows,
+            "fallback": result.fallback,
+            "seconds": info["seconds"],
+        }
+
+    return commit
+
+
+def _related(task: Task) -> list[tuple[str, str]]:
+    """The admin pages of the dataset version a training read and the version it registered."""
+    links = []
+    version_id = (task.parameters or {}).get("dataset_version_id")
+    version = DatasetVersion.objects.select_related("dataset").filter(pk=version_id).first()
+    if version is not None:
+        links.append(
+            (f"dataset {version}", reverse("admin:datasets_datasetversion_change", args=[version.pk]))
+        )
+    return links
+
+
+def register() -> None:
+    from .api.serializers import TrainingRequestSerializer
+
+    register_kind(
+        TaskKind(
+            key=TaskType.TRAINING,
+            type=TaskType.TRAINING,
+            job="apps.models.tasks.run_training",
+            work=training_work,
+            check=lambda request, resources: training_plan(request, resource_config=resources),
+            create=training_create,
+            request_of=training_request_of,
+            uses_training_slot=True,
+            serializer=TrainingRequestSerializer,
+            schedulable=True,
+            created_at_tasks_endpoint=True,
+            related=_related,
+        )
+    )
