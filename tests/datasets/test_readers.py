@@ -205,7 +205,7 @@ def test_declared_utf8_is_read_with_or_without_a_bom(tmp_path, declared):
 
 
 def test_decoding_in_blocks_never_splits_a_character(tmp_path, monkeypatch):
-    monkeypatch.setattr(readers, "_CHUNK", 7)  # blocks far smaller than the lines
+    monkeypatch.setattr(readers.encoding, "_CHUNK", 7)  # blocks far smaller than the lines
     text = "名称,备注\n" + "".join(f"中国{i},很长的一行中文内容{i}\n" for i in range(50))
     for encoding, reported in (("utf-8", "utf-8"), ("gbk", "gb18030")):
         result, table = convert(write(tmp_path, f"{encoding}.csv", text, encoding))
@@ -287,7 +287,7 @@ def random_field(rng: random.Random) -> str:
 @pytest.mark.parametrize("seed", range(3))
 def test_random_quoted_files_match_the_csv_module_with_line_numbers(tmp_path, monkeypatch, seed, walk):
     if walk:  # the slow path must find the same records as the vectorised one
-        monkeypatch.setattr(readers, "_quotes_pair_simply", lambda *args: False)
+        monkeypatch.setattr(readers.records, "_quotes_pair_simply", lambda *args: False)
     rng = random.Random(seed)
     rows = [[random_field(rng) for _ in range(4)] for _ in range(300)]
     buffer = io.StringIO()
@@ -595,18 +595,18 @@ def unsafe_workbook(tmp_path: Path, prefix: bytes) -> Path:
 @pytest.mark.parametrize("large", [False, True])
 def test_xlsx_with_a_doctype_or_entity_is_refused(tmp_path, monkeypatch, large):
     if large:  # take the streaming prolog scan used for big parts
-        monkeypatch.setattr(readers, "_SMALL_XML_BYTES", 0)
+        monkeypatch.setattr(readers.xlsx, "_SMALL_XML_BYTES", 0)
     refused(unsafe_workbook(tmp_path, DOCTYPE), "xlsx_unsafe_xml")
 
 
 def test_xlsx_prolog_scan_is_not_fooled_by_comments(tmp_path, monkeypatch):
-    monkeypatch.setattr(readers, "_SMALL_XML_BYTES", 0)
+    monkeypatch.setattr(readers.xlsx, "_SMALL_XML_BYTES", 0)
     prefix = b'<?xml version="1.0"?>\n<!-- <x> -->\n<!DOCTYPE x [<!ENTITY e "e">]>\n'
     refused(unsafe_workbook(tmp_path, prefix), "xlsx_unsafe_xml")
 
 
 def test_xlsx_prolog_scan_accepts_clean_parts(tmp_path, monkeypatch):
-    monkeypatch.setattr(readers, "_SMALL_XML_BYTES", 0)
+    monkeypatch.setattr(readers.xlsx, "_SMALL_XML_BYTES", 0)
     path = unsafe_workbook(tmp_path, b'\xef\xbb\xbf<?xml version="1.0"?>\n<!-- fine -->\n')
     _, table = convert(path)
     assert table == {"a": [1]}

@@ -1,0 +1,146 @@
+"""Answering "what is the clearing code of <bank branch>?" from a table of bank records.
+
+Definitions:
+
+- The *normal form* of a text (:func:`normalise`): NFKC (full-width letters, digits and
+  punctuation become half-width), case-folded, traditional characters mapped to simplified
+  through a small table (``TRADITIONAL_TO_SIMPLIFIED``), everything that is not a letter or
+  digit removed (punctuation, whitespace, control characters), then the legal-form words in
+  ``LEGAL_SUFFIXES`` (股份有限公司 …) removed. Record names and questions share it.
+- A *question* is cut to ``MAX_RAW_CHARS`` characters, brought to its normal form and
+  stripped of its wrappers (``QUESTION_WRAPPERS``: 请问…, …的联行号是多少, what is the
+  code of …). A question with nothing left raises :class:`EmptyQuestionError` (a
+  ``ValueError``): nothing to look up is an input error, not an answer. Then its aliases
+  are expanded (English bank names among them), letters left over are read as pinyin and
+  English words and written in the records' characters (:class:`_Latin`: Beijing Haidian
+  Sub-branch -> 北京海淀支行), context above the branch is dropped (a province in front, a parent 分行
+  inside: :class:`_Context`) and it is cut to ``MAX_QUESTION_CHARS``.
+- *Aliases* map a short name to a full bank name (工行 -> 中国工商银行). They are given at
+  build time (``DEFAULT_ALIASES`` otherwise) and stored in the index. An alias that also
+  occurs inside the branch part of record names (兴业 in 兴业路支行) is *weak*: it is
+  expanded only at the start of a question that names no bank otherwise.
+- *Grams* of a normal form (:func:`_grams`): its characters; its pairs of characters one
+  or two apart; its characters' sounds (toneless pinyin, as input methods make people
+  type 冬 for 东) and pairs of sounds side by side; administrative-level words (市, 区,
+  街道 …) left out of the pairs, as people add and drop them freely. A gram's *weight* is
+  ``min(ln(1 + N / df), MAX_WEIGHT)`` over the N records; ``w(X)`` sums it over X.
+
+How a question is answered (:meth:`RetrievalIndex.ask`), first hit wins:
+
+1. *code*: the question holds a 12-digit run that is a record's bank_code (or a
+   clearing_code) -> that record.
+2. *exact*: the question equals one record's normal form (several records sharing it
+   make the answer ambiguous: not sure).
+3. *ngram*: candidates come from the posting lists of the question's rarest grams only
+   (at most ``POSTING_BUDGET`` postings: a question never scans the whole table); the
+   best ``RESCORED`` of them are scored on their full gram sets Q (question) and D
+   (record) by ``w(Q & D) / (QUESTION_SHARE * w(Q) + (1 - QUESTION_SHARE) * w(D))``, a
+   weighted Dice coefficient leaning towards explaining the question, times
+   ``BANK_CONFLICT`` when the question names another bank and ``OFFICE_CONFLICT`` when it
+   names another kind of office (支行, 分理处 …). Ties go to the shorter name.
+
+*Confidence* of an n-gram answer is the estimated probability that it is right, a
+logistic function of the best score and its margin over the runner-up (``CONFIDENCE_*``,
+fitted by ``benchmarks/bench_qa.py --calibrate`` on generated questions of a seed kept
+apart from evaluation). Code and exact answers have confidence 1 (1/k when k records share
+the name). An answer is *sure* when its confidence is at least ``SURE_THRESHOLD``;
+otherwise ``sure=False`` and callers show the candidates instead of the best guess.
+
+The index serialises to a zip of ``.npy`` arrays (loaded with ``allow_pickle=False``) and
+one JSON member: no pickle anywhere. Pure package: no Django import.
+
+The package: ``normalise`` (normal form, wrappers, context, offices), ``aliases``,
+``phonetics`` (pinyin and English in questions, the sound table), ``grams``, ``records``,
+``answers`` (Answer, Candidate, confidence) and ``index`` (RetrievalIndex: build, ask,
+serialisation).
+"""
+
+from __future__ import annotations
+
+from .aliases import DEFAULT_ALIASES
+from .answers import (
+    CONFIDENCE_A,
+    CONFIDENCE_B,
+    CONFIDENCE_C,
+    SURE_THRESHOLD,
+    Answer,
+    Candidate,
+    EmptyQuestionError,
+    MatchedBy,
+    confidence,
+)
+from .grams import CHAR_BITS
+from .index import (
+    BANK_BONUS,
+    BANK_CONFLICT,
+    BUILD_CHUNK,
+    FORMAT,
+    FORMAT_VERSION,
+    MAX_ARTIFACT_BYTES,
+    MAX_K,
+    MAX_QUESTION_CHARS,
+    MAX_RECORDS,
+    MAX_WEIGHT,
+    OFFICE_CONFLICT,
+    POSTING_BUDGET,
+    QUESTION_SHARE,
+    RESCORED,
+    UNKNOWN_GRAM_WEIGHT,
+    RetrievalIndex,
+)
+from .normalise import (
+    LEGAL_SUFFIXES,
+    MAX_RAW_CHARS,
+    OFFICES,
+    PROVINCES,
+    QUESTION_WRAPPERS,
+    TRADITIONAL_TO_SIMPLIFIED,
+    normalise,
+    office,
+    strip_wrappers,
+)
+from .phonetics import ENGLISH_WORDS, sound_table, toneless
+from .records import read_records
+
+__all__ = [
+    "BANK_BONUS",
+    "BANK_CONFLICT",
+    "BUILD_CHUNK",
+    "CHAR_BITS",
+    "CONFIDENCE_A",
+    "CONFIDENCE_B",
+    "CONFIDENCE_C",
+    "DEFAULT_ALIASES",
+    "ENGLISH_WORDS",
+    "FORMAT",
+    "FORMAT_VERSION",
+    "LEGAL_SUFFIXES",
+    "MAX_ARTIFACT_BYTES",
+    "MAX_K",
+    "MAX_QUESTION_CHARS",
+    "MAX_RAW_CHARS",
+    "MAX_RECORDS",
+    "MAX_WEIGHT",
+    "OFFICES",
+    "OFFICE_CONFLICT",
+    "POSTING_BUDGET",
+    "PROVINCES",
+    "QUESTION_SHARE",
+    "QUESTION_WRAPPERS",
+    "RESCORED",
+    "SURE_THRESHOLD",
+    "TRADITIONAL_TO_SIMPLIFIED",
+    "UNKNOWN_GRAM_WEIGHT",
+    "Answer",
+    "Candidate",
+    "EmptyQuestionError",
+    "MatchedBy",
+    "RetrievalIndex",
+    "confidence",
+    "normalise",
+    "office",
+    "read_records",
+    "sound_table",
+    "strip_wrappers",
+    "toneless",
+]
