@@ -163,14 +163,14 @@ def test_predict_accepts_a_dataframe_and_dictionary_columns(table):
 def test_time_split_holds_out_the_latest_rows(table, monkeypatch):
     shuffled = table.take(np.random.default_rng(5).permutation(table.num_rows))
     captured = {}
-    real = T._split_order
+    real = T.fit._split_order
 
     def spy(*args, **kwargs):
         order, n_train = real(*args, **kwargs)
         captured["order"], captured["n_train"] = order, n_train
         return order, n_train
 
-    monkeypatch.setattr(T, "_split_order", spy)
+    monkeypatch.setattr(T.fit, "_split_order", spy)
     result = T.train(spec(split="time", time_column="t", params={"num_boost_round": 5}), shuffled)
     t = shuffled.column("t").to_numpy()
     order, n_train = captured["order"], captured["n_train"]
@@ -181,8 +181,8 @@ def test_time_split_holds_out_the_latest_rows(table, monkeypatch):
 
 def test_stratified_split_keeps_the_class_share(table, monkeypatch):
     captured = {}
-    real = T._split_order
-    monkeypatch.setattr(T, "_split_order", lambda *a, **k: captured.setdefault("r", real(*a, **k)))
+    real = T.fit._split_order
+    monkeypatch.setattr(T.fit, "_split_order", lambda *a, **k: captured.setdefault("r", real(*a, **k)))
     T.train(spec(split="stratified", params={"num_boost_round": 5}), table)
     order, n_train = captured["r"]
     y = table.column("y").to_numpy()
@@ -244,7 +244,7 @@ def test_rows_without_a_label_are_dropped(table):
 
 
 def test_round_log_is_capped(monkeypatch, table):
-    monkeypatch.setattr(T, "MAX_ROUNDS_KEPT", 10)
+    monkeypatch.setattr(T.fit, "MAX_ROUNDS_KEPT", 10)
     result = T.train(spec(params={"num_boost_round": 50, "num_leaves": 4}), table)
     assert len(result.rounds) == 10
     assert result.rounds[0]["round"] == 1 and result.rounds[-1]["round"] == 50
