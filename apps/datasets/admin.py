@@ -12,11 +12,18 @@ from django.urls import path, reverse
 from django.utils.html import format_html
 
 from apps.core.admin import ReadOnlyAdmin
-from apps.core.api.exceptions import Conflict
 
 from . import services
+from .errors import DatasetInUse
 from .forms import UploadForm, upload_from_form
 from .models import Dataset, DatasetKind, DatasetRecord, DatasetVersion
+
+
+def _task_link(obj: DatasetVersion):
+    if obj.task_id is None:
+        return "-"
+    url = reverse("admin:tasks_task_change", args=[obj.task_id])
+    return format_html('<a href="{}">#{}</a>', url, obj.task_id)
 
 
 class DatasetVersionInline(admin.TabularInline):
@@ -29,6 +36,7 @@ class DatasetVersionInline(admin.TabularInline):
         "file_size",
         "row_count",
         "quality_score",
+        "task_link",
         "created_by",
         "created_at",
     ]
@@ -44,6 +52,10 @@ class DatasetVersionInline(admin.TabularInline):
     def version_link(self, obj):
         url = reverse("admin:datasets_datasetversion_change", args=[obj.pk])
         return format_html('<a href="{}">v{}</a>', url, obj.version)
+
+    @admin.display(description="validation task")
+    def task_link(self, obj):
+        return _task_link(obj)
 
 
 @admin.register(Dataset)
@@ -63,7 +75,8 @@ class DatasetAdmin(admin.ModelAdmin):
     readonly_fields = ["kind", "created_by", "created_at", "updated_at"]
     fields = ["name", "kind", "description", "is_archived", "created_by", "created_at", "updated_at"]
     inlines = [DatasetVersionInline]
-    actions = ["archive", "restore", "register_features"]
+    # apps.features adds "register_features" (registering columns as features is its job).
+    actions = ["archive", "restore"]
 
     def get_queryset(self, request):
         return super().get_queryset(request).annotate(n_versions=Count("versions"))
@@ -87,8 +100,8 @@ class DatasetAdmin(admin.ModelAdmin):
         for dataset in queryset:
             try:
                 services.dataset_delete(dataset=dataset)
-            except Conflict as exc:
-                self.message_user(request, str(exc.detail), messages.ERROR)
+            except DatasetInUse as exc:
+                self.message_user(request, exc.message, messages.ERROR)
 
     @admin.action(description="Archive selected datasets", permissions=["change"])
     def archive(self, request, queryset):
@@ -101,27 +114,6 @@ class DatasetAdmin(admin.ModelAdmin):
         for dataset in queryset:
             services.dataset_set_archived(dataset=dataset, archived=False)
         self.message_user(request, f"Restored {queryset.count()} dataset(s).")
-
-    @admin.action(description="Register all columns as features (newest validated version)")
-    def register_features(self, request, queryset):
-        from apps.features import services as feature_services
-
-        from .selectors import dataset_version
-
-        for dataset in queryset:
-            version = dataset_version(dataset, None)
-            try:
-                proposals = feature_services.features_propose(dataset_version=version)
-                features, _ = feature_services.features_register(
-                    dataset_version=version,
-                    columns=[{"column": p["column"]} for p in proposals],
-                    user=request.user,
-                    proposals=proposals,
-                )
-            except feature_services.NotReady as exc:
-                self.message_user(request, f"{dataset}: {exc}", messages.ERROR)
-                continue
-            self.message_user(request, f"{dataset}: registered {len(features)} feature(s) from {version}.")
 
     def get_urls(self):
         urls = super().get_urls()
@@ -159,6 +151,7 @@ class DatasetVersionAdmin(ReadOnlyAdmin):
         "__str__",
         "kind",
         "status",
+        "task_link",
         "format",
         "file_size",
         "row_count",
@@ -170,8 +163,12 @@ class DatasetVersionAdmin(ReadOnlyAdmin):
     list_filter = ["status", "dataset__kind", "format", "is_archived"]
     search_fields = ["dataset__name", "original_filename", "sha256", "created_by__username"]
     list_select_related = ["dataset", "created_by"]
-    exclude = ["validation_result", "quality"]
-    readonly_fields = ["records_link", "validation_pretty"]
+    exclude = ["validation_result", "quality", "task"]
+    readonly_fields = ["task_link", "records_link", "validation_pretty"]
+
+    @admin.display(description="validation task", ordering="task")
+    def task_link(self, obj):
+        return _task_link(obj)
 
     @admin.display(description="kind", ordering="dataset__kind")
     def kind(self, obj) -> str:

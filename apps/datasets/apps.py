@@ -8,10 +8,12 @@ class DatasetsConfig(AppConfig):
 
     def ready(self) -> None:
         from apps.core.config import declare
-        from apps.core.metrics import PLATFORM_REGISTRY
+        from apps.core.prometheus import PLATFORM_REGISTRY
 
+        from . import ingestion
         from .config import KEYS
-        from .metrics import DatasetQualityCollector
+        from .prometheus import DatasetQualityCollector
 
         declare(*KEYS)
+        ingestion.register()
         PLATFORM_REGISTRY.register(DatasetQualityCollector())

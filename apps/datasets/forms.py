@@ -4,11 +4,10 @@ from __future__ import annotations
 
 from django import forms
 
-from apps.core.api.exceptions import Conflict
+from apps.core.errors import ApplicationError
 
 from . import services
 from .models import DatasetKind, DatasetVersion
-from .readers import IngestError
 
 
 class UploadForm(forms.Form):
@@ -34,8 +33,8 @@ def upload_from_form(request, form: UploadForm) -> tuple[DatasetVersion | None, 
             label_column=data["label_column"].strip(),
             time_column=data["time_column"].strip(),
         )
-    except (IngestError, services.FileTooLarge) as exc:
-        form.add_error("file", getattr(exc, "message", str(exc)))
-    except Conflict as exc:
-        form.add_error("name", str(exc.detail))
+    except ApplicationError as exc:
+        # The service names the field at fault (file or name); else the form as a whole.
+        fields = [f for f in exc.errors if f in form.fields] or [None]
+        form.add_error(fields[0], exc.message)
     return None, False

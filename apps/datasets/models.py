@@ -82,13 +82,14 @@ class DatasetVersion(models.Model):
     quality_score = models.FloatField(null=True, blank=True)
     progress = models.FloatField(default=0)
     error_message = models.TextField(blank=True)
-    attempts = models.PositiveSmallIntegerField(default=0)
+    # The ingestion task that validates (or last validated) this version: the work queue
+    # claims, retries, reaps and cancels it; ``status`` and ``progress`` follow it.
+    task = models.ForeignKey("tasks.Task", null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
     is_archived = models.BooleanField(default=False)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="dataset_versions"
     )
     created_at = models.DateTimeField(auto_now_add=True)
-    validation_started_at = models.DateTimeField(null=True, blank=True)
     validated_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:

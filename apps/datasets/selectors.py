@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django.db.models import OuterRef, QuerySet, Subquery
 
-from .models import Dataset, DatasetKind, DatasetStatus, DatasetVersion
+from .models import Dataset, DatasetKind, DatasetRecord, DatasetStatus, DatasetVersion
 
 
 def datasets_with_latest() -> QuerySet[Dataset]:
@@ -34,6 +34,22 @@ def dataset_version(dataset: Dataset, number: int | None) -> DatasetVersion | No
     if number is not None:
         return versions.filter(version=number).first()
     return versions.filter(status=DatasetStatus.VALIDATED).order_by("-version").first() or versions.first()
+
+
+def versions_of(dataset: Dataset) -> QuerySet[DatasetVersion]:
+    """A dataset's versions, newest first, with what their rows show (uploader, task)."""
+    return dataset.versions.select_related("dataset", "created_by", "task").order_by("-version")
+
+
+def version_numbered(dataset: Dataset, number: int) -> DatasetVersion | None:
+    return versions_of(dataset).filter(version=number).first()
+
+
+def invalid_records(version: DatasetVersion, limit: int = 100) -> list[DatasetRecord]:
+    """The first invalid lines of a validated bank-records version, in line order."""
+    if version.kind != DatasetKind.BANK_RECORDS or version.status != DatasetStatus.VALIDATED:
+        return []
+    return list(version.records.filter(is_valid=False).order_by("line_number")[:limit])
 
 
 def columns_of(version: DatasetVersion) -> dict[str, str]:
@@ -101,3 +117,13 @@ def quality_alerts(limit: int = 20) -> list[dict]:
 
 def recent_versions(limit: int = 8) -> QuerySet[DatasetVersion]:
     return DatasetVersion.objects.select_related("dataset", "created_by").order_by("-created_at")[:limit]
+
+
+def dataset_counts() -> dict[str, int]:
+    """Datasets in use and versions still being checked (for the dashboard)."""
+    return {
+        "datasets": Dataset.objects.filter(is_archived=False).count(),
+        "validating": DatasetVersion.objects.filter(
+            status__in=[DatasetStatus.UPLOADED, DatasetStatus.VALIDATING]
+        ).count(),
+    }

@@ -1,15 +1,13 @@
-"""Datasets background jobs (routed to the ``ingestion`` queue)."""
+"""Datasets jobs (routed to the ``ingestion`` queue): validating an uploaded version, run
+through the work queue's ``run_job`` (the kind's work is in ``ingestion``)."""
 
 from __future__ import annotations
 
 from celery import shared_task
 
-from . import services
-from .models import DatasetVersion
+from apps.tasks.tasks import run_job
 
 
-@shared_task
-def validate_dataset_version(version_id: int) -> None:
-    if not DatasetVersion.objects.filter(pk=version_id).exists():
-        return
-    services.dataset_version_validate(version_id=version_id)
+@shared_task(bind=True)
+def run_validation(self, task_id: int) -> str:
+    return run_job(self, task_id)

@@ -42,16 +42,10 @@ def dataset_list(request: HttpRequest) -> HttpResponse:
 @permission_required("datasets.view_dataset", raise_exception=True)
 def dataset_detail(request: HttpRequest, pk: int) -> HttpResponse:
     dataset = get_object_or_404(Dataset.objects.select_related("created_by"), pk=pk)
-    versions = dataset.versions.select_related("created_by")
+    versions = selectors.versions_of(dataset)
     number = request.GET.get("version")
     version = selectors.dataset_version(dataset, int(number) if number and number.isdigit() else None)
-    invalid = []
-    if (
-        version is not None
-        and dataset.kind == DatasetKind.BANK_RECORDS
-        and version.status == DatasetStatus.VALIDATED
-    ):
-        invalid = list(version.records.filter(is_valid=False).order_by("line_number")[:100])
+    invalid = selectors.invalid_records(version) if version is not None else []
     return render(
         request,
         "datasets/detail.html",

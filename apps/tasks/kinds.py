@@ -9,13 +9,10 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from .errors import IllegalTransition
-
-if TYPE_CHECKING:
-    from .models import Task
-    from .runner import Run
+from .models import Task
 
 
 @dataclass(frozen=True)
@@ -33,7 +30,7 @@ class TaskKind:
     key: str
     type: str
     job: str  # the Celery task's name; its module's route picks the queue
-    work: Callable[[Run], Callable[[], dict]]
+    work: Callable[[Any], Callable[[], dict]]  # (runner.Run) -> commit
     check: Callable[[dict, dict], Any]  # (request, resource config) -> plan; raises RequestInvalid
     create: Callable[..., Task]
     request_of: Callable[[Task], dict]
@@ -42,6 +39,10 @@ class TaskKind:
     schedulable: bool = False
     created_at_tasks_endpoint: bool = False
     related: Callable[[Task], list[tuple[str, str]]] | None = None
+    # Called when a task of this kind ends failed or cancelled, whichever way (cancelled
+    # while queued, revoked, reaped at the attempt cap, refused by the broker): the
+    # domain brings its own rows in step. Must be idempotent.
+    on_end: Callable[[Task], None] | None = None
 
 
 _KINDS: dict[str, TaskKind] = {}
@@ -69,9 +70,9 @@ def kind_for(key: str) -> TaskKind | None:
 
 def schedulable_kinds() -> dict[str, TaskKind]:
     """The kinds a schedule may run, by task type."""
-    return {kind.type: kind for kind in _KINDS.values() if kind.schedulable}
+    return {str(kind.type): kind for kind in _KINDS.values() if kind.schedulable}
 
 
 def kinds_created_at_tasks_endpoint() -> dict[str, TaskKind]:
     """The kinds ``POST /api/tasks`` creates, by task type."""
-    return {kind.type: kind for kind in _KINDS.values() if kind.created_at_tasks_endpoint}
+    return {str(kind.type): kind for kind in _KINDS.values() if kind.created_at_tasks_endpoint}

@@ -10,6 +10,7 @@ class TaskType(models.TextChoices):
     TRAINING = "training", "Training"
     EVALUATION = "evaluation", "Evaluation"
     PREDICTION = "prediction", "Batch prediction"
+    INGESTION = "ingestion", "Ingestion"
 
 
 class TaskStatus(models.TextChoices):
@@ -88,6 +89,20 @@ class Task(models.Model):
     @property
     def is_final(self) -> bool:
         return self.status in FINAL_STATUSES
+
+    @property
+    def produced_version(self) -> dict | None:
+        """The model version this task registered, as its result names it (a training or a
+        QA build); the queue reads it from the result, knowing nothing of the registry."""
+        result = self.result or {}
+        if "modelVersionId" not in result:
+            return None
+        return {
+            "id": result["modelVersionId"],
+            "model_id": result.get("modelId"),
+            "model_name": result.get("modelName", ""),
+            "version": result.get("version"),
+        }
 
 
 class LogLevel(models.TextChoices):

@@ -22,7 +22,7 @@ from django.utils import timezone
 from apps.core.config import config_get
 
 from .errors import IllegalTransition, QueueUnavailable, RequestInvalid
-from .kinds import kind_of
+from .kinds import kind_for, kind_key, kind_of
 from .models import (
     BROKER_PRIORITY,
     FINAL_STATUSES,
@@ -77,7 +77,23 @@ def transition(task_id: int, target: str, *, where: Q | None = None, **fields: A
     condition = Q(pk=task_id, status__in=allowed_from(target))
     if where is not None:
         condition &= where
-    return Task.objects.filter(condition).update(status=target, **fields) == 1
+    changed = Task.objects.filter(condition).update(status=target, **fields) == 1
+    if changed and target in (S.FAILED, S.CANCELLED):
+        _ended(task_id)
+    return changed
+
+
+def _ended(task_id: int) -> None:
+    """Tell the task's kind that it ended failed or cancelled (``TaskKind.on_end``)."""
+    task = Task.objects.filter(pk=task_id).only("pk", "type", "parameters").first()
+    kind = kind_for(kind_key(task.type, task.parameters)) if task is not None else None
+    if kind is None or kind.on_end is None:
+        return
+    try:
+        with transaction.atomic():  # a savepoint: a failing hook never breaks the caller's work
+            kind.on_end(task)
+    except Exception:
+        logger.warning("the end of task %s could not be passed on to its kind", task_id, exc_info=True)
 
 
 def log(task_id: int, message: str, level: str = LogLevel.INFO, **fields: Any) -> None:
@@ -234,9 +250,9 @@ def task_cancel(*, task: Task) -> Task:
         log(task.pk, "Cancelled before it started.")
     elif Task.objects.filter(pk=task.pk, status=S.RUNNING).update(cancel_requested=True):
         log(task.pk, "Cancel requested; stopping at the next round.")
-        from .tasks import enforce_cancel
-
-        transaction.on_commit(lambda: _send_quietly(enforce_cancel, task.pk, countdown=CANCEL_GRACE_SECONDS))
+        transaction.on_commit(
+            lambda: _send_quietly("tasks.enforce_cancel", task.pk, countdown=CANCEL_GRACE_SECONDS)
+        )
     else:
         task.refresh_from_db()
         raise IllegalTransition(
@@ -246,13 +262,16 @@ def task_cancel(*, task: Task) -> Task:
     return task
 
 
-def _send_quietly(job, *args: Any, **options: Any) -> None:
+def _send_quietly(name: str, *args: Any, **options: Any) -> None:
     # A follow-up message (cancel enforcement, a retry for a slot) that cannot be sent is
     # logged: the request itself was already recorded and the reaper still covers the task.
+    # Sent by name: the task module calls these services, so they do not import it back.
+    from omm.celery import app
+
     try:
-        job.apply_async(args, **options)
+        app.send_task(name, args, **options)
     except Exception:
-        logger.warning("could not send %s%s", job.name, args, exc_info=True)
+        logger.warning("could not send %s%s", name, args, exc_info=True)
 
 
 def _revoke(celery_task_id: str, *, terminate: bool) -> None:
@@ -265,7 +284,7 @@ def _revoke(celery_task_id: str, *, terminate: bool) -> None:
             logger.warning("revoke of %s could not be broadcast", celery_task_id, exc_info=True)
 
 
-def cancel_enforce(task_id: int) -> bool:
+def cancel_enforce(*, task_id: int) -> bool:
     """Revoke a running task's worker process if it ignored a cancel; True when it did."""
     task = Task.objects.filter(pk=task_id, status=S.RUNNING, cancel_requested=True).first()
     if task is None:
@@ -337,7 +356,7 @@ def tasks_reap() -> dict[str, int]:
     return {"requeued": requeued, "failed": failed}
 
 
-def resend_later(task_id: int) -> None:
+def resend_later(*, task_id: int) -> None:
     """Send a queued task's message again after SLOT_WAIT_SECONDS (all slots were busy)."""
     from omm.celery import app
 

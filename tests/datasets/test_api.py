@@ -178,7 +178,7 @@ def test_validation_runs_once(upload):
     version = DatasetVersion.objects.get()
     assert dataset_version_validate(version_id=version.pk) is None  # a second delivery is a no-op
     version.refresh_from_db()
-    assert version.status == DatasetStatus.VALIDATED and version.attempts == 1
+    assert version.status == DatasetStatus.VALIDATED and version.task.attempts == 1
 
 
 def test_name_of_another_kind_is_a_conflict(upload):

@@ -40,7 +40,12 @@ def test_upload_through_api_is_validated_by_a_real_worker(celery_worker, api):
     assert version.status == DatasetStatus.VALIDATED, version.error_message
     assert (version.valid_count, version.invalid_count) == (20, 3)
     assert DatasetRecord.objects.filter(version=version).count() == 23
-    assert version.attempts == 1
+    assert version.task.attempts == 1 and version.task.status == "completed"
+    # The worker ran it as a task of the work queue: listed, with its logs.
+    task = api.get(f"/api/tasks/{version.task_id}").json()
+    assert task["type"] == "ingestion" and task["worker"].startswith(celery_worker["hostname"])
+    logs = [row["message"] for row in api.get(f"/api/tasks/{version.task_id}/logs").json()["data"]]
+    assert any("Checked 23 lines: 20 valid, 3 invalid." in m for m in logs)
 
 
 @pytest.mark.django_db

@@ -45,6 +45,14 @@ class DatasetVersionSerializer(serializers.ModelSerializer):
     dataset_name = serializers.CharField(source="dataset.name", read_only=True)
     kind = serializers.CharField(source="dataset.kind", read_only=True)
     created_by = serializers.SlugRelatedField(slug_field="username", read_only=True)
+    task_id = serializers.IntegerField(
+        read_only=True,
+        allow_null=True,
+        help_text="The ingestion task validating the version (/api/tasks/{id}).",
+    )
+    validation_started_at = serializers.DateTimeField(
+        source="task.started_at", read_only=True, allow_null=True
+    )
 
     class Meta:
         model = DatasetVersion
@@ -71,6 +79,7 @@ class DatasetVersionSerializer(serializers.ModelSerializer):
             "invalid_count",
             "quality_score",
             "error_message",
+            "task_id",
             "is_archived",
             "created_by",
             "created_at",

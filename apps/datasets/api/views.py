@@ -8,15 +8,15 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
-from rest_framework.exceptions import APIException, NotFound, ValidationError
+from rest_framework.exceptions import NotFound, ValidationError
 from rest_framework.response import Response
 
 from apps.users.permissions import HasPerms
 
 from .. import selectors, services
+from ..errors import FileTooLarge
 from ..filters import DatasetFilter, DatasetRecordFilter
 from ..models import DatasetKind, DatasetStatus
-from ..readers import IngestError
 from .serializers import (
     ArchiveSerializer,
     DatasetDetailSerializer,
@@ -28,12 +28,6 @@ from .serializers import (
 )
 
 VERSION_PARAM = OpenApiParameter("version", int, description="Version number (default: newest validated).")
-
-
-class PayloadTooLarge(APIException):
-    status_code = status.HTTP_413_REQUEST_ENTITY_TOO_LARGE
-    default_code = "file_too_large"
-    default_detail = "The upload is larger than the limit."
 
 
 def _version_number(request) -> int | None:
@@ -65,7 +59,9 @@ class DatasetViewSet(
         if self.action == "list" and "archived" not in self.request.query_params:
             queryset = queryset.filter(is_archived=False)
         if self.action == "retrieve":
-            queryset = queryset.prefetch_related("versions__created_by", "versions__dataset")
+            queryset = queryset.prefetch_related(
+                "versions__created_by", "versions__dataset", "versions__task"
+            )
         return queryset
 
     def get_serializer_class(self):
@@ -91,27 +87,22 @@ class DatasetViewSet(
         limit = settings.OMM_MAX_UPLOAD_BYTES
         # Refuse before the body is read when the client says how big it is.
         if int(request.META.get("CONTENT_LENGTH") or 0) > limit + 64 * 1024:
-            raise PayloadTooLarge(f"The upload is larger than the {limit:,}-byte limit.")
+            raise FileTooLarge(limit=limit)
         serializer = DatasetUploadSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         data = serializer.validated_data
-        try:
-            version, created = services.dataset_upload(
-                name=data["name"],
-                kind=data["kind"],
-                file=data["file"],
-                original_name=data["file"].name,
-                user=request.user,
-                description=data["description"],
-                label_column=data["label_column"],
-                time_column=data["time_column"],
-                key_columns=data["key_columns"],
-                declared_encoding=data["encoding"],
-            )
-        except services.FileTooLarge as exc:
-            raise PayloadTooLarge(str(exc)) from None
-        except IngestError as exc:
-            raise ValidationError({"file": [exc.message]}, code=exc.code) from None
+        version, created = services.dataset_upload(
+            name=data["name"],
+            kind=data["kind"],
+            file=data["file"],
+            original_name=data["file"].name,
+            user=request.user,
+            description=data["description"],
+            label_column=data["label_column"],
+            time_column=data["time_column"],
+            key_columns=data["key_columns"],
+            declared_encoding=data["encoding"],
+        )
         response = Response(
             DatasetVersionSerializer(version).data,
             status=status.HTTP_201_CREATED if created else status.HTTP_200_OK,
@@ -148,14 +139,16 @@ class DatasetViewSet(
     @extend_schema(responses=DatasetVersionSerializer(many=True), filters=False)
     @action(detail=True, methods=["get"], filterset_class=None)
     def versions(self, request, pk=None):
-        versions = self._dataset().versions.select_related("dataset", "created_by")
+        versions = selectors.versions_of(self._dataset())
         page = self.paginate_queryset(versions)
         return self.get_paginated_response(DatasetVersionSerializer(page, many=True).data)
 
     @extend_schema(responses=DatasetVersionDetailSerializer, filters=False)
     @action(detail=True, methods=["get"], url_path=r"versions/(?P<number>\d+)", filterset_class=None)
     def version_detail(self, request, pk=None, number=None):
-        version = get_object_or_404(self._dataset().versions.select_related("dataset"), version=int(number))
+        version = selectors.version_numbered(self._dataset(), int(number))
+        if version is None:
+            raise NotFound()
         return Response(DatasetVersionDetailSerializer(version).data)
 
     @extend_schema(parameters=[VERSION_PARAM], responses=OpenApiTypes.OBJECT, filters=False)

@@ -5,16 +5,21 @@ python manage.py import_dataset credit.csv --name credit --kind tabular --label 
 
 from __future__ import annotations
 
+import contextlib
+import os
+import socket
+import threading
+from collections.abc import Iterator
 from pathlib import Path
 
 from django.core.files import File
 from django.core.management.base import BaseCommand, CommandError
+from django.db import connection
 from tqdm import tqdm
 
-from apps.core.api.exceptions import Conflict
+from apps.core.errors import ApplicationError
 from apps.datasets import services
-from apps.datasets.models import DatasetKind, DatasetStatus
-from apps.datasets.readers import IngestError
+from apps.datasets.models import DatasetKind, DatasetStatus, DatasetVersion
 from apps.users.models import User
 
 
@@ -57,11 +62,10 @@ class Command(BaseCommand):
                     time_column=opts["time_column"],
                     key_columns=opts["key"],
                     declared_encoding=opts["encoding"],
+                    enqueue=opts["run_async"],
                 )
-        except (IngestError, services.FileTooLarge) as exc:
-            raise CommandError(getattr(exc, "message", str(exc))) from None
-        except Conflict as exc:
-            raise CommandError(str(exc.detail)) from None
+        except ApplicationError as exc:
+            raise CommandError(exc.message) from None
         if not created:
             self.stdout.write(f"Already imported as {version} ({version.status}).")
             return
@@ -69,12 +73,13 @@ class Command(BaseCommand):
         if opts["run_async"]:
             self.stdout.write("Validation queued for a worker.")
             return
-        with tqdm(total=100, desc="validating", unit="%", bar_format="{l_bar}{bar}| {n:.0f}%") as bar:
-
-            def progress(percent: float) -> None:
-                bar.update(max(0.0, percent - bar.n))
-
-            result = services.dataset_version_validate(version_id=version.pk, progress=progress)
+        # The ingestion task runs here, in this process, as a worker would run it.
+        worker = f"import_dataset@{socket.gethostname()}:{os.getpid()}"
+        with (
+            tqdm(total=100, desc="validating", unit="%", bar_format="{l_bar}{bar}| {n:.0f}%") as bar,
+            _following(version.pk, bar),
+        ):
+            result = services.dataset_version_validate(version_id=version.pk, worker=worker)
             bar.update(100 - bar.n)
         if result is None:
             self.stdout.write("Validation is already running elsewhere.")
@@ -87,3 +92,27 @@ class Command(BaseCommand):
         if result.quality_score is not None:
             summary += f", quality score {result.quality_score:.1f}"
         self.stdout.write(self.style.SUCCESS(summary))
+
+
+@contextlib.contextmanager
+def _following(version_id: int, bar: tqdm, every: float = 0.5) -> Iterator[None]:
+    """Move ``bar`` with the version's progress, read from a thread while the task runs."""
+    stop = threading.Event()
+
+    def follow() -> None:
+        try:
+            while not stop.wait(every):
+                rows = DatasetVersion.objects.filter(pk=version_id).values_list("progress", flat=True)
+                percent = rows.first()
+                if percent is not None and percent > bar.n:
+                    bar.update(percent - bar.n)
+        finally:
+            connection.close()
+
+    thread = threading.Thread(target=follow, name=f"import-{version_id}-progress", daemon=True)
+    thread.start()
+    try:
+        yield
+    finally:
+        stop.set()
+        thread.join(timeout=5)
