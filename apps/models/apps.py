@@ -10,8 +10,9 @@ class ModelsConfig(AppConfig):
         from apps.core.config import declare
 
         from . import batch, training_tasks
+        from .api.serializers import TrainingRequestSerializer
         from .config import KEYS
 
         declare(*KEYS)
-        training_tasks.register()
+        training_tasks.register(serializer=TrainingRequestSerializer)
         batch.register()

@@ -12,7 +12,9 @@ checks pass.
 
 Supported model formats load without running code: ``"lightgbm-text"`` (LightGBM's own
 text model) and ``"skops"`` (scikit-learn objects, loaded against an explicit list of
-trusted types). Pickle, joblib and cloudpickle are never loaded.
+trusted types). Pickle, joblib and cloudpickle are never loaded. Other apps add the
+formats they own with ``register_format`` from their ``AppConfig.ready()`` (the QA app's
+``"omm-retrieval"`` index); their blobs are verified here like any other.
 
 No Django import here: the registry and upload API call these functions.
 """
@@ -27,14 +29,30 @@ import io
 import json
 import os
 import zipfile
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from .errors import ArtifactError
+
 FORMAT_VERSION = 1
 MAGIC = b"OMM-ARTIFACT\n"
-# "omm-retrieval" is the QA index (NumPy arrays and JSON in a zip, no pickle); it is
-# only ever written by the platform, never accepted as an upload.
-FORMATS = ("lightgbm-text", "skops", "omm-retrieval")
+# The formats this module loads itself; the only ones accepted as uploads.
+BUILTIN_FORMATS = ("lightgbm-text", "skops")
+
+
+@dataclass(frozen=True)
+class _Loader:
+    """How to read the payload of a format another app owns: ``load(payload)`` gives the
+    object and raises ValueError for bytes it cannot read; ``name`` words the error."""
+
+    load: Callable[[bytes], Any]
+    name: str
+
+
+# The formats other apps own, by format. They are only ever written by the platform,
+# never accepted as uploads.
+_LOADERS: dict[str, _Loader] = {}
 
 # Upper bound on the header line; a real header is a few KB, and bounding it stops a
 # malformed blob from making us scan or json-parse the whole payload.
@@ -59,17 +77,21 @@ _COMPRESSED_PICKLE_MAGICS = (
 )
 
 
-class ArtifactError(ValueError):
-    """A blob or upload that must not be loaded; ``code`` names the reason.
+def register_format(fmt: str, loader: Callable[[bytes], Any], *, name: str = "") -> None:
+    """Let artifacts of format ``fmt`` be packed and loaded, ``loader`` reading their payload.
 
-    Codes: ``checksum_mismatch``, ``bad_signature``, ``unknown_format``,
-    ``unsafe_format``, ``unreadable``.
+    Called from an app's ``AppConfig.ready()``; the payload reaches ``loader`` only once its
+    checksum and signature have been verified. ``name`` (e.g. "retrieval index") words the
+    error when ``loader`` refuses the bytes with a ValueError.
     """
+    if fmt in BUILTIN_FORMATS:
+        raise ValueError(f"{fmt!r} is a built-in artifact format")
+    _LOADERS[fmt] = _Loader(loader, name or f"{fmt} artifact")
 
-    def __init__(self, code: str, message: str):
-        super().__init__(message)
-        self.code = code
-        self.message = message
+
+def formats() -> tuple[str, ...]:
+    """Every format an artifact may have: the built-in ones, then the registered ones."""
+    return BUILTIN_FORMATS + tuple(_LOADERS)
 
 
 @dataclass
@@ -105,8 +127,8 @@ def _signed_bytes(header_without_signature: dict, payload: bytes) -> bytes:
 
 def pack(model_bytes: bytes, fmt: str, *, key: bytes, meta: dict) -> bytes:
     """Wrap ``model_bytes`` of format ``fmt`` into a signed artifact blob."""
-    if fmt not in FORMATS:
-        raise ArtifactError("unknown_format", f"unknown model format {fmt!r}; expected one of {FORMATS}")
+    if fmt not in formats():
+        raise ArtifactError("unknown_format", f"unknown model format {fmt!r}; expected one of {formats()}")
     header = {
         "format": fmt,
         "formatVersion": FORMAT_VERSION,
@@ -150,7 +172,7 @@ def unpack(blob: bytes, *, key: bytes) -> Artifact:
     if not hmac.compare_digest(sign(_signed_bytes(header, payload), key), signature):
         raise ArtifactError("bad_signature", "artifact signature does not verify with this key")
     fmt = header.get("format")
-    if fmt not in FORMATS:
+    if fmt not in formats():
         raise ArtifactError("unknown_format", f"unknown model format {fmt!r}")
     meta = header.get("meta")
     return Artifact(
@@ -241,13 +263,12 @@ def load_model(artifact: Artifact, *, trusted_types: list[str] | None = None) ->
             return sio.loads(artifact.payload, trusted=trusted)
         except Exception as exc:
             raise ArtifactError("unreadable", f"skops file could not be loaded: {exc}") from exc
-    if artifact.format == "omm-retrieval":
-        from apps.qa.retrieval import RetrievalIndex
-
+    loader = _LOADERS.get(artifact.format)
+    if loader is not None:
         try:
-            return RetrievalIndex.from_bytes(artifact.payload)
+            return loader.load(artifact.payload)
         except ValueError as exc:
-            raise ArtifactError("unreadable", f"retrieval index could not be read: {exc}") from exc
+            raise ArtifactError("unreadable", f"{loader.name} could not be read: {exc}") from exc
     raise ArtifactError("unsafe_format", f"model format {artifact.format!r} is not loadable")
 
 

@@ -25,8 +25,8 @@ from apps.datasets.services import stored_file_path
 from apps.tasks import services as queue
 from apps.tasks.errors import RequestInvalid
 from apps.tasks.kinds import TaskKind, register_kind
-from apps.tasks.runner import Run
 from apps.tasks.models import Task, TaskType
+from apps.tasks.runner import Run
 
 from . import training
 from .models import BatchPrediction, ModelType, ModelVersion, VersionStatus
@@ -39,9 +39,7 @@ def _check(request: dict, resources: dict | None = None) -> dict[str, Any]:
     errors: dict[str, list[str]] = {}
     version = ModelVersion.objects.select_related("model").filter(pk=request.get("model_version")).first()
     if version is None:
-        raise RequestInvalid(
-            {"model_version": [f"No model version with id {request.get('model_version')}."]}
-        )
+        raise RequestInvalid({"model_version": [f"No model version with id {request.get('model_version')}."]})
     if version.model.type == ModelType.RETRIEVAL:
         errors["model_version"] = ["A retrieval model answers questions; it does not score datasets."]
     if version.status == VersionStatus.DEPRECATED:
@@ -106,7 +104,7 @@ def batch_work(run: Run):
     p = run.task.parameters
     version = ModelVersion.objects.get(pk=p["model_version"])
     dataset_version = DatasetVersion.objects.get(pk=p["dataset_version_id"])
-    artifact, model = version_load(version)
+    artifact, model = version_load(version=version)
     meta = artifact.meta
     features, keys = list(meta["features"]), list(p.get("key_columns") or [])
     # A server-chosen name, claimed empty and then written in place chunk by chunk.

@@ -31,7 +31,7 @@ def load_demo_model(*, user, write=print) -> None:
         },
         enqueue=False,  # trained here, so the platform starts with a model
     )
-    outcome = task_execute(task.pk, worker="demo")
+    outcome = task_execute(task_id=task.pk, worker="demo")
     task.refresh_from_db()
     if outcome != "completed":
         write(f"  demo model training {outcome}: {task.error}")

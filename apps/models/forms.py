@@ -14,7 +14,7 @@ from apps.tasks import schedules
 from apps.tasks.errors import RequestInvalid
 from apps.tasks.models import Priority, Task, TaskSchedule
 
-from . import services, training_tasks
+from . import selectors, training_tasks
 from .models import Model, ModelVersion
 from .training import ALGORITHMS, DEFAULT_PARAMS, OBJECTIVES, SPLITS
 
@@ -47,7 +47,7 @@ class ActiveAtForm(forms.Form):
     def answer(self, model: Model) -> tuple[datetime, ModelVersion | None]:
         """(the time asked about, the version of ``model`` active then or None); call when valid."""
         when = self.cleaned_data["active_at"]
-        return when, services.active_version_at(model, when)
+        return when, selectors.active_version_at(model=model, when=when)
 
 
 class TracePickForm(forms.Form):

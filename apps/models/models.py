@@ -6,6 +6,10 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 
+# Who may change a version's or a model's lifecycle (promote, roll back, deprecate, archive,
+# A/B, decide on promotion requests), in the API, the analyst pages and the admin alike.
+LIFECYCLE_PERM = "models.change_modelversion"
+
 
 class ModelType(models.TextChoices):
     CLASSIFICATION = "classification", "Classification"
@@ -150,6 +154,11 @@ class EventAction(models.TextChoices):
     FLAG = "flag", "Flagged for review"
     REVIEW = "review", "Review cleared"
     AB = "ab", "A/B split changed"
+
+
+# Events that change which version is active: a promotion (direct, approved or by the
+# gate) or a rollback makes its version active; archiving leaves none active.
+ACTIVATING_ACTIONS = (EventAction.PROMOTE, EventAction.ROLLBACK, EventAction.APPROVE, EventAction.GATE)
 
 
 class VersionEvent(models.Model):

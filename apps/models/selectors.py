@@ -2,11 +2,26 @@
 
 from __future__ import annotations
 
-from django.db.models import Count, OuterRef, QuerySet, Subquery
+from datetime import datetime
+
+from django.db.models import Count, OuterRef, Q, QuerySet, Subquery
 
 from apps.datasets.models import Dataset, DatasetKind, DatasetStatus, DatasetVersion
 
-from .models import BatchPrediction, Model, ModelVersion
+from .display import metric_rows
+from .models import (
+    ACTIVATING_ACTIONS,
+    BatchPrediction,
+    EventAction,
+    Model,
+    ModelVersion,
+    PredictionLog,
+    PromotionRequest,
+    RequestStatus,
+    VersionEvent,
+    VersionStatus,
+)
+from .serving import counts
 
 
 def models_with_latest() -> QuerySet[Model]:
@@ -20,10 +35,55 @@ def models_with_latest() -> QuerySet[Model]:
     )
 
 
+def model_by_ref(ref: str) -> Model | None:
+    """The model named by ``ref``: its id when all digits, else its name."""
+    ref = ref.strip()
+    return Model.objects.filter(**({"pk": int(ref)} if ref.isdigit() else {"name": ref})).first()
+
+
 def versions() -> QuerySet[ModelVersion]:
     return ModelVersion.objects.select_related(
         "model", "created_by", "task", "dataset_version__dataset", "feature_set"
     )
+
+
+def active_version_at(*, model: Model, when: datetime) -> ModelVersion | None:
+    """The version of ``model`` that was active at ``when``, from the audit trail."""
+    last = (
+        VersionEvent.objects.filter(model=model, created_at__lte=when)
+        .filter(
+            Q(action__in=ACTIVATING_ACTIONS, to_status=VersionStatus.ACTIVE) | Q(action=EventAction.ARCHIVE)
+        )
+        .select_related("version")
+        .order_by("-created_at", "-id")
+        .first()
+    )
+    if last is None or last.action == EventAction.ARCHIVE:
+        return None
+    return last.version
+
+
+def events(model: Model) -> QuerySet[VersionEvent]:
+    """The model's lifecycle trail (oldest first unless ordered otherwise)."""
+    return VersionEvent.objects.filter(model=model).select_related("version", "previous_active", "actor")
+
+
+def promotion_requests(status: str | None = None) -> QuerySet[PromotionRequest]:
+    rows = PromotionRequest.objects.select_related("version__model", "requested_by", "decided_by")
+    return rows.filter(status=status) if status else rows
+
+
+def pending_requests(model: Model) -> QuerySet[PromotionRequest]:
+    """The model's promotion requests waiting for a decision, oldest first."""
+    return (
+        PromotionRequest.objects.filter(version__model=model, status=RequestStatus.PENDING)
+        .select_related("version", "requested_by")
+        .order_by("requested_at")
+    )
+
+
+def prediction_logs(model: Model) -> QuerySet[PredictionLog]:
+    return PredictionLog.objects.filter(model=model).select_related("version", "user")
 
 
 def lineage(version: ModelVersion) -> dict:
@@ -141,8 +201,6 @@ def batch_predictions() -> QuerySet[BatchPrediction]:
 
 def ab_state(model: Model) -> dict:
     """The model's A/B split and how many requests each side answered."""
-    from .serving import counts
-
     active = model.versions.filter(status="active").first()
     shown = [v for v in (active, model.ab_version) if v is not None]
     counted = counts(model.pk, [v.pk for v in shown])
@@ -153,6 +211,49 @@ def ab_state(model: Model) -> dict:
         "ab_percent": model.ab_percent,
         "requests": [{"version": v.version, "version_id": v.pk, "count": counted[v.pk]} for v in shown],
     }
+
+
+def model_overview(model: Model, *, event_limit: int, batch_limit: int) -> dict:
+    """What a model's page shows: its versions (newest first, each with its lineage, its
+    parameters by name and the requests it answered), their metrics side by side, the
+    serving sides, flagged versions, the newest ``event_limit`` events of the trail,
+    pending promotion requests and the newest ``batch_limit`` batch predictions."""
+    versions_ = list(versions().filter(model=model).order_by("-version"))
+    requests = counts(model.pk, [v.pk for v in versions_])
+    for v in versions_:
+        v.requests = requests[v.pk]
+    active = next((v for v in versions_ if v.status == VersionStatus.ACTIVE), None)
+    trail = events(model)
+    return {
+        "versions": [_with_lineage(v) for v in versions_],
+        "metric_rows": metric_rows(versions_),
+        "active": active,
+        "ab_split": serving_sides(model, active, requests),
+        "flagged": [v for v in versions_ if v.review_required],
+        "events": trail.order_by("-created_at", "-id")[:event_limit],
+        "event_count": trail.count(),
+        "pending": pending_requests(model),
+        "batches": batch_predictions().filter(version__model=model)[:batch_limit],
+    }
+
+
+def _with_lineage(version: ModelVersion) -> tuple[ModelVersion, dict, list[tuple[str, object]]]:
+    """The version, its lineage, and its parameters by name (JSONB does not keep their order)."""
+    lin = lineage(version)
+    return version, lin, sorted((lin["parameters"] or {}).items())
+
+
+def serving_sides(model: Model, active: ModelVersion | None, requests: dict[int, int]) -> list[dict]:
+    """Each serving side (active, then B when a split is set) with its share and request count."""
+    percent = model.ab_percent if model.ab_version_id else 0
+    sides = []
+    if active is not None:
+        sides.append({"arm": "active", "version": active, "percent": 100 - percent})
+    if model.ab_version_id and percent:
+        sides.append({"arm": "B", "version": model.ab_version, "percent": percent})
+    for side in sides:
+        side["requests"] = requests.get(side["version"].pk, 0)
+    return sides
 
 
 def trainable_datasets() -> QuerySet[Dataset]:

@@ -32,8 +32,19 @@ from apps.core.hotpath import (
     fetchone_prepared,
 )
 
-from . import artifacts, services, training
+from . import training
+from .errors import (
+    ArtifactError,
+    ModelArchived,
+    ModelNotFound,
+    NoActiveVersion,
+    PredictionRefused,  # noqa: F401 - what callers of predict() catch
+    RecordsInvalid,
+    VersionUnloadable,
+    WrongModelType,
+)
 from .models import Model, ModelStatus, ModelType, ModelVersion, PredictionLog, VersionStatus
+from .services import version_load
 
 # Loaded models kept per process; more than a handful of live versions per process is rare.
 CACHE_VERSIONS = 8
@@ -46,14 +57,6 @@ SINGLE_THREAD_ROWS = 2_000
 LOG_SAMPLE_RECORDS = 5
 CACHE_PREFIX = "omm:predict:"
 COUNT_PREFIX = "omm:predict-count:"
-
-
-class PredictionRefused(Exception):
-    """The request cannot be scored; ``status`` is the HTTP answer, ``errors`` per field."""
-
-    def __init__(self, message: str, *, status: int = 400, code: str = "invalid", errors: dict | None = None):
-        super().__init__(message)
-        self.status, self.code, self.errors = status, code, errors or {}
 
 
 @dataclass
@@ -79,7 +82,7 @@ _lock = threading.Lock()
 
 
 def _load(version: ModelVersion) -> Loaded:
-    artifact, model = services.version_load(version)  # checksum and signature checked here
+    artifact, model = version_load(version=version)  # checksum and signature checked here
     meta = artifact.meta
     levels = meta.get("categorical_levels") or {}
     return Loaded(
@@ -108,10 +111,8 @@ def loaded_version(version_id: int) -> Loaded:
     version = ModelVersion.objects.get(pk=version_id)
     try:
         item = _load(version)
-    except (artifacts.ArtifactError, OSError) as exc:  # an artifact failing verification is never served
-        raise PredictionRefused(
-            f"{version} cannot be loaded: {exc}", status=409, code="artifact_invalid"
-        ) from None
+    except (ArtifactError, OSError) as exc:  # an artifact failing verification is never served
+        raise VersionUnloadable(f"{version} cannot be loaded: {exc}") from None
     with _lock:
         _loaded[version_id] = item
         while len(_loaded) > CACHE_VERSIONS:
@@ -160,7 +161,7 @@ def route_of(model_id: int) -> Route:
     """The model's serving state in one query: status, active version, A/B split."""
     row = fetchone_prepared("omm_route", _route_sql(), [VersionStatus.ACTIVE.value, model_id], _ROUTE_COLUMNS)
     if row is None:
-        raise PredictionRefused(f"No model with id {model_id}.", status=404, code="not_found")
+        raise ModelNotFound(f"No model with id {model_id}.")
     return Route(*row)
 
 
@@ -181,14 +182,12 @@ def arm_for(route: Route, entity_key: str | None) -> tuple[str, int]:
 
 def _check_records(records: Any, item: Loaded, limit: int) -> list[dict]:
     if not isinstance(records, list) or not records:
-        raise PredictionRefused(
-            "Give one record or a non-empty list of records.", errors={"records": ["Required."]}
-        )
+        raise RecordsInvalid("Give one record or a non-empty list of records.", problems=["Required."])
     if len(records) > limit:
-        raise PredictionRefused(
+        raise RecordsInvalid(
             f"{len(records):,} records is over the limit of {limit:,} per request; "
             "batch-score a dataset as a task instead.",
-            errors={"records": [f"At most {limit:,} records per request."]},
+            problems=[f"At most {limit:,} records per request."],
         )
     wanted = set(item.features)
     categorical = item.categorical
@@ -224,9 +223,7 @@ def _check_records(records: Any, item: Loaded, limit: int) -> list[dict]:
             ):
                 problems.append(f"record {i}: {name} must be a finite number or null.")
     if problems:
-        raise PredictionRefused(
-            "Some records do not match the version's feature schema.", errors={"records": problems}
-        )
+        raise RecordsInvalid("Some records do not match the version's feature schema.", problems=problems)
     return records
 
 
@@ -277,20 +274,17 @@ def predict(
     Returns ``requestId``, ``modelId``, ``model``, ``version``, ``versionId``, ``arm``,
     ``scores`` (binary: probability of the positive class; multiclass: one list of class
     probabilities per record, with ``labels``; regression: the value), ``cached`` and
-    ``latencyMs``. Raises PredictionRefused (4xx) for anything it will not score.
+    ``latencyMs``. Raises a PredictionRefused (its class says 400, 404 or 409) for anything
+    it will not score.
     """
     started = time.perf_counter()
     route = route_of(model_id)
     if route.status == ModelStatus.ARCHIVED:
-        raise PredictionRefused(f"{route.name} is archived.", status=409, code="archived")
+        raise ModelArchived(f"{route.name} is archived.")
     if route.type == ModelType.RETRIEVAL:
-        raise PredictionRefused(
-            f"{route.name} is a retrieval model; ask it at /api/qa/ask.", code="wrong_type"
-        )
+        raise WrongModelType(f"{route.name} is a retrieval model; ask it at /api/qa/ask.")
     if route.active_id is None:
-        raise PredictionRefused(
-            f"{route.name} has no active version; promote one first.", status=409, code="no_active_version"
-        )
+        raise NoActiveVersion(f"{route.name} has no active version; promote one first.")
     arm, version_id = arm_for(route, entity_key)
     _forget_unrouted(route)
     item = loaded_version(version_id)

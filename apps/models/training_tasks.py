@@ -30,6 +30,7 @@ from apps.tasks.runner import Run
 
 from . import services as registry
 from . import training
+from .errors import ArtifactError, ReproductionImpossible
 from .models import ModelVersion
 
 # Round logs and progress are written at most this often (and on the first and last round).
@@ -229,7 +230,10 @@ def training_create(*, user, request: dict, **options: Any) -> Task:
 
 def version_reproduce(*, version: ModelVersion, user) -> Task:
     """Re-run the training that made ``version`` on the same data, features, parameters and
-    seed; the task's result says whether the metrics (and the artifact bytes) match."""
+    seed; the task's result says whether the metrics (and the artifact bytes) match.
+
+    Raises IllegalTransition for an uploaded version, ReproductionImpossible when the
+    training cannot run as it did (its data or features are gone)."""
     if version.task is None:
         raise IllegalTransition(f"{version} was uploaded; there is no training to re-run.")
     request = {
@@ -237,7 +241,10 @@ def version_reproduce(*, version: ModelVersion, user) -> Task:
         "reproduce_of": version.pk,
         "task_name": f"Reproduce {version}",
     }
-    return training_create(user=user, request=request, priority=Priority.HIGH)
+    try:
+        return training_create(user=user, request=request, priority=Priority.HIGH)
+    except RequestInvalid as exc:
+        raise ReproductionImpossible(f"The training can no longer run as it did: {exc}") from None
 
 
 def training_request_of(task: Task) -> dict:
@@ -339,13 +346,15 @@ def _champion(task: Task) -> ModelVersion | None:
 def _gate(run: Run, spec, table, champion: ModelVersion, result) -> dict:
     """Score the champion on the challenger's holdout and compare (before the table is freed)."""
     try:
-        artifact, model = registry.version_load(champion)
+        artifact, model = registry.version_load(version=champion)
         champion_metrics = training.holdout_metrics(spec, table, artifact.format, model, artifact.meta)
-    except (training.SpecError, registry.artifacts.ArtifactError) as exc:
+    except (training.SpecError, ArtifactError) as exc:
         why = "; ".join(exc.problems) if isinstance(exc, training.SpecError) else str(exc)
         run.log(f"Champion v{champion.version} cannot be scored on this holdout: {why}", LogLevel.WARNING)
-        return {"promote": False, "why": why, "metric": registry.gate_metric(spec.objective)}
-    decision = registry.gate_compare(spec.objective, result.metrics, champion_metrics)
+        return {"promote": False, "why": why, "metric": registry.gate_metric(objective=spec.objective)}
+    decision = registry.gate_compare(
+        objective=spec.objective, challenger=result.metrics, champion=champion_metrics
+    )
     decision["championMetrics"] = champion_metrics
     return decision
 
@@ -374,7 +383,7 @@ def _reproduction(original: ModelVersion, result, stored) -> dict:
 
 def _discard_unless_registered(stored: registry.StoredArtifact) -> None:
     if not ModelVersion.objects.filter(artifact=stored.name).exists():
-        registry.artifact_discard(stored)
+        registry.artifact_discard(stored=stored)
 
 
 def training_work(run: Run) -> Callable[[], dict]:
@@ -419,7 +428,7 @@ def training_work(run: Run) -> Callable[[], dict]:
             LogLevel.WARNING,
         )
     run.progress(92)
-    stored = registry.artifact_store(result)
+    stored = registry.artifact_store(result=result)
     run.on_discard(lambda: _discard_unless_registered(stored))
     info = {
         "split": spec.split,
@@ -434,7 +443,7 @@ def training_work(run: Run) -> Callable[[], dict]:
     def commit() -> dict:
         if p.get("reproduce_of"):  # a reproduction compares; it registers nothing
             original = ModelVersion.objects.select_related("model").get(pk=p["reproduce_of"])
-            transaction.on_commit(lambda: registry.artifact_discard(stored))
+            transaction.on_commit(lambda: registry.artifact_discard(stored=stored))
             report = _reproduction(original, result, stored)
             queue.log(
                 task_id,
@@ -454,7 +463,7 @@ def training_work(run: Run) -> Callable[[], dict]:
             changelog=f"Trained by task #{task_id}.",
         )
         if not created:  # a second delivery: the first one's artifact stays, this copy goes
-            registry.artifact_discard(stored)
+            registry.artifact_discard(stored=stored)
         queue.log(task_id, f"Registered {mv.model.name} v{mv.version}.")
         decision = None
         if gate is not None and created:
@@ -489,9 +498,8 @@ def _related(task: Task) -> list[tuple[str, str]]:
     return links
 
 
-def register() -> None:
-    from .api.serializers import TrainingRequestSerializer
-
+def register(*, serializer: Any) -> None:
+    """Register trainings with the work queue; ``serializer`` checks API requests."""
     register_kind(
         TaskKind(
             key=TaskType.TRAINING,
@@ -502,7 +510,7 @@ def register() -> None:
             create=training_create,
             request_of=training_request_of,
             uses_training_slot=True,
-            serializer=TrainingRequestSerializer,
+            serializer=serializer,
             schedulable=True,
             created_at_tasks_endpoint=True,
             related=_related,

@@ -3,8 +3,6 @@ serving state and audit trail, metrics across versions, and traceability with re
 
 from __future__ import annotations
 
-import math
-
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required, permission_required
 from django.core.paginator import Paginator
@@ -13,22 +11,19 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.dateparse import parse_datetime
 from django.views.decorators.http import require_POST
 
-from apps.tasks.errors import IllegalTransition, QueueUnavailable, RequestInvalid
+from apps.core.errors import ApplicationError
+from apps.tasks.errors import QueueUnavailable
 from apps.tasks.models import TaskSchedule
 
-from . import selectors, services, serving, training_tasks
-from .admin import HEADLINE_METRICS
+from . import selectors, training_tasks
+from .display import metric_table
 from .forms import ActiveAtForm, TracePickForm, TrainingForm, training_from_form
-from .models import Model, ModelVersion, PromotionRequest, RequestStatus, VersionEvent, VersionStatus
+from .models import LIFECYCLE_PERM, Model, ModelVersion
 from .training import DEFAULT_PARAMS
 
 # A model page shows this many of the newest lifecycle events and batch predictions.
 EVENT_LIMIT = 100
 BATCH_LIMIT = 50
-# Metrics where a smaller value is better, by name or by the last part of the name
-# (``valid_binary_logloss``); every other metric is better when larger.
-LOWER_IS_BETTER = services.LOWER_IS_BETTER | {"l1", "l2", "mse", "error"}
-LIFECYCLE_PERM = "models.change_modelversion"
 
 
 @login_required
@@ -46,98 +41,20 @@ def model_list(request: HttpRequest) -> HttpResponse:
 @permission_required("models.view_model", raise_exception=True)
 def model_detail(request: HttpRequest, pk: int) -> HttpResponse:
     model = get_object_or_404(Model.objects.select_related("created_by", "ab_version"), pk=pk)
-    versions = list(selectors.versions().filter(model=model).order_by("-version"))
-    requests = serving.counts(model.pk, [v.pk for v in versions])
-    for v in versions:
-        v.requests = requests[v.pk]
-    active = next((v for v in versions if v.status == VersionStatus.ACTIVE), None)
     at_form = ActiveAtForm(request.GET if "active_at" in request.GET else None)
-    events = VersionEvent.objects.filter(model=model).select_related("version", "previous_active", "actor")
     return render(
         request,
         "models/detail.html",
         {
+            **selectors.model_overview(model, event_limit=EVENT_LIMIT, batch_limit=BATCH_LIMIT),
             "model": model,
-            "versions": [_with_lineage(v) for v in versions],
-            "metric_rows": _metric_rows(versions),
-            "active": active,
-            "ab_split": _ab_split(model, active, requests),
-            "flagged": [v for v in versions if v.review_required],
-            "events": events.order_by("-created_at", "-id")[:EVENT_LIMIT],
-            "event_count": events.count(),
             "event_limit": EVENT_LIMIT,
-            "pending": PromotionRequest.objects.filter(version__model=model, status=RequestStatus.PENDING)
-            .select_related("version", "requested_by")
-            .order_by("requested_at"),
-            "batches": selectors.batch_predictions().filter(version__model=model)[:BATCH_LIMIT],
             "at_form": at_form,
             "at_answer": at_form.answer(model) if at_form.is_valid() else None,
             "can_manage": request.user.has_perm(LIFECYCLE_PERM),
         },
         status=400 if at_form.errors else 200,
     )
-
-
-def _with_lineage(version: ModelVersion) -> tuple[ModelVersion, dict, list[tuple[str, object]]]:
-    """The version, its lineage, and its parameters by name (JSONB does not keep their order)."""
-    lin = selectors.lineage(version)
-    return version, lin, sorted((lin["parameters"] or {}).items())
-
-
-def _ab_split(model: Model, active: ModelVersion | None, requests: dict[int, int]) -> list[dict]:
-    """Each serving side (active, then B when a split is set) with its share and request count."""
-    percent = model.ab_percent if model.ab_version_id else 0
-    sides = []
-    if active is not None:
-        sides.append({"arm": "active", "version": active, "percent": 100 - percent})
-    if model.ab_version_id and percent:
-        sides.append({"arm": "B", "version": model.ab_version, "percent": percent})
-    for side in sides:
-        side["requests"] = requests.get(side["version"].pk, 0)
-    return sides
-
-
-def _numeric(value: object) -> bool:
-    return isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value)
-
-
-def metric_names(versions: list[ModelVersion]) -> list[str]:
-    """The numeric metrics any of ``versions`` has: the headline ones first, then by name."""
-    names = {name for v in versions for name, value in (v.metrics or {}).items() if _numeric(value)}
-    headline = [n for n in HEADLINE_METRICS if n in names]
-    return headline + sorted(names - set(headline))
-
-
-def lower_is_better(name: str) -> bool:
-    """Whether a smaller value of metric ``name`` is the better one (losses, errors)."""
-    return name in LOWER_IS_BETTER or name.rsplit("_", 1)[-1] in LOWER_IS_BETTER
-
-
-def _metric_rows(versions: list[ModelVersion]) -> list[dict]:
-    """One row per metric with each version's value (None where a version lacks it)."""
-    return [
-        {"name": n, "values": [(v.metrics or {}).get(n) for v in versions]} for n in metric_names(versions)
-    ]
-
-
-def metric_table(versions: list[ModelVersion]) -> dict:
-    """Versions side by side: ``columns``, (metric name, lower is better) each, and ``rows``,
-    one per version, of (version, [(value or None, is the best value of its column)]).
-    Ties are all best."""
-    names = metric_names(versions)
-    best = {}
-    for name in names:
-        values = [v.metrics[name] for v in versions if _numeric((v.metrics or {}).get(name))]
-        best[name] = (min if lower_is_better(name) else max)(values)
-    rows = []
-    for v in versions:
-        cells = []
-        for name in names:
-            value = (v.metrics or {}).get(name)
-            value = value if _numeric(value) else None
-            cells.append((value, value is not None and value == best[name]))
-        rows.append((v, cells))
-    return {"columns": [(n, lower_is_better(n)) for n in names], "rows": rows}
 
 
 @login_required
@@ -209,14 +126,11 @@ def trace_reproduce(request: HttpRequest, version_id: int) -> HttpResponse:
     version = get_object_or_404(ModelVersion.objects.select_related("model", "task"), pk=version_id)
     try:
         task = training_tasks.version_reproduce(version=version, user=request.user)
-    except IllegalTransition as exc:
-        messages.error(request, str(exc))
-        return redirect("trace-page", version.pk)
-    except RequestInvalid as exc:
-        messages.error(request, f"The training can no longer run as it did: {exc}")
-        return redirect("trace-page", version.pk)
     except QueueUnavailable as exc:
         messages.error(request, f"The task queue is unreachable; the reproduction failed: {exc.detail}")
+        return redirect("trace-page", version.pk)
+    except ApplicationError as exc:  # uploaded, or its training can no longer run as it did
+        messages.error(request, str(exc))
         return redirect("trace-page", version.pk)
     messages.success(request, f"Reproduction of {version} queued as task #{task.pk}.")
     return redirect("task-page", task.pk)

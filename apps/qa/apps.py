@@ -8,9 +8,13 @@ class QaConfig(AppConfig):
 
     def ready(self) -> None:
         from apps.core.config import declare
+        from apps.models import artifacts
 
         from . import services
         from .config import KEYS
+        from .retrieval import FORMAT, RetrievalIndex
 
         declare(*KEYS)
         services.register()
+        # The registry verifies an index's artifact like any model's, then reads it with this.
+        artifacts.register_format(FORMAT, RetrievalIndex.from_bytes, name="retrieval index")

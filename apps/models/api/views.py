@@ -9,27 +9,19 @@ from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import mixins, status, viewsets
 from rest_framework.authentication import SessionAuthentication
 from rest_framework.decorators import action
-from rest_framework.exceptions import APIException, NotFound, ValidationError
+from rest_framework.exceptions import NotFound, ValidationError
 from rest_framework.parsers import JSONParser
 from rest_framework.response import Response
 
-from apps.core.api.exceptions import Conflict
 from apps.core.api.renderers import AsBuiltRenderer
+from apps.core.errors import Conflict
 from apps.tasks.serializers import TaskSerializer
-from apps.tasks.errors import IllegalTransition, RequestInvalid
 from apps.users.authentication import RoleClaimJWTAuthentication
 from apps.users.permissions import HasPerms
 
-from .. import artifacts, batch, selectors, services, serving, training_tasks
+from .. import batch, selectors, services, serving, training_tasks
 from ..filters import ModelFilter, ModelVersionFilter
-from ..models import (
-    Model,
-    ModelVersion,
-    PredictionLog,
-    PromotionRequest,
-    VersionEvent,
-    VersionStatus,
-)
+from ..models import LIFECYCLE_PERM, Model, ModelVersion, VersionStatus
 from .serializers import (
     ABSerializer,
     BatchPredictionSerializer,
@@ -48,37 +40,21 @@ from .serializers import (
     VersionEventSerializer,
 )
 
-_LIFECYCLE_PERM = "models.change_modelversion"
 
-
-class Refused(APIException):
-    """A prediction the platform will not score, with its own status and code."""
-
-    def __init__(self, exc: serving.PredictionRefused):
-        self.status_code = exc.status
-        super().__init__(detail=str(exc), code=exc.code)
-        self.errors = exc.errors
-
-
-def _refused(exc: serving.PredictionRefused):
-    if exc.errors:
-        raise ValidationError(exc.errors) from None
-    raise Refused(exc) from None
-
-
-def _task_invalid(exc: RequestInvalid):
-    raise ValidationError(exc.errors) from None
-
-
-def _lifecycle(change, message: str) -> Response:
-    try:
-        version = change()
-    except (services.LifecycleError, services.ConcurrentChange) as exc:
-        raise Conflict(str(exc)) from None
+def _changed(version: ModelVersion, message: str) -> Response:
+    """The version a lifecycle change left, with ``message`` (formatted with ``version``)."""
     version = selectors.versions().get(pk=version.pk)
     response = Response(ModelVersionSerializer(version).data)
     response.message = message.format(version=version)
     return response
+
+
+def _numbered(model: Model, number: int) -> ModelVersion:
+    """The model's version ``number``; a request naming one it lacks is invalid."""
+    version = model.versions.filter(version=number).first()
+    if version is None:
+        raise ValidationError({"version": [f"{model} has no version {number}."]})
+    return version
 
 
 class ModelViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
@@ -97,7 +73,7 @@ class ModelViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Ge
 
     def get_permissions(self):
         if self.action in ("rollback", "archive") or (self.action == "ab" and self.request.method == "PUT"):
-            return [HasPerms.of(_LIFECYCLE_PERM)()]
+            return [HasPerms.of(LIFECYCLE_PERM)()]
         if self.action == "upload":
             return [HasPerms.of("models.add_modelversion")()]
         if self.action == "batch_predictions" and self.request.method == "POST":
@@ -109,10 +85,7 @@ class ModelViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Ge
         """Register a model name (type, algorithm, description) before its first version."""
         serializer = ModelCreateSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        try:
-            model = services.model_create(user=request.user, **serializer.validated_data)
-        except services.LifecycleError as exc:
-            raise ValidationError({"name": [str(exc)]}) from None
+        model = services.model_create(user=request.user, **serializer.validated_data)
         response = Response(
             ModelSerializer(selectors.models_with_latest().get(pk=model.pk)).data,
             status=status.HTTP_201_CREATED,
@@ -127,31 +100,24 @@ class ModelViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Ge
         serializer = UploadSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         data = serializer.validated_data
-        ref = data["model"].strip()
-        model = Model.objects.filter(**({"pk": int(ref)} if ref.isdigit() else {"name": ref})).first()
+        model = selectors.model_by_ref(data["model"])
         if model is None:
+            ref = data["model"].strip()
             raise ValidationError({"model": [f"No model {ref!r}; create it first (POST /api/models)."]})
         upload = data["file"]
         if upload.size > services.MAX_UPLOAD_BYTES:
             raise ValidationError(
                 {"file": [f"Model files are limited to {services.MAX_UPLOAD_BYTES // 2**20} MB."]}
             )
-        try:
-            version = services.version_upload(
-                model=model,
-                data=upload.read(),
-                filename=upload.name,
-                user=request.user,
-                version_number=data.get("version"),
-                features=data.get("features"),
-                changelog=data["changelog"],
-            )
-        except artifacts.ArtifactError as exc:
-            raise ValidationError({"file": [str(exc)]}) from None
-        except services.VersionTaken as exc:
-            raise ValidationError({"version": [str(exc)]}) from None
-        except services.LifecycleError as exc:
-            raise ValidationError({"file": [str(exc)]}) from None
+        version = services.version_upload(
+            model=model,
+            data=upload.read(),
+            filename=upload.name,
+            user=request.user,
+            version_number=data.get("version"),
+            features=data.get("features"),
+            changelog=data["changelog"],
+        )
         response = Response(
             ModelVersionSerializer(selectors.versions().get(pk=version.pk)).data,
             status=status.HTTP_201_CREATED,
@@ -190,15 +156,12 @@ class ModelViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Ge
             not isinstance(key, str | int) or isinstance(key, bool) or len(str(key)) > 200
         ):
             raise ValidationError({"entityKey": ["A string or integer of at most 200 characters."]})
-        try:
-            answer = serving.predict(
-                model_id=int(pk),
-                records=records,
-                entity_key=None if key is None else str(key),
-                user=request.user,
-            )
-        except serving.PredictionRefused as exc:
-            _refused(exc)
+        answer = serving.predict(
+            model_id=int(pk),
+            records=records,
+            entity_key=None if key is None else str(key),
+            user=request.user,
+        )
         response = Response(answer)
         response.message = "Scored."
         return response
@@ -212,21 +175,13 @@ class ModelViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Ge
             serializer = ABSerializer(data=request.data)
             serializer.is_valid(raise_exception=True)
             number = serializer.validated_data["version"]
-            target = None
-            if number is not None:
-                target = model.versions.filter(version=number).first()
-                if target is None:
-                    raise ValidationError({"version": [f"{model} has no version {number}."]})
-            try:
-                model = services.ab_set(
-                    model=model,
-                    version=target,
-                    percent=serializer.validated_data["percent"],
-                    user=request.user,
-                    reason=serializer.validated_data["reason"],
-                )
-            except services.LifecycleError as exc:
-                raise Conflict(str(exc)) from None
+            model = services.ab_set(
+                model=model,
+                version=None if number is None else _numbered(model, number),
+                percent=serializer.validated_data["percent"],
+                user=request.user,
+                reason=serializer.validated_data["reason"],
+            )
         response = Response(selectors.ab_state(model))
         response.message = "A/B split updated." if request.method == "PUT" else ""
         return response
@@ -238,10 +193,7 @@ class ModelViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Ge
         model = self.get_object()
         serializer = ReasonRequiredSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        try:
-            services.model_archive(model=model, user=request.user, reason=serializer.validated_data["reason"])
-        except services.LifecycleError as exc:
-            raise Conflict(str(exc)) from None
+        services.model_archive(model=model, user=request.user, reason=serializer.validated_data["reason"])
         response = Response(ModelSerializer(selectors.models_with_latest().get(pk=model.pk)).data)
         response.message = f"Archived {model.name}."
         return response
@@ -251,8 +203,7 @@ class ModelViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Ge
     def predictions(self, request, pk=None):
         """Sampled prediction requests, newest first, with the version that answered."""
         model = self.get_object()
-        logs = PredictionLog.objects.filter(model=model).select_related("version", "user")
-        page = self.paginate_queryset(logs)
+        page = self.paginate_queryset(selectors.prediction_logs(model))
         return self.get_paginated_response(PredictionLogSerializer(page, many=True).data)
 
     @extend_schema(request=BatchRequestSerializer, responses={201: TaskSerializer}, filters=False)
@@ -268,25 +219,20 @@ class ModelViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Ge
         serializer.is_valid(raise_exception=True)
         data = serializer.validated_data
         if "version" in data:
-            version = model.versions.filter(version=data["version"]).first()
-            if version is None:
-                raise ValidationError({"version": [f"{model} has no version {data['version']}."]})
+            version = _numbered(model, data["version"])
         else:
             version = model.versions.filter(status=VersionStatus.ACTIVE).first()
             if version is None:
                 raise Conflict(f"{model} has no active version; name one with version.")
-        try:
-            task = batch.batch_create(
-                user=request.user,
-                request={
-                    "model_version": version.pk,
-                    "dataset": data["dataset"],
-                    "dataset_version": data.get("dataset_version"),
-                },
-                priority=data["priority"],
-            )
-        except RequestInvalid as exc:
-            _task_invalid(exc)
+        task = batch.batch_create(
+            user=request.user,
+            request={
+                "model_version": version.pk,
+                "dataset": data["dataset"],
+                "dataset_version": data.get("dataset_version"),
+            },
+            priority=data["priority"],
+        )
         response = Response(TaskSerializer(task).data, status=status.HTTP_201_CREATED)
         response.message = f"Batch prediction queued as task #{task.pk}."
         return response
@@ -298,31 +244,21 @@ class ModelViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Ge
         model = self.get_object()
         serializer = RollbackSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        target = None
-        if "version" in serializer.validated_data:
-            target = ModelVersion.objects.filter(
-                model=model, version=serializer.validated_data["version"]
-            ).first()
-            if target is None:
-                raise ValidationError(
-                    {"version": [f"{model} has no version {serializer.validated_data['version']}."]}
-                )
-        return _lifecycle(
-            lambda: services.model_rollback(
-                model=model, user=request.user, reason=serializer.validated_data["reason"], to_version=target
-            ),
-            "Rolled back to {version}.",
+        number = serializer.validated_data.get("version")
+        version = services.model_rollback(
+            model=model,
+            user=request.user,
+            reason=serializer.validated_data["reason"],
+            to_version=None if number is None else _numbered(model, number),
         )
+        return _changed(version, "Rolled back to {version}.")
 
     @extend_schema(responses=VersionEventSerializer(many=True), filters=False)
     @action(detail=True, methods=["get"], filterset_class=None)
     def events(self, request, pk=None):
         """The model's append-only lifecycle trail, oldest first."""
         model = self.get_object()
-        events = VersionEvent.objects.filter(model=model).select_related(
-            "version", "previous_active", "actor"
-        )
-        page = self.paginate_queryset(events)
+        page = self.paginate_queryset(selectors.events(model))
         return self.get_paginated_response(VersionEventSerializer(page, many=True).data)
 
     @extend_schema(
@@ -340,10 +276,8 @@ class ModelViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Ge
             raise ValidationError(
                 {"at": ["An ISO 8601 time with a timezone is required, e.g. 2026-01-31T12:00:00Z."]}
             )
-        version = services.active_version_at(model, when)
+        version = selectors.active_version_at(model=model, when=when)
         if version is None:
-            from rest_framework.exceptions import NotFound
-
             raise NotFound(f"No version of {model} was active at {raw}.")
         return Response(ModelVersionSerializer(selectors.versions().get(pk=version.pk)).data)
 
@@ -368,7 +302,7 @@ class ModelVersionViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, view
 
     def get_permissions(self):
         if self.action in ("promote", "deprecate", "clear_review"):
-            return [HasPerms.of(_LIFECYCLE_PERM)()]
+            return [HasPerms.of(LIFECYCLE_PERM)()]
         if self.action == "reproduce":
             return [HasPerms.of("tasks.add_task")()]
         return super().get_permissions()
@@ -386,17 +320,12 @@ class ModelVersionViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, view
         serializer.is_valid(raise_exception=True)
         reason = serializer.validated_data["reason"]
         if services.approval_required():
-            try:
-                filed = services.promotion_request(version=version, user=request.user, reason=reason)
-            except services.LifecycleError as exc:
-                raise Conflict(str(exc)) from None
+            filed = services.promotion_request(version=version, user=request.user, reason=reason)
             response = Response(PromotionRequestSerializer(filed).data, status=status.HTTP_202_ACCEPTED)
             response.message = f"Promotion of {version} requested; another admin must approve it."
             return response
-        return _lifecycle(
-            lambda: services.version_activate(version=version, user=request.user, reason=reason),
-            "Promoted {version}.",
-        )
+        version = services.version_activate(version=version, user=request.user, reason=reason)
+        return _changed(version, "Promoted {version}.")
 
     @extend_schema(request=ReasonSerializer, responses=ModelVersionSerializer, filters=False)
     @action(detail=True, methods=["post"], filterset_class=None)
@@ -406,10 +335,8 @@ class ModelVersionViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, view
         serializer = ReasonSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         reason = serializer.validated_data["reason"]
-        return _lifecycle(
-            lambda: services.version_deprecate(version=version, user=request.user, reason=reason),
-            "Deprecated {version}.",
-        )
+        version = services.version_deprecate(version=version, user=request.user, reason=reason)
+        return _changed(version, "Deprecated {version}.")
 
     @extend_schema(request=ReasonRequiredSerializer, responses=ModelVersionSerializer, filters=False)
     @action(detail=True, methods=["post"], url_path="clear-review", filterset_class=None)
@@ -418,12 +345,10 @@ class ModelVersionViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, view
         version = self.get_object()
         serializer = ReasonRequiredSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        return _lifecycle(
-            lambda: services.version_review_clear(
-                version=version, user=request.user, reason=serializer.validated_data["reason"]
-            ),
-            "Review of {version} cleared.",
+        version = services.version_review_clear(
+            version=version, user=request.user, reason=serializer.validated_data["reason"]
         )
+        return _changed(version, "Review of {version} cleared.")
 
     @extend_schema(filters=False)
     @action(detail=True, methods=["get"], filterset_class=None)
@@ -437,12 +362,7 @@ class ModelVersionViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, view
     def reproduce(self, request, pk=None):
         """Re-run the training that made this version; the task's result says whether it matches."""
         version = self.get_object()
-        try:
-            task = training_tasks.version_reproduce(version=version, user=request.user)
-        except IllegalTransition as exc:
-            raise Conflict(str(exc)) from None
-        except RequestInvalid as exc:
-            raise Conflict(f"The training can no longer run as it did: {exc}") from None
+        task = training_tasks.version_reproduce(version=version, user=request.user)
         response = Response(TaskSerializer(task).data, status=status.HTTP_201_CREATED)
         response.message = f"Reproduction of {version} queued as task #{task.pk}."
         return response
@@ -456,13 +376,11 @@ class PromotionRequestViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, 
     extra_query_params = ("status",)
 
     def get_queryset(self):
-        rows = PromotionRequest.objects.select_related("version__model", "requested_by", "decided_by")
-        wanted = self.request.query_params.get("status")
-        return rows.filter(status=wanted) if wanted else rows
+        return selectors.promotion_requests(self.request.query_params.get("status"))
 
     def get_permissions(self):
         if self.action in ("approve", "reject"):
-            return [HasPerms.of(_LIFECYCLE_PERM)()]
+            return [HasPerms.of(LIFECYCLE_PERM)()]
         return super().get_permissions()
 
     @extend_schema(request=ReasonSerializer, responses=ModelVersionSerializer, filters=False)
@@ -471,12 +389,10 @@ class PromotionRequestViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, 
         filed = self.get_object()
         serializer = ReasonSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        return _lifecycle(
-            lambda: services.promotion_approve(
-                request=filed, user=request.user, reason=serializer.validated_data["reason"]
-            ),
-            "Approved: {version} is active.",
+        version = services.promotion_approve(
+            request=filed, user=request.user, reason=serializer.validated_data["reason"]
         )
+        return _changed(version, "Approved: {version} is active.")
 
     @extend_schema(request=ReasonRequiredSerializer, responses=PromotionRequestSerializer, filters=False)
     @action(detail=True, methods=["post"], filterset_class=None)
@@ -484,12 +400,9 @@ class PromotionRequestViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, 
         filed = self.get_object()
         serializer = ReasonRequiredSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        try:
-            filed = services.promotion_reject(
-                request=filed, user=request.user, reason=serializer.validated_data["reason"]
-            )
-        except services.LifecycleError as exc:
-            raise Conflict(str(exc)) from None
+        filed = services.promotion_reject(
+            request=filed, user=request.user, reason=serializer.validated_data["reason"]
+        )
         response = Response(PromotionRequestSerializer(filed).data)
         response.message = "Promotion rejected."
         return response

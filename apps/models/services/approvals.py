@@ -1,0 +1,87 @@
+"""Maker-checker: with ``models-promotion-approval`` on, a promotion is a request that a
+different admin approves (the version becomes active) or rejects."""
+
+from __future__ import annotations
+
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from apps.core.config import config_get
+
+from ..errors import LifecycleError
+from ..models import EventAction, ModelStatus, ModelVersion, PromotionRequest, RequestStatus, VersionStatus
+from .lifecycle import event_record, version_activate
+
+
+def approval_required() -> bool:
+    return bool(config_get("models-promotion-approval"))
+
+
+def promotion_request(*, version: ModelVersion, user, reason: str) -> PromotionRequest:
+    """Ask for ``version`` to be promoted; a different admin approves or rejects it."""
+    if not reason.strip():
+        raise LifecycleError("A promotion request needs a reason.")
+    _check_promotable(version)
+    try:
+        with transaction.atomic():
+            request = PromotionRequest.objects.create(version=version, reason=reason, requested_by=user)
+            event_record(
+                version=version,
+                action=EventAction.REQUEST,
+                from_status=version.status,
+                user=user,
+                reason=reason,
+            )
+    except IntegrityError:
+        raise LifecycleError(f"A promotion of {version} is already waiting for approval.") from None
+    return request
+
+
+def _check_promotable(version: ModelVersion) -> None:
+    version.refresh_from_db()
+    if version.model.status == ModelStatus.ARCHIVED:
+        raise LifecycleError(f"{version.model} is archived; its versions cannot be made active.")
+    if version.status in (VersionStatus.ACTIVE, VersionStatus.DEPRECATED):
+        raise LifecycleError(f"{version} is {version.status}; it cannot be promoted.")
+
+
+def _decide(request: PromotionRequest, user) -> PromotionRequest:
+    request = PromotionRequest.objects.select_for_update().select_related("version__model").get(pk=request.pk)
+    if request.status != RequestStatus.PENDING:
+        raise LifecycleError(f"This request is already {request.status}.")
+    if request.requested_by_id == user.pk:
+        raise LifecycleError("A different admin must decide on a promotion you requested.")
+    return request
+
+
+def promotion_approve(*, request: PromotionRequest, user, reason: str = "") -> ModelVersion:
+    """Approve a pending promotion (not your own): the version becomes active."""
+    with transaction.atomic():
+        request = _decide(request, user)
+        version = version_activate(
+            version=request.version, user=user, reason=reason or request.reason, action=EventAction.APPROVE
+        )
+        PromotionRequest.objects.filter(pk=request.pk).update(
+            status=RequestStatus.APPROVED, decided_by=user, decided_at=timezone.now(), decision_reason=reason
+        )
+    return version
+
+
+def promotion_reject(*, request: PromotionRequest, user, reason: str) -> PromotionRequest:
+    """Reject a pending promotion (not your own); the version keeps its status."""
+    if not reason.strip():
+        raise LifecycleError("Say why the promotion is rejected.")
+    with transaction.atomic():
+        request = _decide(request, user)
+        PromotionRequest.objects.filter(pk=request.pk).update(
+            status=RequestStatus.REJECTED, decided_by=user, decided_at=timezone.now(), decision_reason=reason
+        )
+        event_record(
+            version=request.version,
+            action=EventAction.REJECT,
+            from_status=request.version.status,
+            user=user,
+            reason=reason,
+        )
+        request.refresh_from_db()
+    return request

@@ -1,0 +1,197 @@
+"""A version's lifecycle: promote, roll back, deprecate, archive the model, flag for review
+and clear the flag; every change is appended to the model's trail (``VersionEvent``)."""
+
+from __future__ import annotations
+
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from ..errors import ConcurrentChange, LifecycleError
+from ..models import (
+    ACTIVATING_ACTIONS,
+    EventAction,
+    Model,
+    ModelStatus,
+    ModelVersion,
+    PromotionRequest,
+    RequestStatus,
+    VersionEvent,
+    VersionStatus,
+)
+
+
+def event_record(
+    *,
+    version: ModelVersion,
+    action: str,
+    from_status: str,
+    user,
+    reason: str,
+    previous: ModelVersion | None = None,
+    details: dict | None = None,
+) -> VersionEvent:
+    """Append one change of ``version`` to its model's trail (the status it has now is the new one)."""
+    return VersionEvent.objects.create(
+        model_id=version.model_id,
+        version=version,
+        action=action,
+        from_status=from_status,
+        to_status=version.status,
+        previous_active=previous,
+        reason=reason,
+        details=details or {},
+        actor=user,
+        created_at=timezone.now(),
+    )
+
+
+def version_activate(
+    *, version: ModelVersion, user, reason: str = "", action: str = "promote", details: dict | None = None
+) -> ModelVersion:
+    """Make ``version`` its model's active version; the previous active one becomes inactive.
+
+    Atomic: the model row is locked and a partial unique constraint allows one active
+    version per model, so concurrent promotions serialise or fail with ConcurrentChange.
+    """
+    if version.status == VersionStatus.DEPRECATED:
+        raise LifecycleError(f"{version} is deprecated; it cannot be made active.")
+    if version.status == VersionStatus.ACTIVE:
+        raise LifecycleError(f"{version} is already active.")
+    try:
+        with transaction.atomic():
+            model = Model.objects.select_for_update().get(pk=version.model_id)
+            if model.status == ModelStatus.ARCHIVED:
+                raise LifecycleError(f"{model} is archived; its versions cannot be made active.")
+            if model.ab_version_id == version.pk:  # the challenger takes all the traffic now
+                Model.objects.filter(pk=model.pk).update(ab_version=None, ab_percent=0)
+            previous = ModelVersion.objects.filter(
+                model_id=version.model_id, status=VersionStatus.ACTIVE
+            ).first()
+            if previous is not None:
+                ModelVersion.objects.filter(pk=previous.pk).update(status=VersionStatus.INACTIVE)
+                previous.status = VersionStatus.INACTIVE
+            from_status = ModelVersion.objects.get(pk=version.pk).status
+            if from_status in (VersionStatus.ACTIVE, VersionStatus.DEPRECATED):
+                raise LifecycleError(f"{version} is {from_status} now.")
+            ModelVersion.objects.filter(pk=version.pk).update(status=VersionStatus.ACTIVE)
+            version.status = VersionStatus.ACTIVE
+            Model.objects.filter(pk=version.model_id).update(status=ModelStatus.DEPLOYED)
+            event_record(
+                version=version,
+                action=action,
+                from_status=from_status,
+                user=user,
+                reason=reason,
+                previous=previous,
+                details=details,
+            )
+    except IntegrityError as exc:
+        raise ConcurrentChange(
+            f"The active version of {version.model} changed meanwhile; try again."
+        ) from exc
+    return version
+
+
+def model_rollback(
+    *, model: Model, user, reason: str = "", to_version: ModelVersion | None = None
+) -> ModelVersion:
+    """Re-activate ``to_version``, or the version that was active before the current one."""
+    if to_version is None:
+        current = model.versions.filter(status=VersionStatus.ACTIVE).first()
+        last = (
+            VersionEvent.objects.filter(
+                model=model,
+                action__in=ACTIVATING_ACTIONS,
+                to_status=VersionStatus.ACTIVE,
+                previous_active__isnull=False,
+            )
+            .exclude(previous_active=current)
+            .order_by("-created_at", "-id")
+            .first()
+        )
+        if current is None or last is None or last.version_id != current.pk:
+            raise LifecycleError(f"{model} has no earlier active version to roll back to.")
+        to_version = last.previous_active
+    if to_version.model_id != model.pk:
+        raise LifecycleError(f"{to_version} is not a version of {model}.")
+    return version_activate(version=to_version, user=user, reason=reason, action=EventAction.ROLLBACK)
+
+
+def version_deprecate(*, version: ModelVersion, user, reason: str = "") -> ModelVersion:
+    """Retire a version that is not active (roll back or promote another one first)."""
+    with transaction.atomic():
+        from_status = ModelVersion.objects.select_for_update().get(pk=version.pk).status
+        if from_status == VersionStatus.ACTIVE:
+            raise LifecycleError(f"{version} is active; promote or roll back to another version first.")
+        if from_status == VersionStatus.DEPRECATED:
+            raise LifecycleError(f"{version} is already deprecated.")
+        ModelVersion.objects.filter(pk=version.pk).update(status=VersionStatus.DEPRECATED)
+        version.status = VersionStatus.DEPRECATED
+        event_record(
+            version=version, action=EventAction.DEPRECATE, from_status=from_status, user=user, reason=reason
+        )
+    return version
+
+
+def model_archive(*, model: Model, user, reason: str) -> Model:
+    """Retire a whole model: its active version stops serving, nothing can be promoted again."""
+    with transaction.atomic():
+        model = Model.objects.select_for_update().get(pk=model.pk)
+        if model.status == ModelStatus.ARCHIVED:
+            raise LifecycleError(f"{model} is already archived.")
+        active = model.versions.filter(status=VersionStatus.ACTIVE).first()
+        latest = active or model.versions.order_by("-version").first()
+        if active is not None:
+            ModelVersion.objects.filter(pk=active.pk).update(status=VersionStatus.INACTIVE)
+            active.status = VersionStatus.INACTIVE
+        Model.objects.filter(pk=model.pk).update(status=ModelStatus.ARCHIVED, ab_version=None, ab_percent=0)
+        PromotionRequest.objects.filter(version__model=model, status=RequestStatus.PENDING).update(
+            status=RequestStatus.WITHDRAWN,
+            decided_at=timezone.now(),
+            decision_reason="The model was archived.",
+        )
+        if latest is not None:
+            event_record(
+                version=latest,
+                action=EventAction.ARCHIVE,
+                from_status=VersionStatus.ACTIVE if active else latest.status,
+                user=user,
+                reason=reason,
+                previous=active,
+            )
+        model.refresh_from_db()
+    return model
+
+
+def version_flag(*, version: ModelVersion, reason: str, details: dict | None = None, user=None) -> bool:
+    """Mark a version for review (monitoring found drift or a metric past its threshold).
+
+    Returns False, recording nothing new, when it is already flagged.
+    """
+    with transaction.atomic():
+        flagged = ModelVersion.objects.filter(pk=version.pk, review_required=False).update(
+            review_required=True, review_reason=reason
+        )
+        if flagged:
+            version.refresh_from_db()
+            event_record(
+                version=version,
+                action=EventAction.FLAG,
+                from_status=version.status,
+                user=user,
+                reason=reason,
+                details=details,
+            )
+    return bool(flagged)
+
+
+def version_review_clear(*, version: ModelVersion, user, reason: str) -> ModelVersion:
+    """An admin has looked at a flagged version; the flag goes, the trail keeps both."""
+    with transaction.atomic():
+        if not ModelVersion.objects.filter(pk=version.pk, review_required=True).update(review_required=False):
+            raise LifecycleError(f"{version} is not marked for review.")
+        version.refresh_from_db()
+        event_record(
+            version=version, action=EventAction.REVIEW, from_status=version.status, user=user, reason=reason
+        )
+    return version
