@@ -8,12 +8,13 @@ class EvaluationsConfig(AppConfig):
 
     def ready(self) -> None:
         from apps.core.config import declare
-        from apps.core.metrics import PLATFORM_REGISTRY
+        from apps.core.prometheus import PLATFORM_REGISTRY
 
-        from . import services
+        from . import work
+        from .api.serializers import EvaluationRequestSerializer
         from .config import KEYS
         from .prometheus import EvaluationCollector
 
         declare(*KEYS)
-        services.register()
+        work.register(serializer=EvaluationRequestSerializer)
         PLATFORM_REGISTRY.register(EvaluationCollector())

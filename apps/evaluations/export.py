@@ -17,7 +17,8 @@ from django.utils import timezone
 from django.utils.safestring import SafeString, mark_safe
 
 from apps.core.csvsafe import write_rows
-from apps.core.errors import Invalid
+
+from .errors import ExportUnavailable
 
 CSV_TABLES: dict[str, tuple[str, ...]] = {
     "metrics": ("metric", "value", "definition"),
@@ -55,13 +56,6 @@ CSV_TABLES: dict[str, tuple[str, ...]] = {
 
 W, H, PAD = 380, 250, 44
 COLORS = ("#3b7dd8", "#d9534f", "#2e8b57", "#8a6100", "#7b4bb7")
-
-
-class ExportUnavailable(Invalid):
-    """The evaluation has no such table (e.g. deciles of a regression)."""
-
-    def __init__(self, message: str):
-        super().__init__(message, errors={"table": [message]})
 
 
 def _table_rows(result: dict, table: str) -> list[dict]:

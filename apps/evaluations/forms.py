@@ -9,6 +9,7 @@ from apps.models.models import ModelVersion
 from apps.tasks.errors import RequestInvalid
 
 from . import services
+from .constants import DEFAULT_BINS, MAX_BINS
 from .models import Evaluation
 
 # Service error keys that name a form field; the rest become errors of the whole form.
@@ -36,8 +37,8 @@ class EvaluationForm(forms.Form):
     bins = forms.IntegerField(
         label="Buckets",
         min_value=2,
-        max_value=services.MAX_BINS,
-        initial=services.DEFAULT_BINS,
+        max_value=MAX_BINS,
+        initial=DEFAULT_BINS,
         help_text="Of the lift table and the PSI (10 = deciles).",
     )
     permutation_importance = forms.BooleanField(

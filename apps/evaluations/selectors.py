@@ -1,4 +1,5 @@
-"""Evaluations: read paths — lists, the result shape every reader shares, comparisons, alerts."""
+"""Evaluations: read paths — lists, the result shape every reader shares, comparisons, alerts,
+and what the drift monitor reads."""
 
 from __future__ import annotations
 
@@ -6,13 +7,14 @@ from typing import Any
 
 from django.db.models import Count, OuterRef, QuerySet, Subquery
 
-from apps.core.errors import Invalid
-from apps.models.models import ModelType, ModelVersion
+from apps.datasets.models import DatasetStatus, DatasetVersion
+from apps.models.models import ModelType, ModelVersion, VersionStatus
 from apps.tasks.models import TaskStatus
 
+from .constants import HEADLINE
+from .errors import CompareInvalid
 from .metrics import DEFINITIONS
 from .models import STATUS_OF_TASK, TASK_STATUSES, Evaluation, EvaluationStatus, Objective
-from .services import HEADLINE
 
 # Which definitions a report shows, by objective (metrics.DEFINITIONS is the one source).
 DEFINED: dict[str, tuple[str, ...]] = {
@@ -59,13 +61,12 @@ COMPARED: dict[str, tuple[tuple[str, bool], ...]] = {
     ),
 }
 MAX_COMPARED = 10
-
-
-class CompareInvalid(Invalid):
-    """Evaluations that cannot be put side by side; the message says why."""
-
-    def __init__(self, message: str):
-        super().__init__(message, errors={"ids": [message]})
+# The list's filters: query parameter -> lookup.
+LIST_FILTERS = {
+    "model": "model_version__model_id",
+    "version": "model_version_id",
+    "dataset": "dataset_version__dataset_id",
+}
 
 
 def evaluations_for_list() -> QuerySet[Evaluation]:
@@ -76,6 +77,17 @@ def evaluations_for_list() -> QuerySet[Evaluation]:
 
 def with_status(queryset: QuerySet[Evaluation], status: str) -> QuerySet[Evaluation]:
     return queryset.filter(task__status__in=TASK_STATUSES[status])
+
+
+def evaluations_filtered(filters: dict[str, str]) -> QuerySet[Evaluation]:
+    """The list narrowed by ``filters``: ids under the ``LIST_FILTERS`` keys, and ``status``
+    (an EvaluationStatus, read through the task's status); values already checked."""
+    evaluations = evaluations_for_list().filter(
+        **{LIST_FILTERS[k]: v for k, v in filters.items() if k in LIST_FILTERS}
+    )
+    if "status" in filters:
+        evaluations = with_status(evaluations, filters["status"])
+    return evaluations
 
 
 def status_counts() -> dict[str, int]:
@@ -90,6 +102,35 @@ def evaluatable_versions() -> QuerySet[ModelVersion]:
         ModelVersion.objects.exclude(model__type=ModelType.RETRIEVAL)
         .select_related("model")
         .order_by("model__name", "-version")
+    )
+
+
+def monitored_versions() -> QuerySet[ModelVersion]:
+    """The versions the drift monitor evaluates: active classification and regression ones."""
+    return (
+        ModelVersion.objects.filter(
+            status=VersionStatus.ACTIVE, model__type__in=[ModelType.CLASSIFICATION, ModelType.REGRESSION]
+        )
+        .select_related("model", "dataset_version")
+        .order_by("model__name")
+    )
+
+
+def newest_validated_version(dataset_id: int) -> DatasetVersion | None:
+    return (
+        DatasetVersion.objects.filter(dataset_id=dataset_id, status=DatasetStatus.VALIDATED)
+        .order_by("-version")
+        .first()
+    )
+
+
+def is_monitored(*, version: ModelVersion, dataset_version: DatasetVersion) -> bool:
+    """Whether ``version`` has a monitoring evaluation on ``dataset_version`` that has not
+    failed or been cancelled (pending, queued, running or completed)."""
+    return (
+        Evaluation.objects.filter(model_version=version, dataset_version=dataset_version, is_monitor=True)
+        .exclude(task__status__in=[TaskStatus.FAILED, TaskStatus.CANCELLED])
+        .exists()
     )
 
 

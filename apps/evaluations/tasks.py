@@ -6,7 +6,7 @@ from celery import shared_task
 
 from apps.tasks.tasks import run_job
 
-from . import services
+from . import monitoring
 
 
 @shared_task(bind=True)
@@ -16,4 +16,4 @@ def run_evaluation(self, task_id: int) -> str:
 
 @shared_task(name="evaluations.monitor")
 def monitor() -> dict:
-    return services.monitor_run()
+    return monitoring.monitor_run()

@@ -12,29 +12,25 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from djangorestframework_camel_case.util import camelize
 
-from apps.tasks import selectors as task_selectors
+from apps.models import selectors as model_selectors
 from apps.tasks.errors import QueueUnavailable
 
 from . import selectors
 from .api.serializers import EvaluationCompareSerializer, EvaluationResultSerializer
+from .errors import CompareInvalid
 from .export import CSV_TABLES
 from .forms import EvaluationForm, evaluation_from_form
 from .models import EvaluationStatus
 
 PAGE_SIZE = 25
-FILTERS = {
-    "model": "model_version__model_id",
-    "version": "model_version_id",
-    "dataset": "dataset_version__dataset_id",
-}
 
 
 def _filters(request: HttpRequest) -> dict[str, str]:
-    wanted = {k: request.GET.get(k, "") for k in (*FILTERS, "status")}
+    wanted = {k: request.GET.get(k, "") for k in (*selectors.LIST_FILTERS, "status")}
     return {
         k: v
         for k, v in wanted.items()
-        if (v.isdigit() if k in FILTERS else v in EvaluationStatus.values) and v
+        if (v.isdigit() if k in selectors.LIST_FILTERS else v in EvaluationStatus.values) and v
     }
 
 
@@ -49,7 +45,7 @@ def evaluation_list(request: HttpRequest) -> HttpResponse:
         form = EvaluationForm(
             request.POST or None,
             versions=selectors.evaluatable_versions(),
-            datasets=task_selectors.trainable_datasets(),
+            datasets=model_selectors.trainable_datasets(),
             initial=initial,
         )
     if request.method == "POST":
@@ -64,11 +60,7 @@ def evaluation_list(request: HttpRequest) -> HttpResponse:
             if created is not None:
                 messages.success(request, f"Evaluation #{created.pk} is queued.")
                 return redirect("evaluation-report", created.pk)
-    evaluations = selectors.evaluations_for_list().filter(
-        **{FILTERS[k]: v for k, v in filters.items() if k in FILTERS}
-    )
-    if "status" in filters:
-        evaluations = selectors.with_status(evaluations, filters["status"])
+    evaluations = selectors.evaluations_filtered(filters)
     page = Paginator(evaluations, PAGE_SIZE).get_page(request.GET.get("page"))
     return render(
         request,
@@ -126,7 +118,7 @@ def evaluation_compare(request: HttpRequest) -> HttpResponse:
     try:
         # ?ids=3,4 (a link) or ?ids=3&ids=4 (the list's checkboxes).
         compared = selectors.evaluation_compare(",".join(request.GET.getlist("ids")))
-    except selectors.CompareInvalid as exc:
+    except CompareInvalid as exc:
         messages.error(request, str(exc))
         return redirect("evaluation")
     return render(

@@ -9,10 +9,10 @@ from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
-from apps.core.errors import Conflict
 from apps.users.permissions import HasPerms
 
 from .. import export, selectors, services
+from ..errors import NotCompleted
 from ..filters import EvaluationFilter
 from ..models import Evaluation, EvaluationStatus
 from .serializers import (
@@ -29,7 +29,7 @@ TABLE_PARAM = OpenApiParameter(
 
 def _completed(evaluation: Evaluation) -> Evaluation:
     if evaluation.status != EvaluationStatus.COMPLETED:
-        raise Conflict(
+        raise NotCompleted(
             f"Evaluation #{evaluation.pk} is {evaluation.status}; export it once it has completed."
         )
     return evaluation
