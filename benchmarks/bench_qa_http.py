@@ -70,7 +70,7 @@ def setup(tmp: Path, rows: int, n_questions: int) -> dict:
     from apps.datasets.models import DatasetKind, DatasetStatus
     from apps.models import services as registry
     from apps.models.models import ModelVersion
-    from apps.qa import services
+    from apps.qa import selectors, services
     from apps.qa.questions import generate_questions
     from apps.qa.retrieval import normalise
     from apps.tasks import runner as queue
@@ -110,7 +110,7 @@ def setup(tmp: Path, rows: int, n_questions: int) -> dict:
     task = services.build_create(
         user=admin, request={"dataset": version.dataset_id, "dataset_version": version.version}, enqueue=False
     )
-    outcome = queue.task_execute(task.pk, worker="bench-qa-http")
+    outcome = queue.task_execute(task_id=task.pk, worker="bench-qa-http")
     task.refresh_from_db()
     if outcome != "completed":
         sys.exit(f"the QA build did not complete ({outcome}): {task.error}")
@@ -121,8 +121,8 @@ def setup(tmp: Path, rows: int, n_questions: int) -> dict:
         f"(self-check top-1 {mv.metrics['top1']:.2%}, not sure {mv.metrics['not_sure']:.2%})"
     )
 
-    records = services.bank_records(version)
-    aliases = services.aliases_table()
+    records = selectors.bank_records(version)
+    aliases = selectors.aliases_table()
     seen: set[str] = set()
 
     def distinct(seed: int, n: int) -> list:
@@ -141,7 +141,7 @@ def setup(tmp: Path, rows: int, n_questions: int) -> dict:
     token = RoleTokenObtainPairSerializer.get_token(analyst).access_token
     token.set_exp(lifetime=timedelta(hours=3))
     # The history keeps the question as cleaned: the expected code is keyed the same way.
-    expected = {services.clean_question(q.text): q.bank_code for q in measured}
+    expected = {services.clean_question(question=q.text): q.bank_code for q in measured}
     return {
         "token": str(token),
         "questions": measured,

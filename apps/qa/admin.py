@@ -18,11 +18,10 @@ from django.utils.html import format_html, format_html_join
 from django.utils.text import Truncator
 
 from apps.core.admin import ReadOnlyAdmin, json_display
-from apps.core.api.exceptions import Conflict
-from apps.datasets.services import FileTooLarge
+from apps.core.errors import ApplicationError
 from apps.tasks.models import TaskStatus
 
-from . import services
+from . import selectors, services
 from .models import BankAlias, Feedback, QAEvaluation, QAHistory, QASession
 
 QUESTION_CHARS = 60  # a question's length in a list; the whole text is on its page
@@ -232,7 +231,7 @@ class QAHistoryAdmin(ReadOnlyAdmin):
 
     @admin.action(description="Download corrections as CSV", permissions=["corrections"])
     def download_corrections(self, request, queryset):
-        body = services.corrections_csv(queryset)
+        body = services.corrections_csv(entries=queryset)
         if body.count(b"\n") <= 1:
             self.message_user(
                 request, "None of the selected answers was marked wrong with a correct code.", messages.ERROR
@@ -247,10 +246,10 @@ class QAHistoryAdmin(ReadOnlyAdmin):
 
     @admin.action(description="Export corrections as an evaluation dataset", permissions=["corrections"])
     def export_corrections(self, request, queryset):
-        count = services.corrections(queryset).count()
+        count = selectors.corrections(queryset).count()
         try:
             version, created = services.corrections_export(entries=queryset, user=request.user)
-        except (ValueError, Conflict, FileTooLarge) as exc:
+        except ApplicationError as exc:  # none to export, or the upload refused
             self.message_user(request, f"Nothing exported: {exc}", messages.ERROR)
             return None
         done = "Exported" if created else "Already exported:"  # the same file is kept once

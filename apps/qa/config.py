@@ -1,6 +1,7 @@
-"""Settings of question answering (declared on start-up, editable in the admin)."""
+"""Settings of question answering (declared on start-up, editable in the admin), and their
+typed readers."""
 
-from apps.core.config import ConfigKey
+from apps.core.config import ConfigKey, config_get_local
 from apps.core.models import ValueType
 
 from .retrieval import SURE_THRESHOLD
@@ -31,3 +32,13 @@ KEYS = [
         maximum=1,
     ),
 ]
+
+
+def qa_model_name() -> str:
+    """The retrieval model whose active version answers (the ``qa-model`` setting)."""
+    return str(config_get_local("qa-model") or "bank-qa").strip()
+
+
+def sure_threshold() -> float:
+    """The confidence at or above which an answer is sure (the ``qa-sure-threshold`` setting)."""
+    return float(config_get_local("qa-sure-threshold"))

@@ -11,8 +11,9 @@ from apps.models import services as registry
 from apps.models.models import ModelVersion
 from apps.tasks.runner import task_execute
 
-from . import services
+from . import selectors, services
 from .accuracy import shown
+from .config import qa_model_name
 from .models import QAEvaluation
 from .questions import generate_questions
 
@@ -31,7 +32,7 @@ def _question_set(user, records) -> Dataset | None:
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")
     writer.writerow(["question", "expected_code", "noise"])
-    for q in generate_questions(records, QUESTIONS, seed=QUESTIONS_SEED, aliases=services.aliases_table()):
+    for q in generate_questions(records, QUESTIONS, seed=QUESTIONS_SEED, aliases=selectors.aliases_table()):
         writer.writerow([q.text, q.bank_code, q.noise])
     body = out.getvalue().encode("utf-8")
     version, _ = datasets.dataset_upload(
@@ -48,10 +49,10 @@ def _question_set(user, records) -> Dataset | None:
 
 def load_demo_qa(*, user, write=print) -> None:
     banks = Dataset.objects.filter(name=BANKS[0]).first()
-    if banks is None or ModelVersion.objects.filter(model__name=services.qa_model_name()).exists():
+    if banks is None or ModelVersion.objects.filter(model__name=qa_model_name()).exists():
         return
     task = services.build_create(user=user, request={"dataset": banks.pk}, enqueue=False)
-    outcome = task_execute(task.pk, worker="demo")
+    outcome = task_execute(task_id=task.pk, worker="demo")
     task.refresh_from_db()
     if outcome != "completed":
         write(f"  QA model build {outcome}: {task.error}")
@@ -63,13 +64,13 @@ def load_demo_qa(*, user, write=print) -> None:
         f"  QA model {version.model.name} v{version.version}: {m['records']:,} records in "
         f"{m['build_seconds']:.1f} s (try /qa/: 工行北京海淀支行的联行号是多少)"
     )
-    questions = _question_set(user, services.bank_records(version.dataset_version))
+    questions = _question_set(user, selectors.bank_records(version.dataset_version))
     if questions is None:
         return
     ev = services.evaluation_create(
         user=user, request={"model_version": version.pk, "dataset": questions.pk}, enqueue=False
     )
-    task_execute(ev.task_id, worker="demo")
+    task_execute(task_id=ev.task_id, worker="demo")
     ev = QAEvaluation.objects.get(pk=ev.pk)
     if ev.metrics:
         write(

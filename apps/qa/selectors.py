@@ -1,12 +1,23 @@
-"""Bank clearing-code question answering: reads for the API, pages and admin."""
+"""Bank clearing-code question answering: reads for the API, pages, admin and services.
+
+``active_version_id`` and ``version_label`` are on the ask path (every question): one
+prepared statement, and a per-process memo of what never changes.
+"""
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from django.db.models import Count, Q, QuerySet
+from django.utils import timezone
 
-from apps.models.models import ModelType, ModelVersion
+from apps.core.hotpath import as_int, fetchone_prepared
+from apps.datasets.models import DatasetVersion
+from apps.models.models import Model, ModelStatus, ModelType, ModelVersion, VersionStatus
 
-from .models import QAEvaluation, QAHistory, QASession
+from . import retrieval
+from .config import qa_model_name
+from .models import BankAlias, Feedback, QAEvaluation, QAHistory, QASession
 
 
 def sees_everyone(user) -> bool:
@@ -22,6 +33,17 @@ def history_for(user) -> QuerySet[QAHistory]:
 def sessions_for(user) -> QuerySet[QASession]:
     rows = QASession.objects.select_related("user").annotate(questions=Count("history"))
     return rows if sees_everyone(user) else rows.filter(user_id=user.pk)
+
+
+def own_session(user, pk: int) -> QASession | None:
+    """The user's own session ``pk`` (asking in a session is for its owner only), or None."""
+    return QASession.objects.filter(pk=pk, user_id=user.pk).first()
+
+
+def console_history(user, session: QASession | None = None) -> QuerySet[QAHistory]:
+    """The user's own questions, newest first; only the session's when one is given."""
+    rows = QAHistory.objects.filter(user_id=user.pk).select_related("model_version__model")
+    return rows.filter(session=session) if session is not None else rows
 
 
 def evaluations() -> QuerySet[QAEvaluation]:
@@ -46,15 +68,88 @@ def feedback_counts(entries: QuerySet[QAHistory]) -> dict[str, int]:
     )
 
 
+def corrections(entries: QuerySet[QAHistory]) -> QuerySet[QAHistory]:
+    """The answers among ``entries`` marked wrong with a correct code."""
+    return entries.filter(feedback=Feedback.WRONG).exclude(correct_code="")
+
+
 def activity_last_day(sample: int = 10_000) -> dict[str, float | int | None]:
     """Questions asked in the last 24 hours, how many answers were marked wrong, and the
     median answer time (over the newest ``sample``, so the dashboard stays cheap)."""
-    from datetime import timedelta
-
-    from django.utils import timezone
-
     recent = QAHistory.objects.filter(created_at__gte=timezone.now() - timedelta(days=1))
     counts = recent.aggregate(questions=Count("pk"), wrong=Count("pk", filter=Q(feedback=-1)))
     times = sorted(recent.order_by("-created_at").values_list("response_ms", flat=True)[:sample])
     counts["median_ms"] = times[len(times) // 2] if times else None
     return counts
+
+
+# --------------------------------------------------------------------------- building
+
+
+def aliases_table() -> dict[str, str]:
+    """Short name -> full bank name: the built-in table (``retrieval.DEFAULT_ALIASES``)
+    with the admin's rows on top. An active row adds or redirects an alias; an inactive
+    row switches a built-in one off. So an emptied table never leaves the index without
+    the big banks' short names, which also tell it which bank a question names."""
+    table = dict(retrieval.DEFAULT_ALIASES)
+    for alias, full_name, active in BankAlias.objects.values_list("alias", "full_name", "is_active"):
+        if active:
+            table[alias] = full_name
+        else:
+            table.pop(alias, None)
+    return table
+
+
+def bank_records(version: DatasetVersion) -> dict[str, list[str]]:
+    """The valid lines of a bank-records version, as the columns an index is built from."""
+    rows = version.records.filter(is_valid=True).order_by("line_number")
+    names, codes, clearing = [], [], []
+    for name, code, clear in rows.values_list("bank_name", "bank_code", "clearing_code").iterator(
+        chunk_size=20_000
+    ):
+        names.append(name)
+        codes.append(code)
+        clearing.append(clear)
+    return {"bank_name": names, "bank_code": codes, "clearing_code": clearing}
+
+
+# --------------------------------------------------------------------------- the ask path
+
+_ROUTE_SQL: str | None = None
+
+
+def _route_sql() -> str:
+    # One hand-written query per question: the ORM compiles slower than this runs.
+    global _ROUTE_SQL
+    if _ROUTE_SQL is None:
+        m, v = Model._meta.db_table, ModelVersion._meta.db_table
+        _ROUTE_SQL = (
+            f'SELECT v.id FROM "{v}" v JOIN "{m}" m ON m.id = v.model_id '  # noqa: S608 - names from meta
+            "WHERE m.name = %s AND m.type = %s AND m.status <> %s AND v.status = %s LIMIT 1"
+        )
+    return _ROUTE_SQL
+
+
+def active_version_id() -> int | None:
+    """The active version of the QA model (the ``qa-model`` setting), if any."""
+    params = [
+        qa_model_name(),
+        ModelType.RETRIEVAL.value,
+        ModelStatus.ARCHIVED.value,
+        VersionStatus.ACTIVE.value,
+    ]
+    row = fetchone_prepared("omm_qa_route", _route_sql(), params, (as_int,))
+    return row[0] if row else None
+
+
+_labels: dict[int, tuple[str, int]] = {}
+
+
+def version_label(version_id: int) -> tuple[str, int]:
+    """(model name, version number) of a version; immutable, so remembered per process."""
+    label = _labels.get(version_id)
+    if label is None:
+        label = _labels[version_id] = tuple(
+            ModelVersion.objects.filter(pk=version_id).values_list("model__name", "version").get()
+        )
+    return label

@@ -18,6 +18,8 @@ from apps.models.models import ModelVersion
 from apps.tasks.errors import QueueUnavailable
 
 from . import selectors, services
+from .config import qa_model_name, sure_threshold
+from .errors import FeedbackInvalid, NoActiveVersion, QuestionInvalid
 from .forms import AskForm, FeedbackForm, QAEvaluationForm, TrainForm, create_from_form
 from .models import QAEvaluation, QAHistory, QASession
 
@@ -33,7 +35,7 @@ def _console_url(session_id: int | None = None, answer_id: int | None = None) ->
 def _own_session(user, raw) -> QASession | None:
     if raw in (None, "") or not str(raw).isdigit():
         return None
-    return QASession.objects.filter(pk=int(raw), user=user).first()
+    return selectors.own_session(user, int(raw))
 
 
 def _can_train(user) -> bool:
@@ -53,17 +55,16 @@ def console(request: HttpRequest) -> HttpResponse:
         if form.is_valid():
             try:
                 entry = services.ask(user=user, question=form.cleaned_data["question"], session=session)
-            except services.QuestionInvalid as exc:
+            except QuestionInvalid as exc:
                 form.add_error("question", str(exc))
-            except services.NoActiveVersion as exc:
+            except NoActiveVersion as exc:
                 form.add_error(None, str(exc))
             else:
                 return redirect(_console_url(session.pk if session else None, entry.pk))
-    history = QAHistory.objects.filter(user=user).select_related("model_version__model")
-    history = history.filter(session=session) if session else history
+    history = selectors.console_history(user, session)
     answer_id = request.GET.get("answer", "")
     latest = history.filter(pk=int(answer_id)).first() if answer_id.isdigit() else None
-    active_id = services.active_version_id()
+    active_id = selectors.active_version_id()
     return render(
         request,
         "qa/console.html",
@@ -74,10 +75,10 @@ def console(request: HttpRequest) -> HttpResponse:
             "history": history[:HISTORY_SHOWN],
             "latest": latest,
             "active": ModelVersion.objects.select_related("model").filter(pk=active_id).first(),
-            "qa_model": services.qa_model_name(),
+            "qa_model": qa_model_name(),
             "train_form": TrainForm() if _can_train(user) else None,
             "versions": selectors.retrieval_versions()[:10],
-            "sure_threshold": services.sure_threshold(),
+            "sure_threshold": sure_threshold(),
         },
     )
 
@@ -103,7 +104,7 @@ def feedback(request: HttpRequest, pk: int) -> HttpResponse:
             services.feedback_give(
                 entry=entry, value=form.cleaned_data["value"], correct_code=form.cleaned_data["correct_code"]
             )
-        except services.FeedbackInvalid as exc:
+        except FeedbackInvalid as exc:
             messages.error(request, str(exc))
         else:
             messages.success(request, f"Feedback on question #{entry.pk} recorded. Thank you.")

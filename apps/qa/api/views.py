@@ -23,7 +23,6 @@ from apps.users.permissions import HasPerms
 
 from .. import selectors, services
 from ..filters import QAHistoryFilter
-from ..models import QASession
 from .serializers import (
     AskRequestSerializer,
     AskResponseSerializer,
@@ -93,11 +92,11 @@ def ask(request):
     data = serializer.validated_data
     session = None
     if data.get("session") is not None:
-        session = QASession.objects.filter(pk=data["session"], user_id=request.user.pk).first()
+        session = selectors.own_session(request.user, data["session"])
         if session is None:
             raise ValidationError({"session": [f"You have no session #{data['session']}."]})
     entry = services.ask(user=request.user, question=data["question"], session=session)
-    name, number = services.version_label(entry.model_version_id)
+    name, number = selectors.version_label(entry.model_version_id)
     response = Response(ask_payload(entry, version_name=name, version_number=number))
     response.message = "Answered." if entry.sure else "Not sure: see the candidates."
     return response
