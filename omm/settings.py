@@ -136,6 +136,7 @@ INSTALLED_APPS = [
     "apps.tasks",
     "apps.evaluations",
     "apps.qa",
+    "apps.overview",  # gathers from the domains above: the dashboard and the demo
 ]
 
 MIDDLEWARE = [

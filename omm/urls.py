@@ -22,6 +22,7 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("api/", include(api_patterns)),
     path("", include("apps.users.urls")),
+    path("", include("apps.overview.urls")),
     path("", include("apps.core.urls")),
     path("", include("apps.datasets.urls")),
     path("", include("apps.features.urls")),

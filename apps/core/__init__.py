@@ -1,1 +1,1 @@
-"""Cross-cutting platform pieces: dashboard, system config, audit log, health."""
+"""Cross-cutting platform pieces: system config, audit log, health, errors, API conventions."""

@@ -1,12 +1,18 @@
-"""Core admin: settings (secrets masked), the API audit log, live processes, pings."""
+"""Core admin: settings (secrets masked), the API audit log, live processes, pings; and the
+helpers every app's admin uses (read-only records, JSON and size display, links, deletes
+refused by a protecting foreign key)."""
 
 from __future__ import annotations
 
 import json
 
 from django import forms
-from django.contrib import admin
+from django.contrib import admin, messages
 from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.db.models import ProtectedError
+from django.shortcuts import redirect
+from django.urls import reverse
 from django.utils.html import format_html
 
 from .config import DECLARED, config_invalidate
@@ -59,6 +65,59 @@ def pretty_json(value):
         return "-"
     text = json.dumps(value, ensure_ascii=False, indent=2, default=str)
     return format_html("<pre style='max-height:30em;overflow:auto'>{}</pre>", text)
+
+
+def human_size(num: int | None) -> str:
+    """A byte count as people read it: "512 B", "1.5 MB" ("-" when unknown)."""
+    if num is None:
+        return "-"
+    value = float(num)
+    for unit in ("B", "KB", "MB", "GB"):
+        if value < 1024 or unit == "GB":
+            return f"{value:.0f} {unit}" if unit == "B" else f"{value:.1f} {unit}"
+        value /= 1024
+    return f"{num} B"  # pragma: no cover - the loop always returns
+
+
+def admin_link(viewname: str, obj) -> str:
+    """A link to ``obj``'s admin page ``viewname`` (e.g. "admin:tasks_task_change"), or "-"."""
+    if obj is None:
+        return "-"
+    return format_html('<a href="{}">{}</a>', reverse(viewname, args=[obj.pk]), obj)
+
+
+def protected_names(exc: ProtectedError, limit: int = 5) -> str:
+    """The objects that refused a delete, named (the first ``limit`` of them)."""
+    objs = list(exc.protected_objects)
+    names = ", ".join(str(o) for o in objs[:limit])
+    return names + (f" and {len(objs) - limit} more" if len(objs) > limit else "")
+
+
+class ProtectedDeleteMixin:
+    """A delete refused by a PROTECT foreign key shows a message, never a 500.
+
+    The admin's confirmation page already lists protected objects; this covers what
+    appears between that check and the delete. The transaction is rolled back, so no
+    deletion is logged either.
+    """
+
+    def delete_view(self, request, object_id, extra_context=None):
+        try:
+            with transaction.atomic():
+                return super().delete_view(request, object_id, extra_context)
+        except ProtectedError as exc:
+            self.message_user(request, f"Not deleted: still used by {protected_names(exc)}.", messages.ERROR)
+            return redirect(f"admin:{self.opts.app_label}_{self.opts.model_name}_changelist")
+
+    def changelist_view(self, request, extra_context=None):
+        try:
+            with transaction.atomic():
+                return super().changelist_view(request, extra_context)
+        except ProtectedError as exc:
+            self.message_user(
+                request, f"Nothing deleted: still used by {protected_names(exc)}.", messages.ERROR
+            )
+            return redirect(request.get_full_path())
 
 
 class SystemConfigForm(forms.ModelForm):

@@ -10,44 +10,16 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
 
+from .config_keys import DECLARED, ValueType, describe_number_range, format_number
+
 SECRET_MASK = "********"  # noqa: S105 - a mask, not a secret
-
-
-class ValueType(models.TextChoices):
-    STRING = "string", "String"
-    NUMBER = "number", "Number"
-    BOOLEAN = "boolean", "Boolean"
-    JSON = "json", "JSON"
-
-
-def _fmt(number: float) -> str:
-    # str, not :g, so 1.0000001 is not shown as "1" next to a maximum of 1.
-    if isinstance(number, float) and number.is_integer():
-        return str(int(number))
-    return str(number)
-
-
-def describe_number_range(
-    minimum: float | None = None, maximum: float | None = None, integer: bool = False
-) -> str:
-    """The allowed values in words, e.g. "a whole number from 1 to 3650" or "a number >= 0"."""
-    kind = "a whole number" if integer else "a number"
-    if minimum is not None and maximum is not None:
-        return f"{kind} from {_fmt(minimum)} to {_fmt(maximum)}"
-    if minimum is not None:
-        return f"{kind} >= {_fmt(minimum)}"
-    if maximum is not None:
-        return f"{kind} <= {_fmt(maximum)}"
-    return kind
 
 
 def _check_number(number: int | float, key: str | None) -> int | float:
     """``number`` checked against the declared range of setting ``key`` (if it has one)."""
     if isinstance(number, float) and not math.isfinite(number):
         raise ValidationError("Expected a finite number.")
-    # Imported here: config imports this module, and keys are declared once apps are ready.
-    from .config import DECLARED
-
+    # Looked up at each check: domains declare their keys once apps are ready.
     declared = DECLARED.get(key) if key else None
     if declared is None:
         return number
@@ -56,7 +28,7 @@ def _check_number(number: int | float, key: str | None) -> int | float:
     fractional = isinstance(number, float) and not number.is_integer()
     if out_of_range or (integer and fractional):
         allowed = describe_number_range(minimum, maximum, integer)
-        raise ValidationError(f"Must be {allowed}; got {_fmt(number)}.")
+        raise ValidationError(f"Must be {allowed}; got {format_number(number)}.")
     return int(number) if integer else number
 
 

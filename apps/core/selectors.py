@@ -1,4 +1,4 @@
-"""Reads of the core domain: live processes and dashboard figures."""
+"""Reads of the core domain: live processes and API traffic."""
 
 from __future__ import annotations
 
@@ -37,18 +37,3 @@ def api_traffic_last_day() -> list[dict]:
     return [
         {"hour": r["hour"].isoformat(), "ok": r["total"] - r["failed"], "failed": r["failed"]} for r in rows
     ]
-
-
-def dashboard_counts() -> dict[str, int]:
-    """Headline counts across domains for the dashboard."""
-    from apps.datasets.models import Dataset, DatasetStatus, DatasetVersion
-    from apps.features.models import Feature, FeatureSet
-
-    return {
-        "datasets": Dataset.objects.filter(is_archived=False).count(),
-        "validating": DatasetVersion.objects.filter(
-            status__in=[DatasetStatus.UPLOADED, DatasetStatus.VALIDATING]
-        ).count(),
-        "features": Feature.objects.count(),
-        "feature_sets": FeatureSet.objects.count(),
-    }

@@ -1,4 +1,4 @@
-"""Core pages and endpoints: dashboard, health, metrics, error pages."""
+"""Core pages and endpoints: health, metrics, error pages (the dashboard lives in the overview app)."""
 
 from __future__ import annotations
 
@@ -14,29 +14,6 @@ from django.views.decorators.http import require_GET
 from .api.exceptions import error_body
 from .health import run_checks
 from .middleware import client_ip
-from .selectors import api_traffic_last_day, dashboard_counts, live_processes
-
-
-@login_required
-def dashboard(request: HttpRequest) -> HttpResponse:
-    from apps.datasets.selectors import quality_alerts, recent_versions
-    from apps.evaluations.selectors import drift_alerts, recent_evaluations
-    from apps.qa.selectors import activity_last_day
-
-    context = {
-        "counts": dashboard_counts(),
-        "quality_alerts": quality_alerts(),
-        "drift_alerts": drift_alerts(),
-        "recent_evaluations": recent_evaluations(),
-        "recent_versions": recent_versions(),
-        "health": run_checks(),
-        "processes": live_processes().order_by("kind", "hostname"),
-        "traffic": api_traffic_last_day(),
-        "qa": activity_last_day(),
-        "can_ping": request.user.has_perm("core.add_workerping"),
-        "queues": settings.QUEUES,
-    }
-    return render(request, "core/dashboard.html", context)
 
 
 @login_required
@@ -69,7 +46,7 @@ def metrics(request: HttpRequest) -> HttpResponse:
     """Prometheus exposition, for allowed networks and staff only."""
     import prometheus_client
 
-    from .metrics import exposition
+    from .prometheus import exposition
 
     if not _metrics_allowed(request):
         return _error(request, 403, "permission_denied", "Metrics are not available from this address.")

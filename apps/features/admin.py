@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import json
 
-from django.contrib import admin
+from django.contrib import admin, messages
 from django.utils.html import format_html
 
 from apps.core.admin import ReadOnlyAdmin
+from apps.datasets.admin import DatasetAdmin
+from apps.datasets.selectors import dataset_version
 
+from . import services
 from .models import Feature, FeatureSet, FeatureSetItem, FeatureVersion, Tag
 
 
@@ -71,7 +74,7 @@ class FeatureAdmin(admin.ModelAdmin):
         if not change:
             obj.created_by = request.user
             super().save_model(request, obj, form, change)
-            services.feature_version_snapshot(obj, user=request.user, note="created in admin")
+            services.feature_version_snapshot(feature=obj, user=request.user, note="created in admin")
             return
         fields = {
             f: form.cleaned_data[f] for f in form.changed_data if f in form.cleaned_data and f != "tags"
@@ -137,3 +140,25 @@ class FeatureVersionAdmin(ReadOnlyAdmin):
     list_filter = ["type"]
     search_fields = ["feature__name", "source_column"]
     list_select_related = ["feature", "dataset_version__dataset"]
+
+
+# On the datasets admin's list, but a features action: datasets sit below features.
+@admin.action(description="Register all columns as features (newest validated version)")
+def register_features(modeladmin, request, queryset):
+    for dataset in queryset:
+        version = dataset_version(dataset, None)
+        try:
+            proposals = services.features_propose(dataset_version=version)
+            features, _ = services.features_register(
+                dataset_version=version,
+                columns=[{"column": p["column"]} for p in proposals],
+                user=request.user,
+                proposals=proposals,
+            )
+        except services.NotReady as exc:
+            modeladmin.message_user(request, f"{dataset}: {exc}", messages.ERROR)
+            continue
+        modeladmin.message_user(request, f"{dataset}: registered {len(features)} feature(s) from {version}.")
+
+
+DatasetAdmin.actions = [*DatasetAdmin.actions, register_features]

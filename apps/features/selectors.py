@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from django.db.models import QuerySet
 
-from .models import Feature
+from apps.datasets.models import Dataset, DatasetKind, DatasetStatus
+
+from .models import Feature, FeatureSet, FeatureVersion
 
 
 def features_matching(
@@ -22,3 +24,40 @@ def features_matching(
     for tag in tags:
         queryset = queryset.filter(tag_text__contains=f" {tag} ")
     return queryset
+
+
+def current_versions(features: list[Feature]) -> list[FeatureVersion]:
+    """The current FeatureVersion of each feature, in the same order."""
+    by_key = {(v.feature_id, v.version): v for v in FeatureVersion.objects.filter(feature__in=features)}
+    return [by_key[(f.pk, f.version)] for f in features]
+
+
+def feature_versions(feature: Feature) -> QuerySet[FeatureVersion]:
+    """A feature's versions (newest first), with what each was drawn from and who made it."""
+    return feature.versions.select_related("dataset_version__dataset", "created_by")
+
+
+def feature_sets_using(feature: Feature) -> QuerySet[FeatureSet]:
+    """The feature sets holding any version of ``feature``."""
+    return FeatureSet.objects.filter(items__feature_version__feature=feature).distinct()
+
+
+def feature_set_feature_ids(feature_set: FeatureSet) -> list[int]:
+    """The ids of the features in ``feature_set``, in the set's order."""
+    return [item.feature_version.feature_id for item in feature_set.items.select_related("feature_version")]
+
+
+def registrable_datasets() -> QuerySet[Dataset]:
+    """Tabular, unarchived datasets with a validated version: what features can be drawn from."""
+    return (
+        Dataset.objects.filter(
+            kind=DatasetKind.TABULAR, is_archived=False, versions__status=DatasetStatus.VALIDATED
+        )
+        .distinct()
+        .order_by("name")
+    )
+
+
+def feature_counts() -> dict[str, int]:
+    """The feature center's headline figures (for the dashboard)."""
+    return {"features": Feature.objects.count(), "feature_sets": FeatureSet.objects.count()}

@@ -9,19 +9,16 @@ from django.db import IntegrityError, transaction
 from django.db.models import Max
 from django.utils import timezone
 
-from apps.core.api.exceptions import Conflict
 from apps.datasets.models import DatasetKind, DatasetStatus, DatasetVersion
 from apps.datasets.services import stored_file_path
+from apps.users.models import User
 
 from . import statistics
+from .errors import FeatureNameTaken, FeatureSetLocked, NotReady
 from .models import Feature, FeatureSet, FeatureSetItem, FeatureVersion, Tag
 
 # Changing one of these is a new definition, hence a new version; the rest is description.
 DEFINITION_FIELDS = ("type", "data_type", "shape", "metadata")
-
-
-class NotReady(Exception):
-    """The dataset version cannot be used for features (not validated, not tabular)."""
 
 
 def _set_tags(feature: Feature, names: Iterable[str]) -> None:
@@ -35,11 +32,11 @@ def _set_tags(feature: Feature, names: Iterable[str]) -> None:
 
 
 def feature_version_snapshot(
-    feature: Feature,
     *,
-    user,
+    feature: Feature,
+    user: User,
     statistics_: dict | None = None,
-    dataset_version=None,
+    dataset_version: DatasetVersion | None = None,
     source_column: str = "",
     note: str = "",
 ) -> FeatureVersion:
@@ -63,7 +60,7 @@ def feature_create(
     *,
     name: str,
     type: str,
-    user,
+    user: User,
     display_name: str = "",
     description: str = "",
     data_type: str = "",
@@ -85,14 +82,16 @@ def feature_create(
                 created_by=user,
             )
     except IntegrityError:
-        raise Conflict(f"A feature named {name!r} already exists.") from None
+        raise FeatureNameTaken(f"A feature named {name!r} already exists.") from None
     _set_tags(feature, tags)
-    feature_version_snapshot(feature, user=user, note="created")
+    feature_version_snapshot(feature=feature, user=user, note="created")
     return feature
 
 
 @transaction.atomic
-def feature_update(*, feature: Feature, user, tags: Iterable[str] | None = None, **fields: Any) -> Feature:
+def feature_update(
+    *, feature: Feature, user: User, tags: Iterable[str] | None = None, **fields: Any
+) -> Feature:
     """Edit a feature. A changed definition (type, data type, shape, metadata) is a new version."""
     feature = Feature.objects.select_for_update().get(pk=feature.pk)
     changed = [f for f in DEFINITION_FIELDS if f in fields and fields[f] != getattr(feature, f)]
@@ -101,7 +100,7 @@ def feature_update(*, feature: Feature, user, tags: Iterable[str] | None = None,
         and fields["name"] != feature.name
         and Feature.objects.filter(name=fields["name"]).exists()
     ):
-        raise Conflict(f"A feature named {fields['name']!r} already exists.")
+        raise FeatureNameTaken(f"A feature named {fields['name']!r} already exists.")
     for key, value in fields.items():
         setattr(feature, key, value)
     if changed:
@@ -110,7 +109,7 @@ def feature_update(*, feature: Feature, user, tags: Iterable[str] | None = None,
     if tags is not None:
         _set_tags(feature, tags)
     if changed:
-        feature_version_snapshot(feature, user=user, note="changed " + ", ".join(changed))
+        feature_version_snapshot(feature=feature, user=user, note="changed " + ", ".join(changed))
     return feature
 
 
@@ -153,7 +152,7 @@ def features_register(
     *,
     dataset_version: DatasetVersion,
     columns: list[dict],
-    user,
+    user: User,
     tags: Iterable[str] = (),
     feature_set_name: str = "",
     feature_set_description: str = "",
@@ -193,7 +192,7 @@ def features_register(
         _set_tags(feature, {*feature.tags.values_list("name", flat=True), *tags, *choice.get("tags", [])})
         versions.append(
             feature_version_snapshot(
-                feature,
+                feature=feature,
                 user=user,
                 statistics_=proposal["statistics"],
                 dataset_version=dataset_version,
@@ -215,19 +214,13 @@ def features_register(
     return registered, feature_set
 
 
-def current_versions(features: list[Feature]) -> list[FeatureVersion]:
-    """The current FeatureVersion of each feature, in the same order."""
-    by_key = {(v.feature_id, v.version): v for v in FeatureVersion.objects.filter(feature__in=features)}
-    return [by_key[(f.pk, f.version)] for f in features]
-
-
 @transaction.atomic
 def feature_set_create(
     *,
     name: str,
     dataset_version: DatasetVersion,
     feature_versions: list[FeatureVersion],
-    user,
+    user: User,
     description: str = "",
     label_column: str = "",
 ) -> FeatureSet:
@@ -253,12 +246,16 @@ def feature_set_create(
 
 @transaction.atomic
 def feature_set_update(
-    *, feature_set: FeatureSet, user, feature_versions: list[FeatureVersion] | None = None, **fields: Any
+    *,
+    feature_set: FeatureSet,
+    user: User,
+    feature_versions: list[FeatureVersion] | None = None,
+    **fields: Any,
 ) -> FeatureSet:
     """Edit a set in place, unless a model version uses it (then: Conflict, make a new version)."""
     feature_set = FeatureSet.objects.select_for_update().get(pk=feature_set.pk)
     if feature_set.is_locked:
-        raise Conflict(
+        raise FeatureSetLocked(
             f"{feature_set} is used by a model version and cannot change; create a new version instead."
         )
     for key, value in fields.items():

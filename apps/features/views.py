@@ -8,13 +8,14 @@ from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 
-from apps.datasets.models import Dataset, DatasetKind, DatasetStatus
+from apps.datasets.models import Dataset
 from apps.datasets.selectors import dataset_version
 
 from . import services
+from .errors import NotReady
 from .filters import TAG_RE
-from .models import Feature, FeatureSet, FeatureType, Tag
-from .selectors import features_matching
+from .models import Feature, FeatureType, Tag
+from .selectors import feature_sets_using, feature_versions, features_matching, registrable_datasets
 
 
 @login_required
@@ -28,13 +29,6 @@ def feature_list(request: HttpRequest) -> HttpResponse:
         features = features.filter(type=kind)
     features = features_matching(features, search=query, tags=tags)
     page = Paginator(features, 50).get_page(request.GET.get("page"))
-    datasets = (
-        Dataset.objects.filter(
-            kind=DatasetKind.TABULAR, is_archived=False, versions__status=DatasetStatus.VALIDATED
-        )
-        .distinct()
-        .order_by("name")
-    )
     return render(
         request,
         "features/list.html",
@@ -45,7 +39,7 @@ def feature_list(request: HttpRequest) -> HttpResponse:
             "tags": tags,
             "types": FeatureType.choices,
             "all_tags": Tag.objects.order_by("name")[:200],
-            "datasets": datasets,
+            "datasets": registrable_datasets(),
             "can_register": request.user.has_perm("features.add_feature"),
         },
     )
@@ -55,9 +49,8 @@ def feature_list(request: HttpRequest) -> HttpResponse:
 @permission_required("features.view_feature", raise_exception=True)
 def feature_detail(request: HttpRequest, pk: int) -> HttpResponse:
     feature = get_object_or_404(Feature.objects.select_related("created_by").prefetch_related("tags"), pk=pk)
-    versions = feature.versions.select_related("dataset_version__dataset", "created_by")
+    versions = feature_versions(feature)
     current = next((v for v in versions if v.version == feature.version), None)
-    sets = FeatureSet.objects.filter(items__feature_version__feature=feature).distinct()
     return render(
         request,
         "features/detail.html",
@@ -65,7 +58,7 @@ def feature_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "feature": feature,
             "versions": versions,
             "current": current,
-            "feature_sets": sets,
+            "feature_sets": feature_sets_using(feature),
             "stats": (current.statistics if current else None) or {},
         },
     )
@@ -83,7 +76,7 @@ def feature_register(request: HttpRequest) -> HttpResponse:
         raise Http404("This dataset has no version.")
     try:
         proposals = services.features_propose(dataset_version=version)
-    except services.NotReady as exc:
+    except NotReady as exc:
         messages.error(request, str(exc))
         return redirect("features")
     if request.method == "POST":
@@ -102,7 +95,7 @@ def feature_register(request: HttpRequest) -> HttpResponse:
                     feature_set_name=request.POST.get("feature_set", "").strip(),
                     proposals=proposals,
                 )
-            except services.NotReady as exc:
+            except NotReady as exc:
                 messages.error(request, str(exc))
             else:
                 done = f"Registered {len(features)} feature(s)" + (

@@ -37,12 +37,11 @@ def _task_link(task: Task | None):
 
 
 def _model_version_link(task: Task):
-    # Reverse one-to-one: a task without a version raises, which getattr turns into None.
-    version = getattr(task, "model_version", None)
+    version = task.produced_version
     if version is None:
         return "-"
-    url = reverse("admin:models_modelversion_change", args=[version.pk])
-    return format_html('<a href="{}">{}</a>', url, version)
+    url = reverse("admin:models_modelversion_change", args=[version["id"]])
+    return format_html('<a href="{}">{} v{}</a>', url, version["model_name"], version["version"])
 
 
 class LatestLogsFormSet(BaseInlineFormSet):
@@ -92,7 +91,7 @@ class TaskAdmin(ReadOnlyAdmin):
     list_filter = ["status", "type", "priority", ("created_by", admin.RelatedOnlyFieldListFilter), "schedule"]
     search_fields = ["name", "celery_task_id"]
     date_hierarchy = "created_at"
-    list_select_related = ["created_by", "model_version__model"]
+    list_select_related = ["created_by"]
     actions = ["cancel_tasks", "rerun_tasks"]
     inlines = [TaskLogInline]
     fieldsets = [
@@ -144,11 +143,7 @@ class TaskAdmin(ReadOnlyAdmin):
     ]
 
     def get_queryset(self, request):
-        return (
-            super()
-            .get_queryset(request)
-            .select_related("created_by", "model_version__model", "schedule", "rerun_of")
-        )
+        return super().get_queryset(request).select_related("created_by", "schedule", "rerun_of")
 
     # A task is the lineage of the model version it trained (its FK would be nulled) and
     # the history of the queue; the admin never deletes one.

@@ -8,10 +8,10 @@ class TasksConfig(AppConfig):
 
     def ready(self) -> None:
         from apps.core.config import declare
-        from apps.core.metrics import PLATFORM_REGISTRY
+        from apps.core.prometheus import PLATFORM_REGISTRY
 
         from .config import KEYS
-        from .metrics import TaskCollector
+        from .prometheus import TaskCollector
 
         declare(*KEYS)
         PLATFORM_REGISTRY.register(TaskCollector())

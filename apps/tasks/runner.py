@@ -148,7 +148,7 @@ class Run:
                 logger.warning("clean-up after task %s failed", self.task_id, exc_info=True)
 
 
-def task_execute(task_id: int, *, worker: str) -> str:
+def task_execute(*, task_id: int, worker: str) -> str:
     """Run one task end to end with its kind's ``work``. Safe to call more than once.
 
     Returns what happened: ``not-claimed``, ``wait``, ``completed``, ``cancelled`` or ``failed``.

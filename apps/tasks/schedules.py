@@ -127,7 +127,7 @@ def schedule_delete(*, schedule: TaskSchedule) -> None:
     schedule.periodic_task.delete()
 
 
-def schedule_run(schedule_id: int, *, trigger_key: str) -> Task | None:
+def schedule_run(*, schedule_id: int, trigger_key: str) -> Task | None:
     """One scheduled run: a normal task. A run delivered twice (same key) creates one task."""
     schedule = TaskSchedule.objects.select_related("created_by").filter(pk=schedule_id).first()
     if schedule is None:

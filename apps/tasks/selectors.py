@@ -16,7 +16,7 @@ def recent_logs(task: Task, *, after: int | None = None, limit: int = 50) -> lis
 
 
 def tasks_for_list() -> QuerySet[Task]:
-    return Task.objects.select_related("created_by", "schedule", "model_version__model")
+    return Task.objects.select_related("created_by", "schedule")
 
 
 def schedules_for_list() -> QuerySet[TaskSchedule]:

@@ -43,7 +43,12 @@ class TaskSerializer(StrictModelSerializer):
         read_only_fields = fields
 
     def get_model_version(self, task: Task) -> dict | None:
-        mv = getattr(task, "model_version", None)
+        mv = task.produced_version
         if mv is None:
             return None
-        return {"id": mv.pk, "model": mv.model_id, "modelName": mv.model.name, "version": mv.version}
+        return {
+            "id": mv["id"],
+            "model": mv["model_id"],
+            "modelName": mv["model_name"],
+            "version": mv["version"],
+        }

@@ -19,24 +19,26 @@ from . import runner, schedules, services
 def run_job(job, task_id: int) -> str:
     """Body of every queue's task runner: run the task, hand memory back, retry a slot wait."""
     try:
-        outcome = runner.task_execute(task_id, worker=f"{job.request.hostname}:{os.getpid()}")
+        outcome = runner.task_execute(task_id=task_id, worker=f"{job.request.hostname}:{os.getpid()}")
     finally:
         _release_memory()
     if outcome == "wait":
-        services.resend_later(task_id)
+        services.resend_later(task_id=task_id)
     return outcome
 
 
 @shared_task(name="tasks.run_schedule", bind=True)
 def run_schedule(self, schedule_id: int) -> int | None:
     # Beat sends each due run once with its own id; a redelivery carries the same id.
-    task = schedules.schedule_run(schedule_id, trigger_key=f"schedule:{schedule_id}:{self.request.id}")
+    task = schedules.schedule_run(
+        schedule_id=schedule_id, trigger_key=f"schedule:{schedule_id}:{self.request.id}"
+    )
     return task.pk if task else None
 
 
 @shared_task(name="tasks.enforce_cancel")
 def enforce_cancel(task_id: int) -> bool:
-    return services.cancel_enforce(task_id)
+    return services.cancel_enforce(task_id=task_id)
 
 
 @shared_task(name="tasks.reap_stuck")

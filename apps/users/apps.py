@@ -3,8 +3,10 @@ from django.db.models.signals import post_migrate
 
 
 def _sync_role_groups(sender, **kwargs) -> None:
-    # Run once, after the last app: by then every app's permissions exist.
-    if sender.label != list(apps.get_app_configs())[-1].label:
+    # Run once, after the last app with models (post_migrate skips apps without): by then
+    # every app's permissions exist.
+    with_models = [config for config in apps.get_app_configs() if config.models_module is not None]
+    if sender.label != with_models[-1].label:
         return
     from django.contrib.auth.models import Group, Permission
 

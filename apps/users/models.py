@@ -5,12 +5,9 @@ from __future__ import annotations
 from django.contrib.auth.models import AbstractUser, UserManager
 from django.db import models
 
-
-class Role(models.TextChoices):
-    ADMIN = "admin", "Admin"
-    ANALYST = "analyst", "Analyst"
-    INTEGRATOR = "integrator", "Integrator"
-    VIEWER = "viewer", "Viewer"
+# Role lives with its grants in roles.py, which imports nothing of this module (no cycle);
+# it is imported here too, as apps.users.models.Role, the name every app uses.
+from .roles import Role, sync_user_group
 
 
 class OMMUserManager(UserManager):
@@ -34,8 +31,6 @@ class User(AbstractUser):
         # Admins govern in the Django admin; nobody else gets in there.
         self.is_staff = self.role == Role.ADMIN or self.is_superuser
         super().save(*args, **kwargs)
-        from .roles import sync_user_group
-
         sync_user_group(self)
 
     @property

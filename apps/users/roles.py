@@ -1,4 +1,4 @@
-"""What each role may do, declared once, and the groups that carry it.
+"""The roles, what each may do (declared once), and the groups that carry it.
 
 Permissions are Django model permissions (``app.action_model``). The map is applied by a
 data migration and again after every migrate, so models added later are covered.
@@ -6,7 +6,15 @@ data migration and again after every migrate, so models added later are covered.
 
 from __future__ import annotations
 
-from .models import Role
+from django.db import models
+
+
+class Role(models.TextChoices):
+    ADMIN = "admin", "Admin"
+    ANALYST = "analyst", "Analyst"
+    INTEGRATOR = "integrator", "Integrator"
+    VIEWER = "viewer", "Viewer"
+
 
 GROUP_NAMES = {
     Role.ADMIN: "Admins",

@@ -6,7 +6,7 @@ from django.db.models import Prefetch
 from drf_spectacular.utils import extend_schema
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
-from rest_framework.exceptions import ValidationError
+from rest_framework.exceptions import NotFound, ValidationError
 from rest_framework.response import Response
 
 from apps.datasets.models import Dataset
@@ -16,6 +16,7 @@ from apps.users.permissions import HasPerms
 from .. import services
 from ..filters import FeatureFilter, FeatureSetFilter
 from ..models import Feature, FeatureSet, Tag
+from ..selectors import current_versions, feature_set_feature_ids, feature_versions
 from .serializers import (
     DatasetVersionRefSerializer,
     FeatureDetailSerializer,
@@ -34,10 +35,6 @@ def _dataset_version(data: dict):
     if version is None:
         raise ValidationError({"version": ["No such version of this dataset."]})
     return version
-
-
-def _not_ready(exc: services.NotReady):
-    return ValidationError({"dataset": [str(exc)]})
 
 
 class FeatureViewSet(
@@ -89,11 +86,8 @@ class FeatureViewSet(
     def versions(self, request, pk=None):
         feature = Feature.objects.filter(pk=pk).first()
         if feature is None:
-            from rest_framework.exceptions import NotFound
-
             raise NotFound()
-        versions = feature.versions.select_related("dataset_version", "created_by")
-        page = self.paginate_queryset(versions)
+        page = self.paginate_queryset(feature_versions(feature))
         return self.get_paginated_response(FeatureVersionSerializer(page, many=True).data)
 
     @extend_schema(request=DatasetVersionRefSerializer, responses={200: dict}, filters=False)
@@ -103,10 +97,7 @@ class FeatureViewSet(
         serializer = DatasetVersionRefSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         version = _dataset_version(serializer.validated_data)
-        try:
-            proposals = services.features_propose(dataset_version=version)
-        except services.NotReady as exc:
-            raise _not_ready(exc) from None
+        proposals = services.features_propose(dataset_version=version)
         response = Response(
             {
                 "dataset": version.dataset_id,
@@ -127,17 +118,14 @@ class FeatureViewSet(
         data = serializer.validated_data
         version = _dataset_version(data)
         spec = data.get("feature_set") or {}
-        try:
-            features, feature_set = services.features_register(
-                dataset_version=version,
-                columns=data["columns"],
-                user=request.user,
-                tags=data["tags"],
-                feature_set_name=spec.get("name", ""),
-                feature_set_description=spec.get("description", ""),
-            )
-        except services.NotReady as exc:
-            raise _not_ready(exc) from None
+        features, feature_set = services.features_register(
+            dataset_version=version,
+            columns=data["columns"],
+            user=request.user,
+            tags=data["tags"],
+            feature_set_name=spec.get("name", ""),
+            feature_set_description=spec.get("description", ""),
+        )
         body = {
             "features": FeatureSerializer(features, many=True).data,
             "featureSet": FeatureSetSerializer(feature_set).data if feature_set else None,
@@ -175,24 +163,21 @@ class FeatureSetViewSet(
         version = _dataset_version(data) if "dataset" in data else None
         data.pop("dataset", None)
         data.pop("dataset_version", None)
-        try:
-            if feature_set is None:
-                return services.feature_set_create(
-                    dataset_version=version,
-                    feature_versions=services.current_versions(features or []),
-                    user=self.request.user,
-                    **data,
-                )
-            if version is not None:
-                data["dataset_version"] = version
-            return services.feature_set_update(
-                feature_set=feature_set,
+        if feature_set is None:
+            return services.feature_set_create(
+                dataset_version=version,
+                feature_versions=current_versions(features or []),
                 user=self.request.user,
-                feature_versions=services.current_versions(features) if features is not None else None,
                 **data,
             )
-        except services.NotReady as exc:
-            raise _not_ready(exc) from None
+        if version is not None:
+            data["dataset_version"] = version
+        return services.feature_set_update(
+            feature_set=feature_set,
+            user=self.request.user,
+            feature_versions=current_versions(features) if features is not None else None,
+            **data,
+        )
 
     def perform_create(self, serializer):
         serializer.instance = self._write(serializer)
@@ -211,9 +196,7 @@ class FeatureSetViewSet(
             "label_column": base.label_column,
             "dataset": base.dataset_version.dataset_id,
             "dataset_version": base.dataset_version.version,
-            "features": [
-                item.feature_version.feature_id for item in base.items.select_related("feature_version")
-            ],
+            "features": feature_set_feature_ids(base),
         }
         serializer = FeatureSetSerializer(data={**payload, **request.data})
         serializer.is_valid(raise_exception=True)

@@ -30,7 +30,7 @@ class TaskStatusSerializer(serializers.ModelSerializer):
 class ScheduleSerializer(StrictModelSerializer):
     type = serializers.ChoiceField(
         choices=[(TaskType.TRAINING.value, "Training"), (TaskType.EVALUATION.value, "Evaluation")],
-        default=TaskType.TRAINING,
+        default=TaskType.TRAINING.value,
         help_text="What each run is: a training (the default) or an evaluation.",
     )
     request = serializers.DictField(
