@@ -76,7 +76,7 @@ def setup(tmp: Path) -> tuple[int, str, Path, list[dict]]:
     user, _ = User.objects.get_or_create(
         username="bench-predict", defaults={"email": "bench-predict@bench.local", "role": Role.INTEGRATOR}
     )
-    stored = services.artifact_store(result)
+    stored = services.artifact_store(result=result)
     version, _ = services.version_register_trained(
         model_name=f"bench-credit-{int(time.time())}", result=result, stored=stored, user=user
     )

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
+import importlib
 import os
 import signal
 import subprocess
@@ -45,6 +46,32 @@ def _clean_cache():
     cache.clear()
     config_local_clear()
     yield
+
+
+# What a process keeps in memory between requests, keyed on row ids: loaded models, the
+# loaded QA index, version labels, and cache writes waiting for the next Redis round trip.
+# PostgreSQL never hands an id out twice, but SQLite does once a test's transaction is
+# rolled back, so without this a test would be served what an earlier test loaded under the
+# same id. A cache that moves must move here too: a missing name fails every test, loudly.
+PROCESS_CACHES = (
+    ("apps.models.serving", "_loaded"),
+    ("apps.qa.services.asking", "_indexes"),
+    ("apps.qa.selectors", "_labels"),
+    ("apps.core.hotpath", "_pending_puts"),
+)
+
+
+def _clear_process_caches() -> None:
+    for module, name in PROCESS_CACHES:
+        getattr(importlib.import_module(module), name).clear()
+
+
+@pytest.fixture(autouse=True)
+def _clean_process_caches():
+    """Each test starts with this process's per-process caches empty (and frees them after)."""
+    _clear_process_caches()
+    yield
+    _clear_process_caches()
 
 
 @pytest.fixture

@@ -9,8 +9,9 @@ import pytest
 from django.utils import timezone
 from playwright.sync_api import Page, expect
 
-from apps.tasks.models import Task, TaskStatus, TaskType
+from apps.tasks.models import TaskStatus, TaskType
 from apps.users.models import Role
+from tests.factories import TaskFactory
 
 pytestmark = pytest.mark.browser
 
@@ -18,10 +19,10 @@ pytestmark = pytest.mark.browser
 def test_admin_cancels_a_queued_task_from_the_task_list(page: Page, make_user, password):
     user = make_user(Role.ADMIN)
     # Rows as the queue holds them; no broker message is needed to cancel a queued task.
-    queued = Task.objects.create(
+    queued = TaskFactory(
         name="Train credit-lgbm", type=TaskType.TRAINING, status=TaskStatus.QUEUED, created_by=user
     )
-    Task.objects.create(
+    TaskFactory(
         name="Train old model",
         type=TaskType.TRAINING,
         status=TaskStatus.COMPLETED,

@@ -165,6 +165,8 @@ def test_analyst_uploads_watches_validation_and_reads_the_quality_report(
     version.refresh_from_db()
     assert version.status == DatasetStatus.VALIDATED, version.error_message
     assert version.quality_score is not None
+    # Validation is a task of the work queue, linked from the version.
+    expect(page.locator("#task-link")).to_have_attribute("href", f"/tasks/{version.task_id}/")
     score = floatformat(version.quality_score, 1)  # as the templates round: half up
     summary = page.locator("#summary")
     expect(summary).to_contain_text("6 rows · 6 columns")
@@ -300,17 +302,17 @@ def test_a_refused_file_shows_the_error_by_the_file_field_and_stores_nothing(
     assert _stored_files() == before
 
 
-def test_viewer_sees_the_list_but_no_upload_form(page: Page, make_user, password, login, monkeypatch):
+def test_viewer_sees_the_list_but_no_upload_form(page: Page, make_user, password, login):
     analyst = make_user(Role.ANALYST)
     viewer = make_user(Role.VIEWER)
     # A validated dataset to list, validated here rather than by a worker.
-    monkeypatch.setattr(services, "_enqueue_validation", lambda version_id: None)
     version, created = services.dataset_upload(
         name="shared-credit",
         kind="tabular",
         file=SimpleUploadedFile("credit.csv", CREDIT_CSV.encode()),
         original_name="credit.csv",
         user=analyst,
+        enqueue=False,
     )
     assert created
     services.dataset_version_validate(version_id=version.pk)

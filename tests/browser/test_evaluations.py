@@ -55,7 +55,6 @@ def _validated(tmp_path: Path, user, name: str, seed: int) -> DatasetVersion:
 @pytest.fixture
 def no_broker(monkeypatch):
     # The queue is the broker's job; here a task is only marked queued, and the test runs it.
-    monkeypatch.setattr(dataset_services, "_enqueue_validation", lambda version_id: None)
     monkeypatch.setattr(
         services,
         "_send",
@@ -74,7 +73,7 @@ def test_analyst_evaluates_a_version_and_reads_the_report(
         request={"name": "credit-lgbm", "dataset": train_data.dataset_id, "params": {"num_boost_round": 30}},
         enqueue=False,
     )
-    assert task_runner.task_execute(task.pk, worker="browser-test:1") == "completed"
+    assert task_runner.task_execute(task_id=task.pk, worker="browser-test:1") == "completed"
     version = ModelVersion.objects.get(task=task)
 
     login(page, analyst, password)
@@ -102,7 +101,7 @@ def test_analyst_evaluates_a_version_and_reads_the_report(
 
     def work():
         try:
-            outcome.append(task_runner.task_execute(ev.task_id, worker="browser-test:1"))
+            outcome.append(task_runner.task_execute(task_id=ev.task_id, worker="browser-test:1"))
         finally:
             connection.close()
 
@@ -149,12 +148,12 @@ def test_analyst_evaluates_a_version_and_reads_the_report(
         request={"name": "credit-lgbm", "dataset": train_data.dataset_id, "params": {"num_boost_round": 80}},
         enqueue=False,
     )
-    assert task_runner.task_execute(task.pk, worker="browser-test:1") == "completed"
+    assert task_runner.task_execute(task_id=task.pk, worker="browser-test:1") == "completed"
     challenger = ModelVersion.objects.get(task=task)
     other = evaluation_services.evaluation_create(
         user=analyst, request={"model_version": challenger.pk, "dataset": ev.dataset_version.dataset_id}
     )
-    assert task_runner.task_execute(other.task_id, worker="browser-test:1") == "completed"
+    assert task_runner.task_execute(task_id=other.task_id, worker="browser-test:1") == "completed"
     page.reload()
     page.get_by_label(f"compare evaluation {ev.pk}").check()
     page.get_by_label(f"compare evaluation {other.pk}").check()

@@ -30,7 +30,6 @@ IV_CELL = re.compile(r"^\d+\.\d{4} (useless|weak|medium|strong|suspicious)$")
 
 def _validated_credit(tmp_path: Path, user, monkeypatch, name: str = "credit") -> DatasetVersion:
     """A validated tabular credit dataset, stored and validated here: no worker needed."""
-    monkeypatch.setattr(dataset_services, "_enqueue_validation", lambda version_id: None)
     path = write_credit_csv(tmp_path / f"{name}.csv", rows=ROWS)
     version, created = dataset_services.dataset_upload(
         name=name,
@@ -39,6 +38,7 @@ def _validated_credit(tmp_path: Path, user, monkeypatch, name: str = "credit") -
         original_name=f"{name}.csv",
         user=user,
         label_column=LABEL,
+        enqueue=False,
     )
     assert created
     version = dataset_services.dataset_version_validate(version_id=version.pk)

@@ -41,7 +41,7 @@ def test_analyst_builds_asks_and_corrects_then_the_admin_sees_it(
     page.get_by_role("button", name="Train QA model").click()
     expect(page).to_have_url(re.compile(r"/tasks/\d+/$"))
     task = Task.objects.get(parameters__kind="retrieval")
-    assert task_runner.task_execute(task.pk, worker="browser-test:1") == "completed"
+    assert task_runner.task_execute(task_id=task.pk, worker="browser-test:1") == "completed"
     version = ModelVersion.objects.get(task=task)
     registry.version_activate(version=version, user=boss, reason="QA model reviewed")
 

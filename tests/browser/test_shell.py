@@ -9,9 +9,10 @@ import pytest
 from django.utils import timezone
 from playwright.sync_api import Page, Request, expect
 
-from apps.core.models import ApiAuditLog, ProcessKind, WorkerHeartbeat
+from apps.core.models import ProcessKind
 from apps.users.models import Role
 from tests.browser.conftest import LOGIN_PAGE, submit_login_form, wait_for_charts
+from tests.factories import ApiAuditLogFactory, WorkerHeartbeatFactory
 
 pytestmark = pytest.mark.browser
 
@@ -28,7 +29,7 @@ def test_admin_logs_in_and_sees_the_dashboard(page: Page, make_user, password, l
     user = make_user(Role.ADMIN)
     now = timezone.now()
     # A live worker and some API traffic, so the health cards and the chart have data.
-    WorkerHeartbeat.objects.create(
+    WorkerHeartbeatFactory(
         hostname="browser-worker@localhost",
         kind=ProcessKind.WORKER,
         pid=4242,
@@ -37,7 +38,7 @@ def test_admin_logs_in_and_sees_the_dashboard(page: Page, make_user, password, l
         last_seen=now,
     )
     for status in (200, 201, 500):
-        ApiAuditLog.objects.create(method="GET", path="/api/ping", status_code=status, duration_ms=1.5)
+        ApiAuditLogFactory(path="/api/ping", status_code=status, duration_ms=1.5)
 
     with page.expect_response(lambda r: urlsplit(r.url).path == CHART_JS) as chart_js:
         login(page, user, password)

@@ -41,7 +41,6 @@ TRAINING_TIMEOUT_MS = 60_000
 
 def _validated_credit(tmp_path: Path, user, monkeypatch) -> DatasetVersion:
     """A validated tabular credit dataset, stored and validated here: no worker needed."""
-    monkeypatch.setattr(dataset_services, "_enqueue_validation", lambda version_id: None)
     path = write_credit_csv(tmp_path / "credit.csv", rows=3000, seed=11)
     version, created = dataset_services.dataset_upload(
         name="credit",
@@ -52,6 +51,7 @@ def _validated_credit(tmp_path: Path, user, monkeypatch) -> DatasetVersion:
         label_column=LABEL,
         time_column="application_date",
         key_columns=["application_id"],
+        enqueue=False,
     )
     assert created
     version = dataset_services.dataset_version_validate(version_id=version.pk)
@@ -83,7 +83,7 @@ class HeldTraining:
     def start(self, task_id: int) -> None:
         def run():
             try:
-                self.outcome.append(task_runner.task_execute(task_id, worker="browser-test:1"))
+                self.outcome.append(task_runner.task_execute(task_id=task_id, worker="browser-test:1"))
             finally:
                 connection.close()
 
@@ -137,7 +137,10 @@ def test_analyst_trains_a_model_and_watches_it_run(
     login(page, analyst, password)
     page.get_by_role("navigation", name="Main").get_by_role("link", name="Tasks", exact=True).click()
     expect(page).to_have_url(re.compile(r"/tasks/$"))
-    expect(page.locator("#tasks tbody")).to_contain_text("No tasks match.")
+    # The only task so far is the dataset's validation, done before any training.
+    expect(page.locator("#tasks tbody tr")).to_have_count(1)
+    expect(page.locator("#tasks tbody tr")).to_contain_text("Validate credit v1")
+    expect(page.locator("#tasks tbody tr")).to_contain_text("Ingestion")
     page.get_by_role("link", name="New training").click()
     expect(page).to_have_url(re.compile(r"/tasks/create/$"))
     expect(page.get_by_role("heading", name="New training", level=1)).to_be_visible()
@@ -162,7 +165,7 @@ def test_analyst_trains_a_model_and_watches_it_run(
     params.fill(json.dumps({"num_boost_round": ROUNDS, "learning_rate": 5}))
     form.get_by_role("button", name="Start training").click()
     expect(page.locator("#form-errors")).to_contain_text("'learning_rate' = 5 is out of range")
-    assert not Task.objects.exists()
+    assert not Task.objects.filter(type="training").exists()
     # Chromium logs the 400 answer to the form post; that one is expected, nothing else.
     page.evaluate("0")
     assert [e for e in browser_errors.all() if "status of 400" not in e] == []
@@ -176,7 +179,7 @@ def test_analyst_trains_a_model_and_watches_it_run(
     form.get_by_role("button", name="Start training").click()
 
     expect(page).to_have_url(re.compile(r"/tasks/\d+/$"))
-    task = Task.objects.get()
+    task = Task.objects.get(type="training")
     assert page.url.endswith(f"/tasks/{task.pk}/")
     # A multiple select sends its choices in the order of its options: the dataset's.
     features = [c for c in columns if c in chosen]

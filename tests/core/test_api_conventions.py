@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from apps.core.models import ApiAuditLog
+from tests.factories import ApiAuditLogFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -34,7 +35,7 @@ def test_list_answers_data_total_page_page_size(api, admin_user):
 
 
 def test_json_keys_are_camel_case(api):
-    ApiAuditLog.objects.create(method="GET", path="/api/x", status_code=200, duration_ms=2.5, user_agent="ua")
+    ApiAuditLogFactory(path="/api/x", duration_ms=2.5, user_agent="ua")
     row = api.get("/api/system/audit-logs").json()["data"][0]
     assert {"statusCode", "durationMs", "ipAddress", "userAgent", "createdAt"} <= set(row)
     assert not any("_" in key for key in row)
@@ -65,8 +66,8 @@ def test_page_past_the_end_is_empty_not_an_error(api):
 
 
 def test_filters_and_ordering_apply(api):
-    ApiAuditLog.objects.create(method="GET", path="/api/x/a", status_code=200, duration_ms=9)
-    ApiAuditLog.objects.create(method="POST", path="/api/x/b", status_code=400, duration_ms=1)
+    ApiAuditLogFactory(path="/api/x/a", status_code=200, duration_ms=9)
+    ApiAuditLogFactory(method="POST", path="/api/x/b", status_code=400, duration_ms=1)
     body = api.get("/api/system/audit-logs", {"statusCode": 400}).json()
     assert [r["path"] for r in body["data"]] == ["/api/x/b"]
     body = api.get("/api/system/audit-logs", {"ordering": "duration_ms", "path": "/api/x/"}).json()

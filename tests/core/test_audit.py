@@ -10,6 +10,7 @@ from django.utils import timezone
 from apps.core.models import ApiAuditLog
 from apps.core.services import audit_log_purge
 from apps.core.tasks import purge_audit_logs
+from tests.factories import ApiAuditLogFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -45,8 +46,8 @@ def test_pages_outside_the_api_are_not_logged(client):
 
 
 def test_purge_deletes_only_entries_past_retention():
-    old = ApiAuditLog.objects.create(method="GET", path="/api/old", status_code=200, duration_ms=1)
-    fresh = ApiAuditLog.objects.create(method="GET", path="/api/new", status_code=200, duration_ms=1)
+    old = ApiAuditLogFactory(path="/api/old")
+    fresh = ApiAuditLogFactory(path="/api/new")
     ApiAuditLog.objects.filter(pk=old.pk).update(created_at=timezone.now() - timedelta(days=91))
     ApiAuditLog.objects.filter(pk=fresh.pk).update(created_at=timezone.now() - timedelta(days=89))
     assert purge_audit_logs() == 1

@@ -105,16 +105,23 @@ def test_nothing_is_lost_across_many_requests_and_threads(client, settings, buff
     assert ApiAuditLog.objects.filter(path__startswith="/api/many/").count() == threads_ * per_thread
 
 
+def _refused_status() -> int:
+    """A status code the database refuses: PostgreSQL's smallint stops at 32,767; SQLite
+    stores any integer, so there it takes a negative code, which the column's check refuses."""
+    return 70_000 if connection.vendor == "postgresql" else -1
+
+
 def test_rows_the_database_refuses_are_dropped_alone_and_the_writer_lives_on(buffered):
+    bad = _refused_status()
     audit.audit_record(**_row("/api/good/1"))
-    audit.audit_record(**{**_row("/api/bad"), "status_code": 70_000})  # out of range for the column
+    audit.audit_record(**{**_row("/api/bad"), "status_code": bad})  # refused by the column
     audit.audit_record(**_row("/api/good/2"))
     assert audit.audit_flush() == 2
     assert set(ApiAuditLog.objects.values_list("path", flat=True)) == {"/api/good/1", "/api/good/2"}
     assert audit.audit_stats()["dropped"] - buffered["dropped"] == 1
 
     for i in range(audit.FLUSH_ROWS):  # the writer thread meets a bad row too, and goes on
-        audit.audit_record(**_row(f"/api/after/{i}", status_code=70_000 if i == 7 else 200))
+        audit.audit_record(**_row(f"/api/after/{i}", status_code=bad if i == 7 else 200))
     assert _wait_for_rows(audit.FLUSH_ROWS - 1, path__startswith="/api/after/") == audit.FLUSH_ROWS - 1
     audit.audit_record(**_row("/api/later"))
     assert audit.audit_stats()["writer_alive"]
@@ -145,12 +152,15 @@ def test_the_writer_survives_a_lost_database_connection(settings, buffered):
         audit.audit_record(**_row(f"/api/first/{i}"))
     assert _wait_for_rows(audit.FLUSH_ROWS, path__startswith="/api/first/") == audit.FLUSH_ROWS
     # The writer's connection is now open: end every other session of the test database.
-    with connection.cursor() as cursor:
-        cursor.execute(
-            "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity "
-            "WHERE datname = current_database() AND pid <> pg_backend_pid()"
-        )
-        assert cursor.fetchone()[0] >= 1
+    # PostgreSQL only: SQLite is a file opened in this process, with no server session to end,
+    # so there the writer is checked to go on writing after its first batch.
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity "
+                "WHERE datname = current_database() AND pid <> pg_backend_pid()"
+            )
+            assert cursor.fetchone()[0] >= 1
     for i in range(audit.FLUSH_ROWS):
         audit.audit_record(**_row(f"/api/second/{i}"))
     # The writer finds its connection dead and opens another (or retries on the next tick).

@@ -8,6 +8,7 @@ import pytest
 from django.utils import timezone
 
 from apps.core.models import WorkerHeartbeat
+from tests.factories import WorkerHeartbeatFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -26,9 +27,7 @@ def test_no_live_worker_is_503_with_the_failing_check_named(client):
 
 def test_a_worker_that_went_silent_counts_as_dead(client):
     now = timezone.now()
-    WorkerHeartbeat.objects.create(
-        hostname="w1@h", kind="worker", pid=1, started_at=now, last_seen=now - timedelta(minutes=5)
-    )
+    WorkerHeartbeatFactory(hostname="w1@h", pid=1, started_at=now, last_seen=now - timedelta(minutes=5))
     assert client.get("/health").status_code == 503
     WorkerHeartbeat.objects.filter(hostname="w1@h").update(last_seen=now)
     response = client.get("/health")
@@ -69,17 +68,3 @@ def test_metrics_expose_live_workers_and_queue_depth(api, client, django_capture
         api.post("/api/system/worker-pings", {"queue": "ingestion"}, format="json")
     assert depth() == 1
     purge_queues()
-
-
-def test_dashboard_shows_counts_quality_alerts_and_recent_uploads(client, make_user, upload):
-    from tests.sample_data import CREDIT_CSV
-
-    # Two duplicate application ids: an error-level alert on the key column.
-    upload(
-        CREDIT_CSV + "A1,2024-01-07,30,北京,8000,0\n", "c.csv", name="credit", keyColumns=["application_id"]
-    )
-    client.force_login(make_user("viewer"))
-    page = client.get("/").content.decode()
-    assert 'id="counts"' in page and ">1</div>" in page
-    assert "credit v1" in page and "application_id" in page
-    assert "No data quality alerts." not in page

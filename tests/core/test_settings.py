@@ -65,7 +65,7 @@ def test_production_settings_pass_check_deploy(tmp_path):
 def test_each_domain_routes_to_its_queue():
     router = app.amqp.router
     assert router.route({}, "apps.datasets.tasks.validate")["queue"].name == "ingestion"
-    assert router.route({}, "apps.tasks.tasks.run_training")["queue"].name == "training"
+    assert router.route({}, "apps.models.tasks.run_training")["queue"].name == "training"
     assert router.route({}, "apps.evaluations.tasks.evaluate")["queue"].name == "evaluation"
     assert router.route({}, "apps.models.tasks.predict_batch")["queue"].name == "prediction"
     assert router.route({}, "core.worker_ping")["queue"].name == "default"

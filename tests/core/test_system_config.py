@@ -6,6 +6,7 @@ import pytest
 
 from apps.core.config import DECLARED, config_get
 from apps.core.models import SECRET_MASK, SystemConfig, ValueType
+from tests.factories import SystemConfigFactory, WorkerHeartbeatFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -43,9 +44,7 @@ def test_key_and_type_cannot_be_changed_through_the_api(api):
 
 
 def test_secret_values_are_masked_in_api_and_admin(api, client, admin_user):
-    SystemConfig.objects.create(
-        key="smtp-password", value_type=ValueType.STRING, value="hunter2", is_secret=True
-    )
+    SystemConfigFactory(key="smtp-password", value_type=ValueType.STRING, value="hunter2", is_secret=True)
     body = api.get("/api/system/config/smtp-password").json()
     assert body["value"] == SECRET_MASK
     assert "hunter2" not in api.get("/api/system/config", {"pageSize": 200}).content.decode()
@@ -59,9 +58,7 @@ def test_secret_values_are_masked_in_api_and_admin(api, client, admin_user):
 
 
 def test_admin_form_keeps_secret_when_left_empty_and_validates_types(client, admin_user):
-    secret = SystemConfig.objects.create(
-        key="api-key", value_type=ValueType.STRING, value="s3cr3t", is_secret=True
-    )
+    secret = SystemConfigFactory(key="api-key", value_type=ValueType.STRING, value="s3cr3t", is_secret=True)
     client.force_login(admin_user)
     url = f"/admin/core/systemconfig/{secret.pk}/change/"
     response = client.post(url, {"value": "", "description": "x", "is_secret": "on"})
@@ -228,7 +225,7 @@ def test_the_worker_timeout_follows_the_heartbeat_interval(api, settings):
     # A value stored under an older, shorter interval is read as the new minimum.
     settings.OMM_HEARTBEAT_SECONDS = 40
     seen = timezone.now() - timedelta(seconds=70)
-    WorkerHeartbeat.objects.create(hostname="w1", pid=1, kind="worker", started_at=seen, last_seen=seen)
+    WorkerHeartbeatFactory(hostname="w1", pid=1, started_at=seen, last_seen=seen)
     assert [w.hostname for w in live_workers()] == ["w1"]
     WorkerHeartbeat.objects.filter(hostname="w1").update(last_seen=timezone.now() - timedelta(seconds=90))
     assert not live_workers().exists()

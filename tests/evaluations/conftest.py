@@ -17,7 +17,9 @@ def train(user, dataset_id: int, *, name: str = "credit", rounds: int = 20, **ex
     task = training_tasks.training_create(
         user=user, request={"name": name, "dataset": dataset_id, "params": params, **extra}, enqueue=False
     )
-    assert task_runner.task_execute(task.pk, worker="w:1") == "completed", Task.objects.get(pk=task.pk).error
+    assert task_runner.task_execute(task_id=task.pk, worker="w:1") == "completed", Task.objects.get(
+        pk=task.pk
+    ).error
     return ModelVersion.objects.select_related("model").get(task=task)
 
 
@@ -25,7 +27,7 @@ def run(evaluation: Evaluation | int, expect: str = "completed") -> Evaluation:
     """Execute an evaluation's task in-process; return the evaluation as stored after it."""
     pk = evaluation if isinstance(evaluation, int) else evaluation.pk
     task_id = Evaluation.objects.get(pk=pk).task_id
-    outcome = task_runner.task_execute(task_id, worker="w:1")
+    outcome = task_runner.task_execute(task_id=task_id, worker="w:1")
     assert outcome == expect, Task.objects.get(pk=task_id).error
     return Evaluation.objects.select_related("task", "model_version__model").get(pk=pk)
 

@@ -11,10 +11,11 @@ import pytest
 
 from apps.datasets.demo_data import credit_frame
 from apps.evaluations.models import Evaluation
-from apps.models.models import Model, ModelVersion
+from apps.models.models import ModelVersion
 from apps.tasks.models import Task
 from apps.users.models import Role
 from tests.evaluations.conftest import run, train
+from tests.factories import ModelVersionFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -25,17 +26,12 @@ def _post(client, **body):
 
 def _fake_version(name: str, type_: str, objective: str, features: list[str]) -> ModelVersion:
     """A registry row for request checks that refuse before anything is loaded."""
-    model = Model.objects.create(name=name, type=type_, algorithm="lightgbm")
-    return ModelVersion.objects.create(
-        model=model,
+    return ModelVersionFactory(
+        model__name=name,
+        model__type=type_,
+        model__algorithm="lightgbm",
         version=1,
-        algorithm="lightgbm",
         objective=objective,
-        artifact="models/none.omm",
-        artifact_format="lightgbm-text",
-        size=1,
-        checksum="0" * 64,
-        signature="0" * 64,
         feature_schema={"features": features},
     )
 
@@ -266,6 +262,7 @@ def test_exports_wait_for_completion(api, trained, holdout):
     pending = _post(api, modelVersion=trained.pk, dataset=holdout.dataset_id).json()["data"]["id"]
     r = api.get(f"/api/evaluation/{pending}/export.html")
     assert r.status_code == 409 and "is pending" in r.json()["message"]
+    assert r.json()["code"] == "conflict"
 
 
 def test_the_version_trace_leads_forward_to_its_evaluations(api, trained, evaluated):

@@ -12,7 +12,7 @@ from django_celery_beat.models import PeriodicTask
 from apps.core.config import config_invalidate
 from apps.core.models import SystemConfig
 from apps.datasets.demo_data import credit_frame
-from apps.evaluations import services
+from apps.evaluations import monitoring
 from apps.evaluations.models import Evaluation
 from apps.models import services as registry
 from apps.models.models import ModelVersion, VersionEvent
@@ -44,7 +44,7 @@ def active(admin_user, trained) -> ModelVersion:
 
 def test_a_shifted_dataset_flags_the_active_version(upload, active, admin_user, client):
     # First run: the newest data is the training data itself; nothing has moved.
-    first = services.monitor_run(enqueue=False)
+    first = monitoring.monitor_run(enqueue=False)
     assert len(first["created"]) == 1 and first["skipped"] == []
     calm = run(first["created"][0])
     assert calm.is_monitor and calm.dataset_version_id == active.dataset_version_id
@@ -52,7 +52,7 @@ def test_a_shifted_dataset_flags_the_active_version(upload, active, admin_user, 
     active.refresh_from_db()
     assert not active.review_required
     # Idempotent: the same (version, data) pair is not evaluated twice.
-    assert services.monitor_run(enqueue=False) == {
+    assert monitoring.monitor_run(enqueue=False) == {
         "created": [],
         "skipped": [{"version": str(active), "reason": f"already monitored on {calm.dataset_version}"}],
     }
@@ -61,7 +61,7 @@ def test_a_shifted_dataset_flags_the_active_version(upload, active, admin_user, 
     shifted = credit_frame(3000, seed=31)
     shifted["credit_score"] = shifted["credit_score"] - 80
     _upload_credit(upload, shifted)
-    second = services.monitor_run(enqueue=False)
+    second = monitoring.monitor_run(enqueue=False)
     ev = run(second["created"][0])
     assert ev.dataset_version.version == 2
     assert ev.metrics["psi"] >= 0.25
@@ -105,7 +105,7 @@ def test_alert_thresholds_come_from_settings(active, upload):
         key="evaluations-auc-drop-alert", defaults={"value": -1.0, "value_type": "number"}
     )
     config_invalidate("evaluations-auc-drop-alert")
-    ev = run(services.monitor_run(enqueue=False)["created"][0])
+    ev = run(monitoring.monitor_run(enqueue=False)["created"][0])
     # A drop "below -1" always holds: the AUC alert fires even on the training data.
     assert [a["metric"] for a in ev.alerts] == ["auc"]
     assert "below the training AUC" in ev.alerts[0]["message"]
@@ -118,14 +118,14 @@ def test_monitoring_uses_the_configured_dataset_and_can_be_off(active, upload):
         defaults={"value": {active.model.name: other["dataset"]}, "value_type": "json"},
     )
     config_invalidate("evaluations-monitor-datasets")
-    created = services.monitor_run(enqueue=False)["created"]
+    created = monitoring.monitor_run(enqueue=False)["created"]
     assert Evaluation.objects.get(pk=created[0]).dataset_version.dataset.name == "recent"
 
     SystemConfig.objects.update_or_create(
         key="evaluations-monitor-enabled", defaults={"value": False, "value_type": "boolean"}
     )
     config_invalidate("evaluations-monitor-enabled")
-    assert services.monitor_run(enqueue=False)["disabled"] is True
+    assert monitoring.monitor_run(enqueue=False)["disabled"] is True
 
 
 def test_the_monitor_is_a_platform_schedule():

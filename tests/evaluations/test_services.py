@@ -10,23 +10,24 @@ import pytest
 
 from apps.datasets.models import DatasetVersion
 from apps.datasets.services import stored_file_path
-from apps.evaluations import metrics, services
+from apps.evaluations import metrics, services, work
 from apps.evaluations.models import Evaluation
 from apps.models import training
-from apps.models.models import Model, ModelVersion
+from apps.models.models import ModelVersion
 from apps.models.services import version_load
 from apps.tasks import errors as task_errors
 from apps.tasks import schedules as task_schedules
 from apps.tasks import services as tasks
 from apps.tasks.models import Task, TaskSchedule
 from tests.evaluations.conftest import run, train
+from tests.factories import ModelFactory
 
 pytestmark = pytest.mark.django_db
 
 
 def _scores_and_labels(version: ModelVersion, data: DatasetVersion, label: str = "is_bad"):
     """The version's scores on ``data`` computed here, independently of the service."""
-    artifact, model = version_load(version)
+    artifact, model = version_load(version=version)
     with stored_file_path(data.parquet) as path:
         table = pq.read_table(path)
     scores = training.predict(artifact.format, model, table, artifact.meta)
@@ -56,7 +57,7 @@ def test_evaluating_a_trained_version_gives_the_figures_of_the_metrics_module(ad
 
     # The PSI baseline (training scores on frozen bins) is kept with the version for next time.
     trained.refresh_from_db()
-    cached = trained.test_results[services.BASELINE_KEY]["10"]
+    cached = trained.test_results[work.BASELINE_KEY]["10"]
     assert cached["counts"] == metrics.score_baseline(base_scores, 10)["counts"]
     assert cached["dataset_version_id"] == trained.dataset_version_id
 
@@ -82,8 +83,8 @@ def test_a_second_evaluation_reuses_the_cached_baseline(admin_user, trained, hol
         )
     )
     calls = []
-    original = services._score
-    monkeypatch.setattr(services, "_score", lambda *a: calls.append(1) or original(*a))
+    original = work._score
+    monkeypatch.setattr(work, "_score", lambda *a: calls.append(1) or original(*a))
     ev = run(
         services.evaluation_create(
             user=admin_user,
@@ -93,6 +94,28 @@ def test_a_second_evaluation_reuses_the_cached_baseline(admin_user, trained, hol
     )
     assert len(calls) == 1  # the evaluated data only
     assert ev.metrics["psi"] is not None
+
+
+def test_figures_the_metrics_refuse_fail_the_run_with_the_reason(admin_user, trained, holdout, monkeypatch):
+    request = {"model_version": trained.pk, "dataset": holdout.dataset_id}
+    run(services.evaluation_create(user=admin_user, request=request, enqueue=False))  # caches the baseline
+    monkeypatch.setattr(work, "_score", lambda fmt, model, table, meta: np.full(table.num_rows, np.nan))
+    ev = run(services.evaluation_create(user=admin_user, request=request, enqueue=False), expect="failed")
+    assert ev.task.error == "The report cannot be computed: no finite score to evaluate."
+    assert ev.metrics == {} and ev.report is None
+
+
+def test_importance_module_does_not_import_django():
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    code = (
+        "import sys, apps.evaluations.importance\n"
+        "bad = [m for m in ('django', 'rest_framework', 'celery') if m in sys.modules]\n"
+        "assert not bad, bad\n"
+    )
+    subprocess.run([sys.executable, "-c", code], cwd=Path(__file__).resolve().parents[2], check=True)
 
 
 def test_evaluating_on_the_training_data_notes_it(admin_user, trained, credit_version):
@@ -217,10 +240,12 @@ def test_rerun_and_schedule_use_the_registered_kind(admin_user, trained, holdout
         every_minutes=60 * 24,
         type="evaluation",
     )
-    task = task_schedules.schedule_run(schedule.pk, trigger_key="t-1")
+    task = task_schedules.schedule_run(schedule_id=schedule.pk, trigger_key="t-1")
     scheduled = Evaluation.objects.get(task=task)
     assert task.schedule_id == schedule.pk and scheduled.dataset_version_id == holdout.pk
-    assert task_schedules.schedule_run(schedule.pk, trigger_key="t-1") == task  # a redelivery: one task
+    assert (
+        task_schedules.schedule_run(schedule_id=schedule.pk, trigger_key="t-1") == task
+    )  # a redelivery: one task
     assert TaskSchedule.objects.get().type == "evaluation"
     with pytest.raises(task_errors.RequestInvalid):
         task_schedules.schedule_create(
@@ -248,7 +273,7 @@ def test_uploaded_model_without_training_data_has_no_psi(admin_user, api, holdou
         ),
         10,
     )
-    Model.objects.create(name="ext", type="classification", algorithm="lightgbm")
+    ModelFactory(name="ext", type="classification", algorithm="lightgbm")
     r = api.post(
         "/api/models/upload",
         {"model": "ext", "file": SimpleUploadedFile("m.txt", booster.model_to_string().encode())},

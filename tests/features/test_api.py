@@ -9,6 +9,7 @@ from apps.features.models import Feature, FeatureSet, FeatureVersion
 from apps.features.services import feature_set_lock
 from apps.users.models import Role
 from tests.core.test_api_conventions import assert_error
+from tests.factories import TagFactory
 from tests.sample_data import CREDIT_CSV
 
 pytestmark = pytest.mark.django_db
@@ -264,7 +265,7 @@ def test_tag_filter_follows_every_way_tags_change(api):
     assert feature.tag_text == " core demographic "
     Tag.objects.get(name="core").features.remove(feature)  # the reverse side, as the admin may
     assert api.get("/api/features", {"tags": "core"}).json()["total"] == 0
-    feature.tags.add(Tag.objects.create(name="risk"))
+    feature.tags.add(TagFactory(name="risk"))
     assert [f["name"] for f in api.get("/api/features", {"tags": "risk"}).json()["data"]] == ["user_age"]
     feature.tags.clear()
     assert Feature.objects.get(pk=feature_id).tag_text == " "
@@ -295,3 +296,40 @@ def test_a_dataset_with_registered_features_cannot_be_deleted(api, credit):
     assert "archive" in body["message"]
     assert DatasetVersion.objects.filter(pk=credit.pk).exists()
     assert api.post(f"/api/datasets/{credit.dataset_id}/archive", {}, format="json").status_code == 200
+
+
+def test_not_ready_is_an_invalid_request_naming_the_dataset(api, upload, admin_user):
+    from apps.core.errors import Invalid
+    from apps.features import services
+
+    response = upload(CREDIT_CSV, "c.csv", name="pending", validate=False)
+    version = DatasetVersion.objects.get(pk=response.json()["data"]["id"])
+    with pytest.raises(Invalid) as caught:
+        services.features_propose(dataset_version=version)
+    message = str(caught.value)
+    assert "only validated versions can be used" in message
+    assert caught.value.errors == {"dataset": [message]} and caught.value.code == "validation_error"
+    refused = api.post("/api/features/propose", {"dataset": version.dataset_id}, format="json")
+    body = assert_error(refused, 400, "validation_error")
+    assert body["message"] == f"Invalid input: dataset: {message}"
+    assert body["errors"] == {"dataset": [message]}
+
+
+def test_a_taken_name_and_a_locked_set_are_conflicts_of_the_platform(api, credit, admin_user):
+    from apps.core.errors import Conflict
+    from apps.features import services
+    from apps.features.selectors import current_versions
+
+    assert create(api).status_code == 201
+    with pytest.raises(Conflict):
+        services.feature_create(name="user_age", type="numerical", user=admin_user)
+    feature_set = services.feature_set_create(
+        name="s",
+        dataset_version=credit,
+        feature_versions=current_versions(list(Feature.objects.all())),
+        user=admin_user,
+    )
+    feature_set_lock(feature_set=feature_set)
+    with pytest.raises(Conflict) as caught:
+        services.feature_set_update(feature_set=feature_set, user=admin_user, description="x")
+    assert caught.value.code == "conflict" and "create a new version" in caught.value.message

@@ -15,7 +15,6 @@ from django.utils import timezone
 
 from apps.models import services
 from apps.models.models import (
-    BatchPrediction,
     ModelStatus,
     ModelVersion,
     PredictionLog,
@@ -23,8 +22,8 @@ from apps.models.models import (
     RequestStatus,
     VersionEvent,
 )
-from apps.tasks.models import Task, TaskStatus, TaskType
 from apps.users.models import Role
+from tests.factories import BatchPredictionFactory, PredictionLogFactory
 from tests.models.test_governance import _config, _lgb_text, _train
 
 pytestmark = pytest.mark.django_db
@@ -321,22 +320,17 @@ def test_prediction_logs_and_batch_predictions_are_read_only_with_filters(admin_
     uploaded = services.version_upload(model=ext, data=_lgb_text(), filename="m.txt", user=admin_user)
     batches = {}
     for i, version in enumerate((v1, v2, uploaded)):
-        PredictionLog.objects.create(
-            model=version.model,
+        PredictionLogFactory(
             version=version,
             request_id=f"req-{i}",
-            records=1,
             arm="active" if i else "b",
             inputs=[{"x": i}],
             scores=[0.25],
             latency_ms=1.5,
-            created_at=timezone.now(),
         )
-        task = Task.objects.create(
-            name="Score", type=TaskType.PREDICTION, status=TaskStatus.COMPLETED, created_by=admin_user
-        )
-        batches[version.pk] = BatchPrediction.objects.create(
-            task=task,
+        batches[version.pk] = BatchPredictionFactory(
+            task__name="Score",
+            task__created_by=admin_user,
             version=version,
             dataset_version=v1.dataset_version,
             file="predictions/s.csv",

@@ -246,3 +246,51 @@ def test_default_trusted_types_cover_only_our_estimators():
     trusted = A.default_trusted_types()
     assert "sklearn.tree._tree.Tree" in trusted
     assert not any("FunctionTransformer" in t or "builtins" in t for t in trusted)
+
+
+# --------------------------------------------------------------------------- formats other apps own
+
+
+@pytest.fixture
+def own_loaders(monkeypatch):
+    """Formats registered by a test are forgotten after it."""
+    monkeypatch.setattr(A, "_LOADERS", dict(A._LOADERS))
+
+
+def test_a_registered_format_is_loaded_by_its_loader_only_once_verified(own_loaders):
+    seen = []
+    A.register_format("test-index", lambda payload: seen.append(payload) or "an index", name="test index")
+    blob = A.pack(b"payload", "test-index", key=KEY, meta={})
+    assert A.load_model(A.unpack(blob, key=KEY)) == "an index" and seen == [b"payload"]
+    tampered = blob[:-1] + b"X"
+    with pytest.raises(A.ArtifactError) as err:
+        A.unpack(tampered, key=KEY)
+    assert err.value.code == "checksum_mismatch" and seen == [b"payload"]  # never reached the loader
+
+
+def test_a_loader_refusing_the_bytes_is_an_unreadable_artifact(own_loaders):
+    def refuse(payload):
+        raise ValueError("bad arrays")
+
+    A.register_format("test-index", refuse, name="test index")
+    art = A.unpack(A.pack(b"x", "test-index", key=KEY, meta={}), key=KEY)
+    with pytest.raises(A.ArtifactError) as err:
+        A.load_model(art)
+    assert err.value.code == "unreadable" and str(err.value) == "test index could not be read: bad arrays"
+
+
+def test_unregistered_formats_are_refused_and_built_in_ones_cannot_be_replaced(own_loaders):
+    with pytest.raises(A.ArtifactError) as err:
+        A.pack(b"x", "test-index", key=KEY, meta={})
+    assert err.value.code == "unknown_format"
+    with pytest.raises(ValueError):
+        A.register_format("skops", lambda payload: None)
+
+
+def test_the_qa_app_registers_its_retrieval_index():
+    # QaConfig.ready() fills the registry: the models app never imports the QA app.
+    assert "omm-retrieval" in A.formats()
+    assert "omm-retrieval" not in A.BUILTIN_FORMATS
+    with pytest.raises(A.ArtifactError) as err:  # written by the platform, never uploaded
+        A.detect_upload_format(b"OMM-ARTIFACT\n{}", "index.omm")
+    assert err.value.code == "unknown_format"

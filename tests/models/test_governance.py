@@ -13,11 +13,12 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from apps.core.config import config_invalidate
 from apps.core.models import SystemConfig
 from apps.models import training_tasks
-from apps.models.models import BatchPrediction, Model, ModelVersion, PromotionRequest, VersionEvent
+from apps.models.models import BatchPrediction, ModelVersion, PromotionRequest, VersionEvent
 from apps.tasks import runner as task_runner
 from apps.tasks import schedules as task_schedules
 from apps.tasks.models import Task, TaskSchedule
 from apps.users.models import Role
+from tests.factories import ModelFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -34,7 +35,9 @@ def _train(user, dataset_id, *, seed=42, rounds=5, name="credit", **extra):
         },
         enqueue=False,
     )
-    assert task_runner.task_execute(task.pk, worker="w:1") == "completed", Task.objects.get(pk=task.pk).error
+    assert task_runner.task_execute(task_id=task.pk, worker="w:1") == "completed", Task.objects.get(
+        pk=task.pk
+    ).error
     return ModelVersion.objects.get(task=task)
 
 
@@ -112,7 +115,7 @@ def test_upload_a_lightgbm_model_and_score_with_it(api, admin_user):
     ],
 )
 def test_unsafe_or_unknown_files_are_refused_unread(api, filename, content, needle, monkeypatch):
-    Model.objects.create(name="ext", type="classification", algorithm="lightgbm")
+    ModelFactory(name="ext", type="classification", algorithm="lightgbm")
     monkeypatch.setattr(pickle, "loads", lambda *a, **k: pytest.fail("an upload was unpickled"))
     r = _post_upload(api, model="ext", file=SimpleUploadedFile(filename, content))
     assert r.status_code == 400 and needle in r.json()["message"]
@@ -120,8 +123,8 @@ def test_unsafe_or_unknown_files_are_refused_unread(api, filename, content, need
 
 
 def test_upload_schema_mismatches_are_refused(api):
-    Model.objects.create(name="ext", type="classification", algorithm="lightgbm")
-    Model.objects.create(name="reg", type="regression", algorithm="lightgbm")
+    ModelFactory(name="ext", type="classification", algorithm="lightgbm")
+    ModelFactory(name="reg", type="regression", algorithm="lightgbm")
     r = _post_upload(
         api, model="ext", file=SimpleUploadedFile("m.txt", _lgb_text()), features='["a", "b", "c"]'
     )
@@ -220,7 +223,7 @@ def test_trace_walks_back_to_the_data_and_reproduce_matches(api, trained, credit
     r = api.post(f"/api/model-versions/{trained.pk}/reproduce", format="json")
     assert r.status_code == 201
     task_id = r.json()["data"]["id"]
-    assert task_runner.task_execute(task_id, worker="w:1") == "completed"
+    assert task_runner.task_execute(task_id=task_id, worker="w:1") == "completed"
     report = Task.objects.get(pk=task_id).result["reproduction"]
     assert report["metricsMatch"] is True and report["checksumMatch"] is True and report["differences"] == {}
     assert ModelVersion.objects.filter(model=trained.model).count() == 1  # nothing new registered
@@ -267,7 +270,9 @@ def test_batch_prediction_writes_a_formula_safe_csv(
     assert r.status_code == 201, r.content
     task_id = r.json()["data"]["id"]
     assert Task.objects.get(pk=task_id).type == "prediction"
-    assert task_runner.task_execute(task_id, worker="w:1") == "completed", Task.objects.get(pk=task_id).error
+    assert task_runner.task_execute(task_id=task_id, worker="w:1") == "completed", Task.objects.get(
+        pk=task_id
+    ).error
     batch = BatchPrediction.objects.get(task_id=task_id)
     assert batch.rows == credit_version.row_count
     listed = api.get(f"/api/models/{trained.model_id}/batch-predictions").json()
@@ -307,8 +312,10 @@ def _scheduled(admin_user, credit_version, **request):
         request={"name": "credit", "dataset": credit_version.dataset_id, **request},
         every_minutes=60,
     )
-    task = task_schedules.schedule_run(schedule.pk, trigger_key=f"k-{schedule.pk}")
-    assert task_runner.task_execute(task.pk, worker="w:1") == "completed", Task.objects.get(pk=task.pk).error
+    task = task_schedules.schedule_run(schedule_id=schedule.pk, trigger_key=f"k-{schedule.pk}")
+    assert task_runner.task_execute(task_id=task.pk, worker="w:1") == "completed", Task.objects.get(
+        pk=task.pk
+    ).error
     return ModelVersion.objects.get(task=task), Task.objects.get(pk=task.pk)
 
 

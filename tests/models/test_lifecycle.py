@@ -31,7 +31,7 @@ def versions(admin_user, credit_version, django_capture_on_commit_callbacks):
                     "params": {"num_boost_round": 5},
                 },
             )
-        assert task_runner.task_execute(task.pk, worker="w:1") == "completed"
+        assert task_runner.task_execute(task_id=task.pk, worker="w:1") == "completed"
         out.append(ModelVersion.objects.get(task=task))
     return out
 

@@ -13,11 +13,12 @@ from django.test import Client
 from django.utils import timezone
 
 from apps.models import services, serving
-from apps.models.models import BatchPrediction, ModelVersion, PredictionLog
-from apps.models.views import metric_table
+from apps.models.display import metric_table
+from apps.models.models import BatchPrediction, ModelVersion
 from apps.tasks import runner as task_runner
-from apps.tasks.models import Task, TaskStatus, TaskType
+from apps.tasks.models import Task
 from apps.users.models import Role
+from tests.factories import BatchPredictionFactory, PredictionLogFactory
 from tests.models.test_governance import _lgb_text, _train
 
 pytestmark = pytest.mark.django_db
@@ -49,11 +50,9 @@ def _section(page: str, element_id: str) -> str:
 
 def _batch(version: ModelVersion, user) -> BatchPrediction:
     """A finished batch prediction row (its task and file as the prediction task leaves them)."""
-    task = Task.objects.create(
-        name=f"Score with {version}", type=TaskType.PREDICTION, status=TaskStatus.COMPLETED, created_by=user
-    )
-    return BatchPrediction.objects.create(
-        task=task,
+    return BatchPredictionFactory(
+        task__name=f"Score with {version}",
+        task__created_by=user,
         version=version,
         dataset_version=version.dataset_version,
         file="predictions/scores.csv",
@@ -243,16 +242,7 @@ def test_trace_page_walks_back_to_the_data_and_forward_to_predictions(
 ):
     v1, _ = two
     batch = _batch(v1, admin_user)
-    PredictionLog.objects.create(
-        model=v1.model,
-        version=v1,
-        request_id="r-1",
-        records=1,
-        inputs=[{}],
-        scores=[0.1],
-        latency_ms=1.0,
-        created_at=timezone.now(),
-    )
+    PredictionLogFactory(version=v1, request_id="r-1", records=1, inputs=[{}], scores=[0.1], latency_ms=1.0)
     client.force_login(analyst)
     response = client.get(f"/traceability/{v1.pk}/")
     assert response.status_code == 200
@@ -292,7 +282,7 @@ def test_reproduce_from_the_trace_page(client, analyst, two, django_capture_on_c
     assert response.status_code == 302 and response["Location"] == f"/tasks/{task.pk}/"
     assert len(sends) == 1 and task.created_by == analyst and task.name == "Reproduce credit v1"
 
-    assert task_runner.task_execute(task.pk, worker="w:1") == "completed"
+    assert task_runner.task_execute(task_id=task.pk, worker="w:1") == "completed"
     page = _text(client.get(f"/tasks/{task.pk}/"))
     assert "Reproduced credit v1: metrics match, artifact identical." in page  # the task's log
     rows = _section(_text(client.get(f"/traceability/{v1.pk}/")), "reproductions")

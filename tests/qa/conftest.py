@@ -19,7 +19,7 @@ def build(admin_user):
         if name:
             request["name"] = name
         task = services.build_create(user=user, request=request, enqueue=False)
-        outcome = task_runner.task_execute(task.pk, worker="test")
+        outcome = task_runner.task_execute(task_id=task.pk, worker="test")
         task.refresh_from_db()
         assert outcome == "completed", task.error
         mv = ModelVersion.objects.get(task=task)

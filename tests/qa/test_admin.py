@@ -9,7 +9,7 @@ from django.urls import reverse
 
 from apps.datasets import services as datasets
 from apps.datasets.models import Dataset, DatasetVersion
-from apps.qa import services
+from apps.qa import selectors, services
 from apps.qa.admin import ALIAS_NOTE
 from apps.qa.models import BankAlias, QAHistory
 from apps.tasks import runner as task_runner
@@ -144,7 +144,7 @@ def test_alias_add_and_change_record_who_and_say_when_answers_change(
     alias = BankAlias.objects.get(alias="测行")
     assert (alias.full_name, alias.is_active, alias.updated_by) == ("测试银行股份有限公司", True, admin_user)
     assert BankAlias.objects.count() == before + 1
-    assert services.aliases_table()["测行"] == "测试银行股份有限公司"
+    assert selectors.aliases_table()["测行"] == "测试银行股份有限公司"
 
     other = make_user(Role.ADMIN, username="checker")
     client.force_login(other)
@@ -155,7 +155,7 @@ def test_alias_add_and_change_record_who_and_say_when_answers_change(
     assert response.status_code == 302
     alias.refresh_from_db()
     assert (alias.full_name, alias.is_active, alias.updated_by) == ("测试商业银行", False, other)
-    assert "测行" not in services.aliases_table()
+    assert "测行" not in selectors.aliases_table()
     assert {a.pk for a in admin_client.get(ALIASES + "?is_active__exact=0").context["cl"].result_list} == {
         alias.pk
     }
@@ -211,7 +211,7 @@ def test_export_corrections_makes_a_dataset_version_once(admin_client, asked, ad
     )
     version.file.open("rb")
     try:
-        assert version.file.read() == services.corrections_csv(QAHistory.objects.all())
+        assert version.file.read() == services.corrections_csv(entries=QAHistory.objects.all())
     finally:
         version.file.close()
     [(level, text)] = _messages(admin_client.get(response.url))
@@ -267,7 +267,7 @@ def test_an_evaluation_shows_its_metrics_and_failures_readably(admin_client, ask
     ev = services.evaluation_create(
         user=admin_user, request={"model_version": qa_version.pk, "dataset": data.dataset_id}, enqueue=False
     )
-    assert task_runner.task_execute(ev.task_id, worker="test") == "completed"
+    assert task_runner.task_execute(task_id=ev.task_id, worker="test") == "completed"
     ev.refresh_from_db()
     assert ev.metrics["questions"] == 2 and ev.failures
 

@@ -6,11 +6,13 @@ import pytest
 from django.core.cache import cache
 
 from apps.models.models import ModelType, VersionEvent
-from apps.qa import services
+from apps.qa import selectors, services
 from apps.qa.models import QAEvaluation, QAHistory, QASession
+from apps.qa.services import asking
 from apps.tasks import runner as task_runner
 from apps.tasks.models import Task
 from apps.users.models import Role
+from tests.factories import BankAliasFactory, QAHistoryFactory, QASessionFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -243,7 +245,7 @@ def test_a_tampered_index_is_never_served(qa_version, analyst_api):
         blob[-10] ^= 0xFF
         fh.seek(0)
         fh.write(bytes(blob))
-    services._indexes.clear()
+    asking._indexes.clear()
     response = _ask(analyst_api, "工行北京分行")
     assert response.status_code == 409
     assert "cannot be loaded" in response.json()["message"]
@@ -274,7 +276,7 @@ def test_accuracy_evaluation_counts_top1_top5_not_sure_and_failures(
     ev = services.evaluation_create(
         user=analyst, request={"model_version": qa_version.pk, "dataset": data.dataset_id}, enqueue=False
     )
-    assert task_runner.task_execute(ev.task_id, worker="test") == "completed"
+    assert task_runner.task_execute(task_id=ev.task_id, worker="test") == "completed"
     ev = QAEvaluation.objects.get(pk=ev.pk)
     m = ev.metrics
     assert ev.rows == 61 and m["questions"] == 61
@@ -341,7 +343,7 @@ def test_corrections_become_an_evaluation_dataset(qa_version, bank_frame, analys
         request={"model_version": qa_version.pk, "dataset": version.dataset_id},
         enqueue=False,
     )
-    assert task_runner.task_execute(ev.task_id, worker="test") == "completed"
+    assert task_runner.task_execute(task_id=ev.task_id, worker="test") == "completed"
     ev.refresh_from_db()
     assert ev.metrics["questions"] == 1
     # The typed question started with "=": neutralised in the file, so it reads as text.
@@ -354,7 +356,7 @@ def test_the_cache_key_is_the_normalised_question_and_version(qa_version, analys
     # Full-width and spacing variants normalise to the same question: served from the cache
     # (the first answer's cache write rides ahead of this question's read).
     assert _ask(analyst_api, " 工行 北京分行营业部 ").json()["data"]["cached"] is True
-    assert cache.get(services._cache_key(qa_version.pk, "工行北京分行营业部")) is not None
+    assert cache.get(asking._cache_key(qa_version.pk, "工行北京分行营业部")) is not None
     assert _ask(analyst_api, "工行北京分行营业部").json()["data"]["cached"] is True
     assert QASession.objects.count() == 0
 
@@ -362,14 +364,12 @@ def test_the_cache_key_is_the_normalised_question_and_version(qa_version, analys
 def test_an_alias_added_by_an_admin_reaches_answers_with_the_next_build(
     bank_version, build, bank_frame, analyst_api
 ):
-    from apps.qa.models import BankAlias
-
     name, code, _ = _record(bank_frame, "分行营业部")
     question = name.replace("中国工商银行股份有限公司", "宇宙行")
     assert question != name
     build(bank_version)
     before = _ask(analyst_api, question).json()["data"]["answer"]
-    BankAlias.objects.create(alias="宇宙行", full_name="中国工商银行")
+    BankAliasFactory(alias="宇宙行", full_name="中国工商银行")
     build(bank_version)  # v2, promoted
     after = _ask(analyst_api, question).json()["data"]
     assert after["version"] == 2
@@ -395,10 +395,10 @@ def test_the_alias_table_sits_on_the_built_in_one(db):
     from apps.qa.retrieval import DEFAULT_ALIASES
 
     BankAlias.objects.all().delete()  # emptied: the big banks' short names remain
-    assert services.aliases_table() == DEFAULT_ALIASES
-    BankAlias.objects.create(alias="工行", full_name="中国工商银行", is_active=False)
-    BankAlias.objects.create(alias="宇宙行", full_name="中国工商银行")
-    table = services.aliases_table()
+    assert selectors.aliases_table() == DEFAULT_ALIASES
+    BankAliasFactory(alias="工行", full_name="中国工商银行", is_active=False)
+    BankAliasFactory(alias="宇宙行", full_name="中国工商银行")
+    table = selectors.aliases_table()
     assert "工行" not in table and table["宇宙行"] == "中国工商银行" and table["建行"] == "中国建设银行"
 
 
@@ -415,10 +415,10 @@ def _warm_up_in_a_thread():
 
 @pytest.mark.django_db(transaction=True)
 def test_warm_up_loads_the_active_index_before_the_first_question(qa_version):
-    services._indexes.clear()
+    asking._indexes.clear()
     assert _warm_up_in_a_thread() == [qa_version.pk]
-    assert list(services._indexes) == [qa_version.pk]
-    assert services._indexes[qa_version.pk]._latin is not None  # pinyin questions need not wait
+    assert list(asking._indexes) == [qa_version.pk]
+    assert asking._indexes[qa_version.pk]._latin is not None  # pinyin questions need not wait
 
 
 @pytest.mark.django_db(transaction=True)
@@ -428,16 +428,16 @@ def test_warm_up_leaves_a_tampered_index_unloaded_and_the_process_running(qa_ver
         byte = fh.read(1)
         fh.seek(-10, 2)
         fh.write(bytes([byte[0] ^ 0xFF]))
-    services._indexes.clear()
+    asking._indexes.clear()
     assert _warm_up_in_a_thread() == [None]
-    assert services._indexes == {}
+    assert asking._indexes == {}
 
 
 @pytest.mark.django_db(transaction=True)
 def test_warm_up_without_an_active_version_loads_nothing():
-    services._indexes.clear()
+    asking._indexes.clear()
     assert _warm_up_in_a_thread() == [None]
-    assert services._indexes == {}
+    assert asking._indexes == {}
 
 
 def _synchronous_commit() -> str:
@@ -459,9 +459,9 @@ def test_a_history_row_is_stored_in_one_statement_whole_and_the_setting_ends_wit
 
     if connection.vendor != "postgresql":
         pytest.skip("the PostgreSQL fast path")
-    session = QASession.objects.create(user=analyst, title="s")
+    session = QASessionFactory(user=analyst, title="s")
     candidates = [{"bank_name": "某行", "bank_code": "1" * 12, "clearing_code": "2" * 12, "score": 0.5}]
-    entry = QAHistory(
+    entry = QAHistoryFactory.build(
         user=analyst, session=session, model_version=qa_version, question="q' ; DROP TABLE x --",
         bank_name="", bank_code="", clearing_code="", confidence=0.25, sure=False,
         matched_by="ngram", candidates=candidates, response_ms=1.5,
@@ -491,7 +491,7 @@ def test_inside_a_callers_transaction_a_history_row_is_an_ordinary_save(qa_versi
     from apps.core.hotpath import insert_unflushed
 
     with pytest.raises(RuntimeError), transaction.atomic():
-        entry = QAHistory(
+        entry = QAHistoryFactory.build(
             user=analyst, model_version=qa_version, question="q", confidence=1.0, sure=True,
             matched_by="exact", response_ms=1.0,
         )  # fmt: skip
@@ -517,4 +517,4 @@ def test_a_promotion_reaches_the_next_question_on_the_prepared_route(bank_versio
     assert _ask(analyst_api, "工行北京分行营业部").json()["data"]["modelVersion"] == first.pk
     second = build(bank_version)
     assert _ask(analyst_api, "工行北京分行").json()["data"]["modelVersion"] == second.pk
-    assert list(services._indexes) == [second.pk]  # the replaced index left memory
+    assert list(asking._indexes) == [second.pk]  # the replaced index left memory

@@ -18,6 +18,7 @@ from apps.tasks import schedules as task_schedules
 from apps.tasks.admin import INLINE_LOG_LIMIT
 from apps.tasks.models import LogLevel, Task, TaskLog, TaskSchedule, TaskStatus, TaskType
 from apps.users.models import Role
+from tests.factories import ModelVersionFactory, TaskFactory, TaskLogFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -35,7 +36,7 @@ def _request(version, **overrides) -> dict:
 def _task(user, status: str = TaskStatus.QUEUED, **fields) -> Task:
     """A task row as the queue would hold it (set-up data, not a status change under test)."""
     final = status in (TaskStatus.COMPLETED, TaskStatus.FAILED, TaskStatus.CANCELLED)
-    return Task.objects.create(
+    return TaskFactory(
         name=fields.pop("name", f"Train {status}"),
         type=TaskType.TRAINING,
         status=status,
@@ -56,7 +57,7 @@ def trained(admin_user, credit_version, django_capture_on_commit_callbacks) -> T
     """A completed training task that registered a model version (run in-process)."""
     with django_capture_on_commit_callbacks(execute=False):
         task = training_tasks.training_create(user=admin_user, request=_request(credit_version))
-    assert task_runner.task_execute(task.pk, worker="w:1") == "completed"
+    assert task_runner.task_execute(task_id=task.pk, worker="w:1") == "completed"
     task.refresh_from_db()
     return task
 
@@ -196,7 +197,7 @@ def test_status_cannot_be_changed_by_posting_the_form(admin_client, admin_user):
     assert admin_client.get(reverse("admin:tasks_task_add")).status_code == 403
     assert admin_client.get(reverse("admin:tasks_taskschedule_add")).status_code == 403
     assert admin_client.get(reverse("admin:tasks_task_delete", args=[task.pk])).status_code == 403
-    log = TaskLog.objects.create(task=task, created_at=timezone.now(), message="hello")
+    log = TaskLogFactory(task=task, created_at=timezone.now(), message="hello")
     assert admin_client.post(reverse("admin:tasks_tasklog_change", args=[log.pk]), {}).status_code == 403
 
 
@@ -246,7 +247,7 @@ def test_rerun_action_creates_a_new_task(
 ):
     with django_capture_on_commit_callbacks(execute=False) as callbacks:
         page = _action(admin_client, reverse("admin:tasks_task_changelist"), "rerun_tasks", [trained])
-    new = Task.objects.exclude(pk=trained.pk).get()
+    new = Task.objects.filter(type="training").exclude(pk=trained.pk).get()
     assert new.rerun_of == trained and new.status == TaskStatus.PENDING
     assert new.parameters == trained.parameters and new.created_by == admin_user
     assert len(callbacks) == 1  # the broker message, not sent here
@@ -385,15 +386,12 @@ def test_versions_are_not_deleted_from_the_admin(client, admin_client, make_user
 
 def test_a_version_without_lineage_can_go_for_a_superuser(client, make_user, trained):
     version = ModelVersion.objects.get(task=trained)
-    bare = ModelVersion.objects.create(
+    bare = ModelVersionFactory(
         model=version.model,
         version=2,
         algorithm=version.algorithm,
         artifact="models/orphan.omm",
         artifact_format=version.artifact_format,
-        size=1,
-        checksum="0" * 64,
-        signature="0" * 64,
     )
     client.force_login(make_user(Role.ADMIN, is_superuser=True))
     response = client.post(reverse("admin:models_modelversion_delete", args=[bare.pk]), {"post": "yes"})

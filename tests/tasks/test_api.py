@@ -81,7 +81,7 @@ def test_bad_training_requests_answer_400_and_queue_nothing(post_training, overr
     body = response.json()
     assert body["success"] is False and body["status"] == 400
     assert field in body["errors"], body
-    assert not Task.objects.exists()
+    assert not Task.objects.filter(type="training").exists()
 
 
 def test_unvalidated_dataset_is_refused(api, upload, django_capture_on_commit_callbacks):
@@ -91,7 +91,7 @@ def test_unvalidated_dataset_is_refused(api, upload, django_capture_on_commit_ca
         response = api.post("/api/tasks/training", {"name": "m", "dataset": dataset_id}, format="json")
     assert response.status_code == 400
     assert "only a validated version" in response.json()["errors"]["dataset"][0]
-    assert not Task.objects.exists()
+    assert not Task.objects.filter(type="training").exists()
 
 
 def test_feature_set_of_another_dataset_is_refused(api, post_training, credit_version, upload, admin_user):
@@ -117,7 +117,7 @@ def test_feature_set_of_another_dataset_is_refused(api, post_training, credit_ve
 
 def test_status_logs_and_list_filters(api, post_training):
     task_id = post_training().json()["data"]["id"]
-    task_runner.task_execute(task_id, worker="w:1")
+    task_runner.task_execute(task_id=task_id, worker="w:1")
     status = api.get(f"/api/tasks/{task_id}/status").json()
     assert status["status"] == "completed" and status["progress"] == 100
     assert status["result"]["modelVersionId"] == ModelVersion.objects.get(task_id=task_id).pk
@@ -130,7 +130,7 @@ def test_status_logs_and_list_filters(api, post_training):
     tail = api.get(f"/api/tasks/{task_id}/logs", {"after": logs[-2]["id"]}).json()["data"]
     assert [r["id"] for r in tail] == [logs[-1]["id"]]
 
-    assert api.get("/api/tasks", {"status": "completed"}).json()["total"] == 1
+    assert api.get("/api/tasks", {"status": "completed", "type": "training"}).json()["total"] == 1
     assert api.get("/api/tasks", {"status": "running"}).json()["total"] == 0
     assert api.get("/api/tasks", {"type": "training", "priority": "medium"}).json()["total"] == 1
     assert api.get("/api/tasks", {"createdBy": "nobody"}).json()["total"] == 0
@@ -151,7 +151,7 @@ def test_cancel_and_conflict_on_finished(api, post_training):
 def test_rerun(api, post_training, django_capture_on_commit_callbacks):
     task_id = post_training().json()["data"]["id"]
     assert api.post(f"/api/tasks/{task_id}/rerun").status_code == 409  # not finished yet
-    task_runner.task_execute(task_id, worker="w:1")
+    task_runner.task_execute(task_id=task_id, worker="w:1")
     with django_capture_on_commit_callbacks(execute=False):
         response = api.post(f"/api/tasks/{task_id}/rerun")
     assert response.status_code == 201
@@ -219,15 +219,15 @@ def test_schedule_run_creates_one_task_per_trigger(
         every_minutes=60,
     )
     with django_capture_on_commit_callbacks(execute=False):
-        first = task_schedules.schedule_run(schedule.pk, trigger_key="schedule:1:abc")
-        again = task_schedules.schedule_run(schedule.pk, trigger_key="schedule:1:abc")
+        first = task_schedules.schedule_run(schedule_id=schedule.pk, trigger_key="schedule:1:abc")
+        again = task_schedules.schedule_run(schedule_id=schedule.pk, trigger_key="schedule:1:abc")
     assert first.pk == again.pk and first.schedule_id == schedule.pk
     assert Task.objects.filter(schedule=schedule).count() == 1
 
 
 def test_models_api_shows_version_metrics_and_lineage(api, post_training, credit_version):
     task_id = post_training().json()["data"]["id"]
-    task_runner.task_execute(task_id, worker="w:1")
+    task_runner.task_execute(task_id=task_id, worker="w:1")
     models = api.get("/api/models", {"type": "classification"}).json()
     assert models["total"] == 1
     model = models["data"][0]
@@ -275,6 +275,6 @@ def test_evaluations_can_be_scheduled_too(api, credit_version, admin_user):
     assert TaskSchedule.objects.count() == 1
 
     # A due run creates the evaluation, like one requested by hand.
-    task = task_schedules.schedule_run(schedule.pk, trigger_key="test:1")
+    task = task_schedules.schedule_run(schedule_id=schedule.pk, trigger_key="test:1")
     evaluation = Evaluation.objects.get(task=task)
     assert evaluation.model_version == version and evaluation.options["bins"] == 5

@@ -21,6 +21,7 @@ from apps.tasks import runner as task_runner
 from apps.tasks import services
 from apps.tasks.models import Task, TaskSchedule, TaskStatus
 from apps.users.models import Role
+from tests.factories import TaskFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -72,7 +73,7 @@ def _trained(user, version, django_capture_on_commit_callbacks) -> Task:
                 "params": {"num_boost_round": ROUNDS},
             },
         )
-    assert task_runner.task_execute(task.pk, worker="test:1") == "completed"
+    assert task_runner.task_execute(task_id=task.pk, worker="test:1") == "completed"
     task.refresh_from_db()
     return task
 
@@ -140,7 +141,7 @@ def test_bad_input_shows_the_errors_and_creates_nothing(
     assert field_text in _text(response)
     assert 'role="alert"' in _text(response)
     assert not callbacks
-    assert not Task.objects.exists()
+    assert not Task.objects.filter(type="training").exists()
     assert (
         not TaskSchedule.objects.exists() and not PeriodicTask.objects.filter(name__startswith="omm").exists()
     )
@@ -160,7 +161,7 @@ def test_create_queues_the_training_and_lands_on_its_page(
     )
     with django_capture_on_commit_callbacks(execute=False) as callbacks:
         response = client.post("/tasks/create/", form)
-    task = Task.objects.get()
+    task = Task.objects.get(type="training")
     assert response.status_code == 302 and response["Location"] == f"/tasks/{task.pk}/"
     assert len(callbacks) == 1  # the send to the queue, after commit
     p = task.parameters
@@ -190,7 +191,7 @@ def test_defaults_train_on_every_usable_column(
     with django_capture_on_commit_callbacks(execute=False):
         response = client.post("/tasks/create/", _form(credit_version, label="", params=""))
     assert response.status_code == 302
-    p = Task.objects.get().parameters
+    p = Task.objects.get(type="training").parameters
     assert p["label"] == "is_bad"
     assert p["features"] and not {"is_bad", "application_date", "application_id"} & set(p["features"])
     assert p["params"] == DEFAULT_PARAMS["lightgbm"]
@@ -229,12 +230,12 @@ def test_a_feature_set_brings_its_columns_and_must_come_from_the_chosen_dataset(
     )
     assert response.status_code == 400
     assert "Give either a feature set or a column list, not both." in _text(response)
-    assert not Task.objects.exists()
+    assert not Task.objects.filter(type="training").exists()
 
     with django_capture_on_commit_callbacks(execute=False):
         response = client.post("/tasks/create/", _form(credit_version, feature_set=str(ours.pk)))
     assert response.status_code == 302
-    p = Task.objects.get().parameters
+    p = Task.objects.get(type="training").parameters
     assert (p["feature_set"], p["features"]) == (ours.pk, ["user_age", "credit_score"])
 
 
@@ -253,7 +254,7 @@ def test_a_schedule_is_saved_instead_of_a_task_and_listed(
     with django_capture_on_commit_callbacks(execute=False):
         response = client.post("/tasks/create/", form)
     assert response.status_code == 302 and response["Location"] == "/tasks/"
-    assert not Task.objects.exists()
+    assert not Task.objects.filter(type="training").exists()
     schedule = TaskSchedule.objects.select_related("periodic_task").get()
     assert schedule.name == "nightly credit" and schedule.periodic_task.enabled
     assert schedule.parameters["name"] == "credit-lgbm" and schedule.created_by == analyst
@@ -327,7 +328,7 @@ def test_finished_task_page_shows_result_parameters_log_and_model_link(
 
 
 def test_failed_task_page_shows_the_error_and_no_cancel(client, analyst):
-    task = Task.objects.create(
+    task = TaskFactory(
         name="Train broken",
         type="training",
         status=TaskStatus.FAILED,
@@ -353,7 +354,7 @@ def test_cancel_and_rerun_from_the_task_page(
     client.force_login(analyst)
     with django_capture_on_commit_callbacks(execute=False):
         client.post("/tasks/create/", _form(credit_version))
-    task = Task.objects.get()
+    task = Task.objects.get(type="training")
 
     response = client.post(f"/tasks/{task.pk}/cancel/", follow=True)
     task.refresh_from_db()
@@ -366,7 +367,7 @@ def test_cancel_and_rerun_from_the_task_page(
 
     with django_capture_on_commit_callbacks(execute=False):
         response = client.post(f"/tasks/{task.pk}/rerun/")
-    new = Task.objects.exclude(pk=task.pk).get()
+    new = Task.objects.filter(type="training").exclude(pk=task.pk).get()
     assert response.status_code == 302 and response["Location"] == f"/tasks/{new.pk}/"
     assert new.rerun_of == task and new.parameters == task.parameters and new.status == TaskStatus.PENDING
     assert f're-run of <a href="/tasks/{task.pk}/">#{task.pk}</a>' in _text(client.get(response["Location"]))
@@ -389,7 +390,7 @@ def test_viewers_may_look_but_not_create_cancel_or_rerun(
         assert client.post("/tasks/create/", _form(credit_version)).status_code == 403
         assert client.post(f"/tasks/{task.pk}/cancel/").status_code == 403
         assert client.post(f"/tasks/{task.pk}/rerun/").status_code == 403
-    assert Task.objects.count() == 1
+    assert Task.objects.filter(type="training").count() == 1
     task.refresh_from_db()
     assert task.status == TaskStatus.PENDING and not task.cancel_requested
 

@@ -50,7 +50,7 @@ def test_training_runs_end_to_end_and_registers_a_verified_version(
     assert "application_id" not in task.parameters["features"]
     assert task.parameters["objective"] == "binary"
 
-    assert task_runner.task_execute(task.pk, worker="w:1") == "completed"
+    assert task_runner.task_execute(task_id=task.pk, worker="w:1") == "completed"
     task.refresh_from_db()
     assert task.status == TaskStatus.COMPLETED and task.progress == 100
     assert task.attempts == 1 and task.completed_at is not None
@@ -62,11 +62,11 @@ def test_training_runs_end_to_end_and_registers_a_verified_version(
     rounds = TaskLog.objects.filter(task=task, step__isnull=False)
     assert rounds.count() == 30
     assert all(r.loss is not None and r.valid_loss is not None for r in rounds)
-    artifact, booster = version_load(mv)
+    artifact, booster = version_load(version=mv)
     assert artifact.format == "lightgbm-text" and booster.num_trees() == 30
 
     # A second delivery of the same task changes nothing and registers nothing.
-    assert task_runner.task_execute(task.pk, worker="w:2") == "not-claimed"
+    assert task_runner.task_execute(task_id=task.pk, worker="w:2") == "not-claimed"
     assert ModelVersion.objects.filter(model=mv.model).count() == 1
 
 
@@ -75,8 +75,8 @@ def test_same_request_and_seed_give_the_same_model(
 ):
     first = _create(admin_user, credit_version, django_capture_on_commit_callbacks)
     second = _create(admin_user, credit_version, django_capture_on_commit_callbacks)
-    task_runner.task_execute(first.pk, worker="w:1")
-    task_runner.task_execute(second.pk, worker="w:1")
+    task_runner.task_execute(task_id=first.pk, worker="w:1")
+    task_runner.task_execute(task_id=second.pk, worker="w:1")
     a, b = ModelVersion.objects.get(task=first), ModelVersion.objects.get(task=second)
     assert (a.version, b.version) == (1, 2)
     assert a.checksum == b.checksum and a.metrics == b.metrics
@@ -104,7 +104,7 @@ def test_bad_requests_are_refused_and_nothing_is_stored(
     with pytest.raises(task_errors.RequestInvalid) as caught:
         _create(admin_user, credit_version, django_capture_on_commit_callbacks, **overrides)
     assert text in " ".join(caught.value.errors[field])
-    assert not Task.objects.exists()
+    assert not Task.objects.filter(type="training").exists()
 
 
 def test_single_class_label_is_refused(admin_user, upload, django_capture_on_commit_callbacks):
@@ -132,7 +132,7 @@ def test_bad_resource_config(admin_user, credit_version, config):
             user=admin_user, request=_request(credit_version), resource_config=config
         )
     assert "resource_config" in caught.value.errors
-    assert not Task.objects.exists()
+    assert not Task.objects.filter(type="training").exists()
 
 
 def test_state_machine_refuses_illegal_changes(
@@ -153,7 +153,7 @@ def test_cancel_queued_then_worker_skips_it(admin_user, credit_version, django_c
     task = _create(admin_user, credit_version, django_capture_on_commit_callbacks)
     task = services.task_cancel(task=task)
     assert task.status == TaskStatus.CANCELLED
-    assert task_runner.task_execute(task.pk, worker="w:1") == "not-claimed"
+    assert task_runner.task_execute(task_id=task.pk, worker="w:1") == "not-claimed"
     with pytest.raises(task_errors.IllegalTransition):
         services.task_cancel(task=task)
 
@@ -177,7 +177,7 @@ def test_cancel_while_running_stops_at_the_next_round(
 
     training_tasks.RoundWriter.__call__ = cancel_on_third_round
     try:
-        assert task_runner.task_execute(task.pk, worker="w:1") == "cancelled"
+        assert task_runner.task_execute(task_id=task.pk, worker="w:1") == "cancelled"
     finally:
         training_tasks.RoundWriter.__call__ = original
     task.refresh_from_db()
@@ -191,11 +191,11 @@ def test_concurrency_limit_keeps_tasks_queued(admin_user, credit_version, django
     busy = _create(admin_user, credit_version, django_capture_on_commit_callbacks)
     waiting = _create(admin_user, credit_version, django_capture_on_commit_callbacks)
     services.transition(busy.pk, TaskStatus.RUNNING, heartbeat_at=timezone.now())
-    assert task_runner.task_execute(waiting.pk, worker="w:1") == "wait"
+    assert task_runner.task_execute(task_id=waiting.pk, worker="w:1") == "wait"
     waiting.refresh_from_db()
     assert waiting.status == TaskStatus.PENDING and waiting.attempts == 0
     services.transition(busy.pk, TaskStatus.COMPLETED)
-    assert task_runner.task_execute(waiting.pk, worker="w:1") == "completed"
+    assert task_runner.task_execute(task_id=waiting.pk, worker="w:1") == "completed"
 
 
 def test_reaper_requeues_then_fails_at_the_attempt_cap(
@@ -221,7 +221,7 @@ def test_reaper_requeues_then_fails_at_the_attempt_cap(
 
 def test_rerun_queues_the_same_request(admin_user, credit_version, django_capture_on_commit_callbacks):
     task = _create(admin_user, credit_version, django_capture_on_commit_callbacks)
-    task_runner.task_execute(task.pk, worker="w:1")
+    task_runner.task_execute(task_id=task.pk, worker="w:1")
     with django_capture_on_commit_callbacks(execute=False):
         again = services.task_rerun(task=Task.objects.get(pk=task.pk), user=admin_user)
     assert again.rerun_of_id == task.pk
@@ -234,9 +234,9 @@ def test_fallback_is_recorded(admin_user, credit_version, django_capture_on_comm
     def broken(*args, **kwargs):
         raise RuntimeError("LightGBM exploded")
 
-    monkeypatch.setattr(training, "_train_lightgbm", broken)
+    monkeypatch.setattr(training.fit, "_train_lightgbm", broken)
     task = _create(admin_user, credit_version, django_capture_on_commit_callbacks)
-    assert task_runner.task_execute(task.pk, worker="w:1") == "completed"
+    assert task_runner.task_execute(task_id=task.pk, worker="w:1") == "completed"
     task.refresh_from_db()
     assert task.result["algorithm"] == "logistic_regression"
     assert TaskLog.objects.filter(task=task, level="warning", message__contains="LightGBM exploded").exists()
@@ -251,10 +251,10 @@ def test_cancel_is_enforced_when_a_run_ignores_it(
         task = services.task_cancel(task=Task.objects.get(pk=task.pk))
     assert task.status == TaskStatus.RUNNING and task.cancel_requested
     assert len(callbacks) == 1  # the delayed enforcement
-    assert services.cancel_enforce(task.pk) is True
+    assert services.cancel_enforce(task_id=task.pk) is True
     task.refresh_from_db()
     assert task.status == TaskStatus.CANCELLED and "revoked" in task.error
-    assert services.cancel_enforce(task.pk) is False  # a second delivery changes nothing
+    assert services.cancel_enforce(task_id=task.pk) is False  # a second delivery changes nothing
 
 
 def test_feature_set_training_leaves_out_dates_and_locks_the_set(
@@ -278,7 +278,7 @@ def test_feature_set_training_leaves_out_dates_and_locks_the_set(
     )
     assert task.parameters["features"] == ["user_age", "credit_score", "city_tier"]
     assert task.parameters["skipped_features"] == ["application_date"]
-    assert task_runner.task_execute(task.pk, worker="w:1") == "completed"
+    assert task_runner.task_execute(task_id=task.pk, worker="w:1") == "completed"
     feature_set.refresh_from_db()
     assert feature_set.locked_at is not None
     assert ModelVersion.objects.get(task=task).feature_set == feature_set

@@ -123,3 +123,29 @@ def test_web_login_and_logout(client, make_user, password):
     assert client.get("/").status_code == 200
     client.post("/logout/")
     assert client.get("/")["Location"].startswith("/login/")
+
+
+def test_logout_service_refuses_a_bad_token_in_the_platforms_errors():
+    from apps.core.errors import ApplicationError, http_status_of
+    from apps.users.services import user_logout
+
+    with pytest.raises(ApplicationError) as caught:
+        user_logout(refresh="garbage")
+    assert caught.value.code == "token_invalid" and http_status_of(caught.value) == 400
+    assert caught.value.errors == {"refresh": [caught.value.message]}
+
+
+def test_logout_with_a_bad_token_answers_the_token_librarys_words_on_the_refresh_field(
+    client, make_user, password
+):
+    user = make_user()
+    access = obtain(client, user.username, password).json()["data"]["access"]
+    response = client.post(
+        "/api/auth/logout",
+        {"refresh": "garbage"},
+        content_type="application/json",
+        HTTP_AUTHORIZATION=f"Bearer {access}",
+    )
+    body = assert_error(response, 400, "token_invalid")
+    assert body["errors"] == {"refresh": [body["message"]]}
+    assert not body["message"].startswith("Invalid input")

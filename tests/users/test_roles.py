@@ -104,3 +104,39 @@ def test_has_role_allows_only_the_listed_roles(rf, make_user):
     request = rf.get("/")
     request.user = AnonymousUser()
     assert permission.has_permission(request, None) is False
+
+
+def test_a_weak_password_given_to_the_services_is_invalid_on_the_password_field():
+    from apps.core.errors import Invalid
+
+    with pytest.raises(Invalid) as caught:
+        user_create(username="weak", email="w@x.io", password="123")
+    assert caught.value.code == "validation_error" and caught.value.errors["password"]
+    assert not User.objects.filter(username="weak").exists()
+    user = user_create(username="ok", email="ok@x.io", password="Str0ng-Pass!")
+    with pytest.raises(Invalid):
+        user_update(user=user, password="123")
+
+
+def test_role_groups_are_synced_after_the_last_app_that_has_models():
+    # post_migrate is never sent for an app without models (the overview app, installed
+    # last): the sync waits for the last app that has some, so it still runs.
+    from django.apps import apps
+
+    from apps.users.apps import _sync_role_groups
+
+    analysts = Group.objects.get(name="Analysts")
+    analysts.permissions.clear()
+    with_models = [c for c in apps.get_app_configs() if c.models_module is not None]
+    _sync_role_groups(sender=with_models[-2])
+    assert not perms("Analysts")
+    _sync_role_groups(sender=with_models[-1])
+    assert "core.add_workerping" in perms("Analysts")
+    last = list(apps.get_app_configs())[-1]
+    assert last.label == "overview" and last.models_module is None
+
+
+def test_role_is_declared_with_its_grants_and_known_to_the_user_model():
+    from apps.users import models, roles
+
+    assert models.Role is roles.Role and set(roles.GROUP_NAMES) == set(Role)
