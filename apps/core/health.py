@@ -30,7 +30,7 @@ def _cache() -> str:
 
 
 def _broker() -> str:
-    from omm.celery import app
+    from celery import current_app as app  # the OMM app, with no import of omm (which imports core)
 
     with app.connection_for_write() as conn:
         conn.ensure_connection(max_retries=1, interval_start=0, timeout=3)

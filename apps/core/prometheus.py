@@ -19,9 +19,8 @@ logger = logging.getLogger(__name__)
 
 def queue_depths() -> dict[str, int]:
     """Messages waiting in each Celery queue (all priority levels), as the broker says."""
+    from celery import current_app as app  # the OMM app, with no import of omm (which imports core)
     from django.conf import settings
-
-    from omm.celery import app
 
     depths: dict[str, int] = {}
     with app.connection_for_read() as conn:

@@ -61,7 +61,7 @@ def heartbeat_purge_stale(*, older_than: timedelta = timedelta(days=1)) -> int:
 def worker_ping_request(*, user, queue: str = "default") -> WorkerPing:
     """Record a ping and enqueue it once the row is committed."""
     # Sent by name: the task module calls these services, so they do not import it back.
-    from omm.celery import app
+    from celery import current_app as app  # the OMM app, with no import of omm (which imports core)
 
     ping = WorkerPing.objects.create(requested_by=user, queue=queue)
     transaction.on_commit(lambda: app.send_task("core.worker_ping", args=[str(ping.pk)], queue=queue))

@@ -147,7 +147,7 @@ def _send_options(task: Task) -> dict[str, Any]:
 
 
 def _send(task: Task) -> None:
-    from omm.celery import app
+    from celery import current_app as app  # the OMM app, with no import of omm (which imports core)
 
     try:
         app.send_task(kind_of(task).job, (task.pk,), task_id=task.celery_task_id, **_send_options(task))
@@ -266,7 +266,7 @@ def _send_quietly(name: str, *args: Any, **options: Any) -> None:
     # A follow-up message (cancel enforcement, a retry for a slot) that cannot be sent is
     # logged: the request itself was already recorded and the reaper still covers the task.
     # Sent by name: the task module calls these services, so they do not import it back.
-    from omm.celery import app
+    from celery import current_app as app  # the OMM app, with no import of omm (which imports core)
 
     try:
         app.send_task(name, args, **options)
@@ -275,7 +275,7 @@ def _send_quietly(name: str, *args: Any, **options: Any) -> None:
 
 
 def _revoke(celery_task_id: str, *, terminate: bool) -> None:
-    from omm.celery import app
+    from celery import current_app as app  # the OMM app, with no import of omm (which imports core)
 
     if celery_task_id:
         try:
@@ -358,7 +358,7 @@ def tasks_reap() -> dict[str, int]:
 
 def resend_later(*, task_id: int) -> None:
     """Send a queued task's message again after SLOT_WAIT_SECONDS (all slots were busy)."""
-    from omm.celery import app
+    from celery import current_app as app  # the OMM app, with no import of omm (which imports core)
 
     task = Task.objects.filter(pk=task_id, status__in=[S.PENDING, S.QUEUED]).first()
     if task is None:
