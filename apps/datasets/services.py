@@ -24,7 +24,7 @@ from . import readers
 from .errors import DatasetInUse, DatasetKindConflict, FileTooLarge, UploadInvalid
 from .files import local_copy, sha256_of
 from .files import stored_file_path as stored_file_path  # read by the apps that use the data
-from .ingestion import validation_create, versions_settle
+from .ingestion import validation_create
 from .models import Dataset, DatasetVersion
 
 # --- upload --------------------------------------------------------------------------
@@ -126,7 +126,6 @@ def dataset_version_validate(*, version_id: int, worker: str = "") -> DatasetVer
     if task_id is None:
         return None
     outcome = task_execute(task_id=task_id, worker=worker or f"{socket.gethostname()}:{os.getpid()}")
-    versions_settle(version_ids=[version_id])
     if outcome in ("not-claimed", "wait"):
         return None
     return DatasetVersion.objects.select_related("dataset", "task").filter(pk=version_id).first()

@@ -135,7 +135,7 @@ def test_a_lost_worker_is_reaped_requeued_then_failed_at_the_cap(upload):
     assert queue.tasks_reap() == {"requeued": 1, "failed": 0}
     version.refresh_from_db()
     assert version.task.status == TaskStatus.QUEUED
-    services.versions_settle()
+    assert ingestion.versions_settle() == 0  # a requeued validation is not settled
     assert DatasetVersion.objects.get(pk=version.pk).status == DatasetStatus.VALIDATING  # to run again
 
     lose_a_worker(2)
