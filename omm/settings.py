@@ -144,9 +144,13 @@ MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
+    # Language: the cookie set by the top bar's switch, then Accept-Language, then LANGUAGE_CODE.
+    "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # A signed-in user's remembered language wins over the browser's on the web pages.
+    "apps.users.middleware.UserLanguageMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "apps.core.middleware.ApiAuditMiddleware",
@@ -422,7 +426,16 @@ OMM_AUDIT_BUFFER_SECONDS = env_int("OMM_AUDIT_BUFFER_SECONDS", 1, minimum=0)
 METRICS_ALLOWED_NETWORKS = env_list("METRICS_ALLOWED_NETWORKS", ["127.0.0.1/32", "::1/128"])
 
 # --- I18N -------------------------------------------------------------------------------
-LANGUAGE_CODE = "en-us"
+# Chinese first: the users are the risk and data teams of Chinese banks; English is one
+# click away (the top bar), and API clients choose with Accept-Language.
+LANGUAGE_CODE = env_str("LANGUAGE_CODE", "zh-hans")
+LANGUAGES = [("zh-hans", "简体中文"), ("en", "English")]
+if LANGUAGE_CODE not in dict(LANGUAGES):
+    _choices = ", ".join(dict(LANGUAGES))
+    raise ImproperlyConfigured(f"LANGUAGE_CODE must be one of {_choices}, not {LANGUAGE_CODE!r}")
+LOCALE_PATHS = [BASE_DIR / "locale"]
+LANGUAGE_COOKIE_NAME = "omm_language"
+LANGUAGE_COOKIE_AGE = 365 * 24 * 3600
 TIME_ZONE = env_str("TIME_ZONE", "Asia/Shanghai")
 CELERY_TIMEZONE = TIME_ZONE
 USE_I18N = True

@@ -2,6 +2,7 @@
 
 from django.contrib import admin
 from django.urls import include, path
+from django.views.i18n import JavaScriptCatalog
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 # The per-request hot paths (predict, ask) first: patterns are tried in order.
@@ -20,6 +21,8 @@ api_patterns = [
 
 urlpatterns = [
     path("admin/", admin.site.urls),
+    # The translations the analyst pages' scripts use (gettext in static/omm/*.js).
+    path("jsi18n/", JavaScriptCatalog.as_view(), name="javascript-catalog"),
     path("api/", include(api_patterns)),
     path("", include("apps.users.urls")),
     path("", include("apps.overview.urls")),

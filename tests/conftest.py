@@ -30,6 +30,13 @@ def _fast_hashing(settings):
 
 
 @pytest.fixture(autouse=True)
+def _english_unless_asked(settings):
+    # OMM defaults to zh-hans (tests/core/test_i18n.py checks it); most tests read English
+    # messages, and the tests of the Chinese screens ask for zh-hans themselves.
+    settings.LANGUAGE_CODE = "en"
+
+
+@pytest.fixture(autouse=True)
 def _audit_written_in_the_request(settings):
     # A live-server test's audit rows, written a second later by the buffer's thread, would
     # land in the next test's database; tests of the buffer turn it back on.
@@ -163,6 +170,7 @@ def subprocess_env() -> dict:
     env["OMM_DATA_DIR"] = str(settings.DATA_DIR)
     env["OMM_HEARTBEAT_SECONDS"] = "1"
     env["PYTHONUNBUFFERED"] = "1"
+    env.setdefault("LANGUAGE_CODE", "en")  # as _english_unless_asked, for workers and beat
     return env
 
 

@@ -3,18 +3,19 @@
 from __future__ import annotations
 
 from django.urls import NoReverseMatch, reverse
+from django.utils.translation import gettext_lazy as _
 
 # The analyst pages, in navigation order: (url name, label).
 NAVIGATION = [
-    ("dashboard", "Dashboard"),
-    ("datasets", "Datasets"),
-    ("features", "Features"),
-    ("models", "Models"),
-    ("traceability", "Traceability"),
-    ("tasks", "Tasks"),
-    ("evaluation", "Evaluation"),
-    ("qa", "QA"),
-    ("settings", "Settings"),
+    ("dashboard", _("Dashboard")),
+    ("datasets", _("Datasets")),
+    ("features", _("Features")),
+    ("models", _("Models")),
+    ("traceability", _("Traceability")),
+    ("tasks", _("Tasks")),
+    ("evaluation", _("Evaluation")),
+    ("qa", _("QA")),
+    ("settings", _("Settings")),
 ]
 
 

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.contrib.auth.models import AbstractUser, UserManager
 from django.db import models
+from django.utils.translation import gettext_lazy as _
 
 # Role lives with its grants in roles.py, which imports nothing of this module (no cycle);
 # it is imported here too, as apps.users.models.Role, the name every app uses.
@@ -20,6 +22,13 @@ class User(AbstractUser):
     email = models.EmailField("email address", unique=True)
     role = models.CharField(max_length=20, choices=Role.choices, default=Role.VIEWER, db_index=True)
     department = models.CharField(max_length=100, blank=True)
+    language = models.CharField(
+        _("language"),
+        max_length=10,
+        choices=settings.LANGUAGES,
+        blank=True,
+        help_text=_("The language of OMM's pages for this user; empty follows the browser."),
+    )
 
     REQUIRED_FIELDS = ["email"]
     objects = OMMUserManager()

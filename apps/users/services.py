@@ -47,3 +47,10 @@ def user_logout(*, refresh: str) -> None:
         RefreshToken(refresh).blacklist()
     except TokenError as exc:
         raise TokenInvalid(str(exc)) from None
+
+
+def user_language_set(*, user: User, language: str) -> None:
+    """Remember the language ``user`` chose for OMM's pages."""
+    if user.language != language:
+        user.language = language
+        user.save(update_fields=["language"])
