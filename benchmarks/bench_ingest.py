@@ -98,7 +98,8 @@ def omm_through_api(files: dict[str, Path], token: str) -> dict[str, float]:
             "POST",
             f"{base}/api/datasets",
             body,
-            {"Content-Type": content_type, "Authorization": f"Bearer {token}"},
+            # English answers: the check below reads the message.
+            {"Content-Type": content_type, "Authorization": f"Bearer {token}", "Accept-Language": "en"},
         )
         assert created["message"].startswith("Uploaded"), created["message"]  # not a dedupe answer
         version_id = created["data"]["id"]

@@ -312,7 +312,11 @@ REST_FRAMEWORK = {
     # Values under these keys are data keyed by feature names: never re-cased.
     "JSON_UNDERSCOREIZE": {
         "no_underscore_before_number": True,
-        "ignore_fields": ("records", "record", "inputs", "categorical_levels", "categoricalLevels"),
+        "ignore_fields": (
+            *("records", "record", "inputs", "categorical_levels", "categoricalLevels"),
+            # Keyed by bank-record issue kinds and field names (machine codes, as ?kind= takes them).
+            *("problemsByKind", "warningsByKind", "fieldColumns"),
+        ),
     },
 }
 

@@ -14,13 +14,15 @@ from django.db.models import ProtectedError
 from django.shortcuts import redirect
 from django.urls import reverse
 from django.utils.html import format_html
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 
-from .config import DECLARED, config_invalidate
+from .config import DECLARED, config_invalidate, described
 from .models import SECRET_MASK, ApiAuditLog, SystemConfig, WorkerHeartbeat, WorkerPing, coerce_config_value
 
-admin.site.site_header = "OMM administration"
-admin.site.site_title = "OMM admin"
-admin.site.index_title = "Offline model platform"
+admin.site.site_header = _("OMM administration")
+admin.site.site_title = _("OMM admin")
+admin.site.index_title = _("Offline model platform")
 
 
 class ReadOnlyAdmin(admin.ModelAdmin):
@@ -90,7 +92,9 @@ def protected_names(exc: ProtectedError, limit: int = 5) -> str:
     """The objects that refused a delete, named (the first ``limit`` of them)."""
     objs = list(exc.protected_objects)
     names = ", ".join(str(o) for o in objs[:limit])
-    return names + (f" and {len(objs) - limit} more" if len(objs) > limit else "")
+    if len(objs) <= limit:
+        return names
+    return gettext("%(names)s and %(n)s more") % {"names": names, "n": len(objs) - limit}
 
 
 class ProtectedDeleteMixin:
@@ -106,7 +110,11 @@ class ProtectedDeleteMixin:
             with transaction.atomic():
                 return super().delete_view(request, object_id, extra_context)
         except ProtectedError as exc:
-            self.message_user(request, f"Not deleted: still used by {protected_names(exc)}.", messages.ERROR)
+            self.message_user(
+                request,
+                gettext("Not deleted: still used by %(names)s.") % {"names": protected_names(exc)},
+                messages.ERROR,
+            )
             return redirect(f"admin:{self.opts.app_label}_{self.opts.model_name}_changelist")
 
     def changelist_view(self, request, extra_context=None):
@@ -115,16 +123,19 @@ class ProtectedDeleteMixin:
                 return super().changelist_view(request, extra_context)
         except ProtectedError as exc:
             self.message_user(
-                request, f"Nothing deleted: still used by {protected_names(exc)}.", messages.ERROR
+                request,
+                gettext("Nothing deleted: still used by %(names)s.") % {"names": protected_names(exc)},
+                messages.ERROR,
             )
             return redirect(request.get_full_path())
 
 
 class SystemConfigForm(forms.ModelForm):
     value = forms.CharField(
+        label=_("value"),
         required=False,
         widget=forms.Textarea(attrs={"rows": 3}),
-        help_text="For secrets, leave empty to keep the current value.",
+        help_text=_("For secrets, leave empty to keep the current value."),
     )
 
     class Meta:
@@ -138,7 +149,13 @@ class SystemConfigForm(forms.ModelForm):
         if declared is not None and declared.allowed:
             # The declared range, shown under the value while editing it.
             field = self.fields["value"]
-            field.help_text = f"Allowed: {declared.allowed}. {field.help_text}"
+            field.help_text = gettext("Allowed: %(allowed)s. %(help)s") % {
+                "allowed": declared.allowed,
+                "help": field.help_text,
+            }
+        if declared is not None and "description" in self.fields:
+            # The row keeps the English text; the declared one reads in the admin's language.
+            self.fields["description"].help_text = described(instance.key, instance.description)
         if instance.pk:
             if instance.is_secret:
                 self.initial["value"] = ""
@@ -175,7 +192,7 @@ class SystemConfigAdmin(admin.ModelAdmin):
     list_select_related = ["updated_by"]
     readonly_fields = ["updated_at", "updated_by"]
 
-    @admin.display(description="value")
+    @admin.display(description=_("value"))
     def shown_value(self, obj: SystemConfig):
         value = obj.display_value
         return value if value != SECRET_MASK else SECRET_MASK

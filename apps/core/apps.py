@@ -1,5 +1,6 @@
 from django.apps import AppConfig
 from django.db.models.signals import post_migrate
+from django.utils.translation import gettext_lazy as _
 
 
 def _sync_config_defaults(sender, **kwargs) -> None:
@@ -11,7 +12,7 @@ def _sync_config_defaults(sender, **kwargs) -> None:
 class CoreConfig(AppConfig):
     name = "apps.core"
     label = "core"
-    verbose_name = "Platform"
+    verbose_name = _("Platform")
 
     def ready(self) -> None:
         post_migrate.connect(_sync_config_defaults, sender=self)

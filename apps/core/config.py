@@ -11,8 +11,9 @@ import time
 from typing import Any
 
 from django.core.cache import cache
+from django.utils import translation
 
-from .config_keys import DECLARED, ConfigKey, declare
+from .config_keys import DECLARED, ConfigKey, declare, described
 from .models import SystemConfig
 
 __all__ = [
@@ -24,6 +25,7 @@ __all__ = [
     "config_local_clear",
     "config_sync_defaults",
     "declare",
+    "described",
 ]
 
 CACHE_PREFIX = "omm:config:"
@@ -77,16 +79,23 @@ def config_invalidate(key: str) -> None:
 def config_sync_defaults() -> int:
     """Create a row for each declared key that has none; never overwrite. Returns count."""
     existing = set(SystemConfig.objects.values_list("key", flat=True))
-    rows = [
+    # The row keeps the English text whatever language migrate ran in; pages show
+    # ``described`` (the declared text in the reader's language).
+    with translation.override("en"):
+        rows = _default_rows(existing)
+    SystemConfig.objects.bulk_create(rows, ignore_conflicts=True)
+    return len(rows)
+
+
+def _default_rows(existing: set[str]) -> list[SystemConfig]:
+    return [
         SystemConfig(
             key=c.key,
             value_type=c.value_type,
             value=c.default,
-            description=c.description,
+            description=str(c.description),
             is_secret=c.is_secret,
         )
         for c in DECLARED.values()
         if c.key not in existing
     ]
-    SystemConfig.objects.bulk_create(rows, ignore_conflicts=True)
-    return len(rows)

@@ -15,12 +15,14 @@ from typing import Any
 
 from django.conf import settings
 from django.db import models
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 
 
 class ValueType(models.TextChoices):
-    STRING = "string", "String"
-    NUMBER = "number", "Number"
-    BOOLEAN = "boolean", "Boolean"
+    STRING = "string", _("String")
+    NUMBER = "number", _("Number")
+    BOOLEAN = "boolean", _("Boolean")
     JSON = "json", "JSON"
 
 
@@ -35,14 +37,23 @@ def describe_number_range(
     minimum: float | None = None, maximum: float | None = None, integer: bool = False
 ) -> str:
     """The allowed values in words, e.g. "a whole number from 1 to 3650" or "a number >= 0"."""
-    kind = "a whole number" if integer else "a number"
-    if minimum is not None and maximum is not None:
-        return f"{kind} from {format_number(minimum)} to {format_number(maximum)}"
-    if minimum is not None:
-        return f"{kind} >= {format_number(minimum)}"
-    if maximum is not None:
-        return f"{kind} <= {format_number(maximum)}"
-    return kind
+    low = format_number(minimum) if minimum is not None else None
+    high = format_number(maximum) if maximum is not None else None
+    if integer:
+        if low is not None and high is not None:
+            return gettext("a whole number from %(min)s to %(max)s") % {"min": low, "max": high}
+        if low is not None:
+            return gettext("a whole number >= %(min)s") % {"min": low}
+        if high is not None:
+            return gettext("a whole number <= %(max)s") % {"max": high}
+        return gettext("a whole number")
+    if low is not None and high is not None:
+        return gettext("a number from %(min)s to %(max)s") % {"min": low, "max": high}
+    if low is not None:
+        return gettext("a number >= %(min)s") % {"min": low}
+    if high is not None:
+        return gettext("a number <= %(max)s") % {"max": high}
+    return gettext("a number")
 
 
 @dataclass(frozen=True)
@@ -54,7 +65,7 @@ class ConfigKey:
     key: str
     value_type: str
     default: Any
-    description: str
+    description: str  # marked with gettext_lazy: shown in the reader's language (``described``)
     is_secret: bool = False
     minimum: float | Callable[[], float] | None = None
     maximum: float | Callable[[], float] | None = None
@@ -87,7 +98,7 @@ DECLARED: dict[str, ConfigKey] = {
             "audit-api-log-retention-days",
             ValueType.NUMBER,
             90,
-            "API audit log entries older than this many days are purged.",
+            _("API audit log entries older than this many days are purged."),
             minimum=1,
             maximum=3650,
             integer=True,
@@ -96,7 +107,7 @@ DECLARED: dict[str, ConfigKey] = {
             "tasks-log-retention-days",
             ValueType.NUMBER,
             180,
-            "Task log rows older than this many days are purged.",
+            _("Task log rows older than this many days are purged."),
             minimum=1,
             maximum=3650,
             integer=True,
@@ -105,7 +116,7 @@ DECLARED: dict[str, ConfigKey] = {
             "tasks-max-concurrent-trainings",
             ValueType.NUMBER,
             5,
-            "At most this many training tasks run at once; the rest wait queued.",
+            _("At most this many training tasks run at once; the rest wait queued."),
             minimum=1,
             integer=True,
         ),
@@ -113,14 +124,23 @@ DECLARED: dict[str, ConfigKey] = {
             "workers-heartbeat-timeout-seconds",
             ValueType.NUMBER,
             45,
-            "A worker silent for longer than this counts as dead. At least two heartbeat "
-            "intervals (OMM_HEARTBEAT_SECONDS), so that one late beat is not taken for death.",
+            _(
+                "A worker silent for longer than this counts as dead. At least two heartbeat "
+                "intervals (OMM_HEARTBEAT_SECONDS), so that one late beat is not taken for death."
+            ),
             minimum=_two_heartbeats,
             maximum=86400,
             integer=True,
         ),
     ]
 }
+
+
+def described(key: str, stored: str) -> str:
+    """A setting's description in the reader's language: the declared one (translated) for a
+    declared key, else the text stored on the row."""
+    declared = DECLARED.get(key)
+    return str(declared.description) if declared is not None and declared.description else stored
 
 
 def declare(*keys: ConfigKey) -> None:

@@ -9,12 +9,14 @@ English.
 
 from __future__ import annotations
 
+from django.utils.translation import gettext_lazy as _
+
 
 class ApplicationError(Exception):
     """Something a caller asked for cannot be done; ``message`` says why to a person."""
 
     default_code = "error"
-    default_message = "The request cannot be done."
+    default_message = _("The request cannot be done.")
 
     def __init__(
         self,
@@ -25,7 +27,8 @@ class ApplicationError(Exception):
     ):
         self.errors = errors or {}
         self.code = code or self.default_code
-        self.message = message or self._message_from_errors() or self.default_message
+        # Read when raised: the message is in the language of the request being served.
+        self.message = str(message or self._message_from_errors() or self.default_message)
         super().__init__(self.message)
 
     def _message_from_errors(self) -> str:
@@ -36,35 +39,35 @@ class Invalid(ApplicationError):
     """The request is malformed or does not fit the data it names (HTTP 400)."""
 
     default_code = "validation_error"
-    default_message = "Invalid input."
+    default_message = _("Invalid input.")
 
 
 class NotFound(ApplicationError):
     """What the request names does not exist (HTTP 404)."""
 
     default_code = "not_found"
-    default_message = "Not found."
+    default_message = _("Not found.")
 
 
 class Conflict(ApplicationError):
     """The request conflicts with the current state of what it names (HTTP 409)."""
 
     default_code = "conflict"
-    default_message = "The request conflicts with the current state of the resource."
+    default_message = _("The request conflicts with the current state of the resource.")
 
 
 class TooLarge(ApplicationError):
     """The request carries more than the platform accepts (HTTP 413)."""
 
     default_code = "payload_too_large"
-    default_message = "The request is too large."
+    default_message = _("The request is too large.")
 
 
 class Unavailable(ApplicationError):
     """A component the request needs is unreachable; nothing was done (HTTP 503)."""
 
     default_code = "unavailable"
-    default_message = "A service the request needs is unavailable."
+    default_message = _("A service the request needs is unavailable.")
 
 
 # The HTTP status each kind of error answers with; the most specific class wins.

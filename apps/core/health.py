@@ -8,6 +8,7 @@ from collections.abc import Callable
 
 from django.core.cache import cache, caches
 from django.db import connection
+from django.utils.translation import gettext, pgettext_lazy
 
 from .selectors import live_processes
 
@@ -25,7 +26,7 @@ def _cache() -> str:
     ok = cache.get(key) == token
     cache.delete(key)
     if not ok:
-        raise RuntimeError("value written was not read back")
+        raise RuntimeError(gettext("value written was not read back"))
     return type(caches["default"]).__name__
 
 
@@ -40,14 +41,14 @@ def _broker() -> str:
 def _workers() -> str:
     names = sorted(live_processes("worker").values_list("hostname", flat=True))
     if not names:
-        raise RuntimeError("no worker has reported in recently")
+        raise RuntimeError(gettext("no worker has reported in recently"))
     return ", ".join(names)
 
 
 def _beat() -> str:
     names = sorted(live_processes("beat").values_list("hostname", flat=True))
     if not names:
-        raise RuntimeError("no beat scheduler has reported in recently")
+        raise RuntimeError(gettext("no beat scheduler has reported in recently"))
     return ", ".join(names)
 
 
@@ -57,6 +58,14 @@ CHECKS: dict[str, Callable[[], str]] = {
     "broker": _broker,
     "workers": _workers,
     "beat": _beat,
+}
+# What the dashboard calls each check (the /health answer keeps the names).
+LABELS = {
+    "database": pgettext_lazy("health check", "database"),
+    "cache": pgettext_lazy("health check", "cache"),
+    "broker": pgettext_lazy("health check", "broker"),
+    "workers": pgettext_lazy("health check", "workers"),
+    "beat": pgettext_lazy("health check", "beat"),
 }
 # Beat down delays schedules but serves every request; it is reported, not fatal.
 REQUIRED = ("database", "cache", "broker", "workers")

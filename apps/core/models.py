@@ -9,6 +9,8 @@ from typing import Any
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 
 from .config_keys import DECLARED, ValueType, describe_number_range, format_number
 
@@ -18,7 +20,7 @@ SECRET_MASK = "********"  # noqa: S105 - a mask, not a secret
 def _check_number(number: int | float, key: str | None) -> int | float:
     """``number`` checked against the declared range of setting ``key`` (if it has one)."""
     if isinstance(number, float) and not math.isfinite(number):
-        raise ValidationError("Expected a finite number.")
+        raise ValidationError(gettext("Expected a finite number."))
     # Looked up at each check: domains declare their keys once apps are ready.
     declared = DECLARED.get(key) if key else None
     if declared is None:
@@ -28,7 +30,10 @@ def _check_number(number: int | float, key: str | None) -> int | float:
     fractional = isinstance(number, float) and not number.is_integer()
     if out_of_range or (integer and fractional):
         allowed = describe_number_range(minimum, maximum, integer)
-        raise ValidationError(f"Must be {allowed}; got {format_number(number)}.")
+        raise ValidationError(
+            gettext("Must be %(allowed)s; got %(value)s.")
+            % {"allowed": allowed, "value": format_number(number)}
+        )
     return int(number) if integer else number
 
 
@@ -43,17 +48,17 @@ def coerce_config_value(value_type: str, value: Any, *, key: str | None = None) 
 
     if value_type == ValueType.STRING:
         if not isinstance(value, str):
-            raise ValidationError("Expected a string.")
+            raise ValidationError(gettext("Expected a string."))
         return value
     if value_type == ValueType.NUMBER:
         if isinstance(value, bool):
-            raise ValidationError("Expected a number.")
+            raise ValidationError(gettext("Expected a number."))
         if isinstance(value, (int, float)):
             return _check_number(value, key)
         try:
             number = float(str(value).strip())
         except ValueError:
-            raise ValidationError("Expected a number.") from None
+            raise ValidationError(gettext("Expected a number.")) from None
         if math.isfinite(number) and number.is_integer():
             number = int(number)
         return _check_number(number, key)
@@ -65,33 +70,41 @@ def coerce_config_value(value_type: str, value: Any, *, key: str | None = None) 
             return True
         if text in {"false", "0", "no", "off"}:
             return False
-        raise ValidationError("Expected true or false.")
+        raise ValidationError(gettext("Expected true or false."))
     if value_type == ValueType.JSON:
         if isinstance(value, str):
             try:
                 return json.loads(value)
             except json.JSONDecodeError as exc:
-                raise ValidationError(f"Invalid JSON: {exc.msg}.") from None
+                raise ValidationError(gettext("Invalid JSON: %(error)s.") % {"error": exc.msg}) from None
         return value
-    raise ValidationError(f"Unknown value type {value_type!r}.")
+    raise ValidationError(gettext("Unknown value type %(type)s.") % {"type": repr(value_type)})
 
 
 class SystemConfig(models.Model):
     """One typed platform setting, editable by admins; read through ``config_get``."""
 
-    key = models.SlugField(max_length=100, unique=True, allow_unicode=False)
-    value_type = models.CharField(max_length=10, choices=ValueType.choices)
-    value = models.JSONField(null=True, blank=True)
-    description = models.CharField(max_length=255, blank=True)
-    is_secret = models.BooleanField(default=False, help_text="Masked in lists, API and logs.")
-    updated_at = models.DateTimeField(auto_now=True)
+    key = models.SlugField(_("key"), max_length=100, unique=True, allow_unicode=False)
+    value_type = models.CharField(_("value type"), max_length=10, choices=ValueType.choices)
+    value = models.JSONField(_("value"), null=True, blank=True)
+    description = models.CharField(_("description"), max_length=255, blank=True)
+    is_secret = models.BooleanField(
+        _("is secret"), default=False, help_text=_("Masked in lists, API and logs.")
+    )
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
     updated_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        verbose_name=_("updated by"),
     )
 
     class Meta:
         ordering = ["key"]
-        verbose_name = "system setting"
+        verbose_name = _("system setting")
+        verbose_name_plural = _("system settings")
 
     def __str__(self) -> str:
         return self.key
@@ -110,23 +123,28 @@ class SystemConfig(models.Model):
 class ApiAuditLog(models.Model):
     """One API call: who, what, answer and how long. Written by ApiAuditMiddleware."""
 
-    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True, db_index=True)
     user = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        verbose_name=_("user"),
     )
-    username = models.CharField(max_length=150, blank=True)
-    method = models.CharField(max_length=10)
-    path = models.CharField(max_length=500)
-    query = models.CharField(max_length=1000, blank=True)
-    status_code = models.PositiveSmallIntegerField(db_index=True)
-    duration_ms = models.FloatField()
-    ip_address = models.GenericIPAddressField(null=True, blank=True)
-    user_agent = models.CharField(max_length=500, blank=True)
+    username = models.CharField(_("username"), max_length=150, blank=True)
+    method = models.CharField(_("method"), max_length=10)
+    path = models.CharField(_("path"), max_length=500)
+    query = models.CharField(_("query"), max_length=1000, blank=True)
+    status_code = models.PositiveSmallIntegerField(_("status code"), db_index=True)
+    duration_ms = models.FloatField(_("duration ms"))
+    ip_address = models.GenericIPAddressField(_("ip address"), null=True, blank=True)
+    user_agent = models.CharField(_("user agent"), max_length=500, blank=True)
 
     class Meta:
         ordering = ["-created_at"]
-        verbose_name = "API audit log entry"
-        verbose_name_plural = "API audit log"
+        verbose_name = _("API audit log entry")
+        verbose_name_plural = _("API audit log")
         indexes = [models.Index(fields=["user", "-created_at"], name="core_audit_user_time")]
 
     def __str__(self) -> str:
@@ -134,22 +152,24 @@ class ApiAuditLog(models.Model):
 
 
 class ProcessKind(models.TextChoices):
-    WORKER = "worker", "Celery worker"
-    BEAT = "beat", "Celery beat"
+    WORKER = "worker", _("Celery worker")
+    BEAT = "beat", _("Celery beat")
 
 
 class WorkerHeartbeat(models.Model):
     """Liveness of one Celery worker or beat process, refreshed every few seconds."""
 
-    hostname = models.CharField(max_length=255, unique=True)
-    kind = models.CharField(max_length=10, choices=ProcessKind.choices)
-    pid = models.PositiveIntegerField()
-    queues = models.JSONField(default=list, blank=True)
-    started_at = models.DateTimeField()
-    last_seen = models.DateTimeField(db_index=True)
+    hostname = models.CharField(_("hostname"), max_length=255, unique=True)
+    kind = models.CharField(_("kind"), max_length=10, choices=ProcessKind.choices)
+    pid = models.PositiveIntegerField(_("pid"))
+    queues = models.JSONField(_("queues"), default=list, blank=True)
+    started_at = models.DateTimeField(_("started at"))
+    last_seen = models.DateTimeField(_("last seen"), db_index=True)
 
     class Meta:
         ordering = ["kind", "hostname"]
+        verbose_name = _("worker heartbeat")
+        verbose_name_plural = _("worker heartbeats")
 
     def __str__(self) -> str:
         return self.hostname
@@ -160,15 +180,21 @@ class WorkerPing(models.Model):
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     requested_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+        settings.AUTH_USER_MODEL,
+        null=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        verbose_name=_("requested by"),
     )
-    queue = models.CharField(max_length=20, default="default")
-    requested_at = models.DateTimeField(auto_now_add=True)
-    completed_at = models.DateTimeField(null=True, blank=True)
-    worker = models.CharField(max_length=255, blank=True)
+    queue = models.CharField(_("queue"), max_length=20, default="default")
+    requested_at = models.DateTimeField(_("requested at"), auto_now_add=True)
+    completed_at = models.DateTimeField(_("completed at"), null=True, blank=True)
+    worker = models.CharField(_("worker"), max_length=255, blank=True)
 
     class Meta:
         ordering = ["-requested_at"]
+        verbose_name = _("worker ping")
+        verbose_name_plural = _("worker pings")
 
     def __str__(self) -> str:
         return f"ping {self.id}"

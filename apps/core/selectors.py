@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from datetime import timedelta
 
 from django.db.models import Count, Q
@@ -9,7 +10,8 @@ from django.db.models.functions import TruncHour
 from django.utils import timezone
 
 from .config import DECLARED, config_get
-from .models import ApiAuditLog, ProcessKind, WorkerHeartbeat
+from .config_keys import format_number
+from .models import SECRET_MASK, ApiAuditLog, ProcessKind, SystemConfig, WorkerHeartbeat
 
 
 def live_processes(kind: str | None = None):
@@ -37,3 +39,35 @@ def api_traffic_last_day() -> list[dict]:
     return [
         {"hour": r["hour"].isoformat(), "ok": r["total"] - r["failed"], "failed": r["failed"]} for r in rows
     ]
+
+
+def settings_listing() -> list[dict]:
+    """Every setting, declared or stored, by key: its type, allowed range (bounds as text,
+    whether whole numbers only), description and current value (secrets masked). A declared
+    key without a row shows its default."""
+    rows = {c.key: c for c in SystemConfig.objects.select_related("updated_by")}
+    listing = []
+    for key in sorted(set(DECLARED) | set(rows)):
+        declared, row = DECLARED.get(key), rows.get(key)
+        minimum, maximum = declared.bounds() if declared else (None, None)
+        is_secret = row.is_secret if row else declared.is_secret
+        value = row.value if row else declared.default
+        listing.append(
+            {
+                "key": key,
+                "value_type": row.value_type if row else declared.value_type,
+                "minimum": None if minimum is None else format_number(minimum),
+                "maximum": None if maximum is None else format_number(maximum),
+                "integer": bool(declared and declared.integer),
+                # The declaration's text (translated where marked), else what the row says.
+                "description": declared.description if declared else row.description,
+                "value": SECRET_MASK if is_secret and value not in (None, "") else value,
+                "value_json": json.dumps(value, ensure_ascii=False) if not is_secret else "",
+                "is_secret": is_secret,
+                "stored": row is not None,
+                "declared": declared is not None,
+                "updated_at": row.updated_at if row else None,
+                "updated_by": row.updated_by if row else None,
+            }
+        )
+    return listing

@@ -8,7 +8,8 @@ from typing import Any
 from django.db import transaction
 from django.utils import timezone
 
-from .config import config_get, config_invalidate
+from .config import DECLARED, config_get, config_invalidate
+from .errors import NotFound
 from .models import ApiAuditLog, SystemConfig, WorkerHeartbeat, WorkerPing, coerce_config_value
 
 PURGE_BATCH = 5000
@@ -22,6 +23,41 @@ def system_config_update(*, config: SystemConfig, value: Any, user=None) -> Syst
     # Now for this process, and again at commit so no reader re-caches the old value.
     config_invalidate(config.key)
     transaction.on_commit(lambda: config_invalidate(config.key))
+    return config
+
+
+def system_config_edit(*, key: str, value: Any, user) -> SystemConfig:
+    """A person's edit of setting ``key`` (the settings page): checked and saved by
+    ``system_config_update`` and recorded in the admin's change history as the admin records
+    its own edits, so both appear in one trail. A declared key without a row gets one made
+    from its declaration; a refused value (ValidationError) leaves nothing behind.
+    """
+    from django.contrib.admin.models import ADDITION, CHANGE, LogEntry
+
+    with transaction.atomic():
+        config = SystemConfig.objects.select_for_update().filter(key=key).first()
+        created = config is None
+        if created:
+            declared = DECLARED.get(key)
+            if declared is None:
+                raise NotFound(f"No setting {key!r}.")
+            config = SystemConfig.objects.create(
+                key=key,
+                value_type=declared.value_type,
+                value=declared.default,
+                description=str(declared.description)[:255],
+                is_secret=declared.is_secret,
+            )
+        config = system_config_update(config=config, value=value, user=user)
+        # The admin's own change message for this form (see SystemConfigAdmin).
+        message = [{"added": {}}] if created else [{"changed": {"fields": ["value"]}}]
+        LogEntry.objects.log_actions(
+            user_id=user.pk,
+            queryset=[config],
+            action_flag=ADDITION if created else CHANGE,
+            change_message=message,
+            single_object=True,
+        )
     return config
 
 

@@ -8,6 +8,7 @@ from django.conf import settings
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
+from django.utils.translation import gettext
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
@@ -49,7 +50,8 @@ def metrics(request: HttpRequest) -> HttpResponse:
     from .prometheus import exposition
 
     if not _metrics_allowed(request):
-        return _error(request, 403, "permission_denied", "Metrics are not available from this address.")
+        message = gettext("Metrics are not available from this address.")
+        return _error(request, 403, "permission_denied", message)
     return HttpResponse(exposition(), content_type=prometheus_client.CONTENT_TYPE_LATEST)
 
 
@@ -60,20 +62,21 @@ def _error(request: HttpRequest, status: int, code: str, message: str) -> HttpRe
 
 
 def bad_request(request, exception=None):
-    return _error(request, 400, "bad_request", "Bad request.")
+    return _error(request, 400, "bad_request", gettext("Bad request."))
 
 
 def permission_denied(request, exception=None):
-    return _error(request, 403, "permission_denied", "You do not have permission to do this.")
+    return _error(request, 403, "permission_denied", gettext("You do not have permission to do this."))
 
 
 def not_found(request, exception=None):
-    return _error(request, 404, "not_found", "Not found.")
+    return _error(request, 404, "not_found", gettext("Not found."))
 
 
 def server_error(request):
-    return _error(request, 500, "server_error", "An unexpected error occurred.")
+    return _error(request, 500, "server_error", gettext("An unexpected error occurred."))
 
 
 def csrf_failure(request, reason=""):
-    return _error(request, 403, "csrf_failed", f"CSRF verification failed: {reason}")
+    message = gettext("CSRF verification failed: %(reason)s") % {"reason": reason}
+    return _error(request, 403, "csrf_failed", message)

@@ -1,10 +1,11 @@
 from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
 
 
 class DatasetsConfig(AppConfig):
     name = "apps.datasets"
     label = "datasets"
-    verbose_name = "Datasets"
+    verbose_name = _("Datasets")
 
     def ready(self) -> None:
         from apps.core.config import declare

@@ -1,18 +1,16 @@
-"""China's 12-digit bank codes (CNAPS 行号), as OMM checks and generates them.
+"""China's 12-digit bank codes (CNAPS 行号, 联行号): the bank categories OMM knows by name,
+and a builder of made-up codes for generated data.
 
-A code is ``BBB CCCC NNNN D``: a 3-digit bank category (行别代码, e.g. 102 for ICBC), a
-4-digit city code (城市代码), a 4-digit branch sequence, and a check digit. OMM's check
-digit is the Luhn digit over the first eleven digits. That is OMM's stated definition,
-used by the validator and the demo generator alike.
+A published code reads ``BBB CCCC NNNN D``: a 3-digit bank category (行别代码, e.g. 102 for
+ICBC), a 4-digit city code (城市代码), a 4-digit branch sequence and a last digit. The
+People's Bank of China publishes no rule for that last digit, and real codes fail the
+usual check-digit schemes (102100099996, 中国工商银行清算中心, fails Luhn), so validation
+checks only that a code is twelve ASCII digits (see :mod:`apps.datasets.codes`).
 
 Pure module: no Django import.
 """
 
 from __future__ import annotations
-
-import re
-
-CODE_RE = re.compile(r"^\d{12}$")
 
 # Bank category -> (full name, common short names). Used by demo data and QA aliases.
 BANK_CATEGORIES: dict[str, tuple[str, tuple[str, ...]]] = {
@@ -34,10 +32,10 @@ BANK_CATEGORIES: dict[str, tuple[str, tuple[str, ...]]] = {
 }
 
 
-def luhn_digit(digits: str) -> str:
-    """The Luhn check digit that makes ``digits + d`` pass the Luhn test."""
+def _filler_digit(digits: str) -> str:
+    # Any digit would do; this one (Luhn's) varies with the other eleven, so made-up codes
+    # do not all end alike. It is OMM's generator's choice, not a CNAPS rule.
     total = 0
-    # Walk from the right; the digit next to the (future) check digit is doubled.
     for i, ch in enumerate(reversed(digits)):
         d = ord(ch) - 48
         if i % 2 == 0:
@@ -49,19 +47,9 @@ def luhn_digit(digits: str) -> str:
 
 
 def make_code(category: str, city: str, branch: str) -> str:
-    """Build a valid 12-digit code from its parts (3 + 4 + 4 digits)."""
+    """A made-up 12-digit code for generated data (demo records, tests) from its parts
+    (3 + 4 + 4 digits) and a last digit of the generator's choosing."""
     body = f"{category:0>3}{city:0>4}{branch:0>4}"
     if not body.isdigit() or len(body) != 11:
         raise ValueError(f"bad code parts: {category!r}, {city!r}, {branch!r}")
-    return body + luhn_digit(body)
-
-
-def code_problem(code: str) -> str | None:
-    """Why ``code`` is not a well-formed 12-digit bank code, or None if it is."""
-    if not code:
-        return "missing"
-    if not CODE_RE.match(code):
-        return "must be 12 digits"
-    if luhn_digit(code[:11]) != code[11]:
-        return "check digit does not match"
-    return None
+    return body + _filler_digit(body)

@@ -7,6 +7,7 @@ from pathlib import Path
 
 from django.conf import settings
 from django.core.files import File
+from django.utils.translation import gettext as _
 
 from . import demo_data, services
 from .models import Dataset, DatasetKind
@@ -23,7 +24,7 @@ def load_demo_datasets(*, user, write=print) -> None:
         demo_data.write_credit_csv(credit)
     if not banks.exists():
         demo_data.write_bank_records_csv(banks)
-    for (name, _), path, kind, extra in [
+    for (name, _file), path, kind, extra in [
         (
             CREDIT,
             credit,
@@ -35,7 +36,7 @@ def load_demo_datasets(*, user, write=print) -> None:
         if Dataset.objects.filter(name=name).exists():
             continue
         with path.open("rb") as fh:
-            version, _ = services.dataset_upload(
+            version, _created = services.dataset_upload(
                 name=name,
                 kind=kind,
                 file=File(fh, name=path.name),
@@ -46,4 +47,7 @@ def load_demo_datasets(*, user, write=print) -> None:
                 **extra,
             )
         version = services.dataset_version_validate(version_id=version.pk, worker="demo") or version
-        write(f"  dataset {version}: {version.status}, {version.row_count} rows")
+        write(
+            _("  dataset %(version)s: %(status)s, %(rows)s rows")
+            % {"version": version, "status": version.get_status_display(), "rows": version.row_count}
+        )

@@ -6,8 +6,12 @@ so the API's one handler answers it like every other refused request.
 
 from __future__ import annotations
 
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
+
 from apps.core.errors import Conflict, Invalid, TooLarge
 
+from .bank_issues import render_template
 from .readers import IngestError
 
 
@@ -15,14 +19,15 @@ class FileTooLarge(TooLarge):
     """The upload is bigger than ``OMM_MAX_UPLOAD_BYTES`` (HTTP 413)."""
 
     default_code = "file_too_large"
-    default_message = "The upload is larger than the limit."
+    default_message = _("The upload is larger than the limit.")
 
     def __init__(self, size: int | None = None, limit: int = 0, *, message: str | None = None):
         if message is None:
             message = (
-                f"The file is {size:,} bytes; the limit is {limit:,} bytes."
+                gettext("The file is %(size)s bytes; the limit is %(limit)s bytes.")
+                % {"size": f"{size:,}", "limit": f"{limit:,}"}
                 if size is not None
-                else f"The upload is larger than the {limit:,}-byte limit."
+                else gettext("The upload is larger than the %(limit)s-byte limit.") % {"limit": f"{limit:,}"}
             )
         super().__init__(message, errors={"file": [message]})
 
@@ -36,7 +41,8 @@ class UploadInvalid(Invalid):
 
     def __init__(self, exc: IngestError):
         self.reader_code = exc.code
-        super().__init__(exc.message, errors={"file": [exc.message]})
+        message = render_template(exc.template, exc.params, gettext)  # in the request's language
+        super().__init__(message, errors={"file": [message]})
 
 
 class DatasetKindConflict(Conflict):
@@ -54,3 +60,10 @@ class ValidationRunning(Conflict):
     """The version already has a validation queued or running."""
 
     default_code = "validation_running"
+
+
+class SettingsInvalid(Invalid):
+    """A dataset setting (code scheme, warnings treated as errors) that cannot be used."""
+
+    def __init__(self, errors: dict[str, list[str]]):
+        super().__init__(errors=errors)

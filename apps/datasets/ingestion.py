@@ -26,6 +26,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 from celery.exceptions import SoftTimeLimitExceeded
 from django.core.files import File
 from django.core.files.storage import default_storage
@@ -33,6 +34,8 @@ from django.db import connection, transaction
 from django.db.models import QuerySet
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
 from apps.core.config import config_get
 from apps.tasks import services as queue
@@ -41,7 +44,7 @@ from apps.tasks.kinds import TaskKind, register_kind
 from apps.tasks.models import Task, TaskStatus, TaskType
 from apps.tasks.runner import Run
 
-from . import bank_records, profiling, readers
+from . import bank_issues, bank_records, profiling, readers
 from .errors import ValidationRunning
 from .files import stored_file_path
 from .models import Dataset, DatasetKind, DatasetRecord, DatasetStatus, DatasetVersion
@@ -49,8 +52,10 @@ from .models import Dataset, DatasetKind, DatasetRecord, DatasetStatus, DatasetV
 logger = logging.getLogger(__name__)
 
 PROBLEMS_LISTED = 200
-CANCELLED = "Validation cancelled by request."
-TIME_LIMIT = "Stopped: the validation reached its time limit."
+# Stored in English with the version (``validation_result.error``) and shown translated.
+CANCELLED = gettext_noop("Validation cancelled by request.")
+TIME_LIMIT = gettext_noop("Stopped: the validation reached its time limit.")
+FAILED = gettext_noop("Validation failed.")
 
 
 # --------------------------------------------------------------------------- requests
@@ -75,12 +80,22 @@ def validation_check(request: dict, resources: dict | None = None) -> dict[str, 
     version = _requested(request).select_related("dataset", "task").first()
     if version is None:
         if not Dataset.objects.filter(pk=_int(request.get("dataset"))).exists():
-            raise RequestInvalid({"dataset": [f"No dataset with id {request.get('dataset')!r}."]})
+            raise RequestInvalid(
+                {"dataset": [_("No dataset with id %(id)s.") % {"id": repr(request.get("dataset"))}]}
+            )
         raise RequestInvalid(
-            {"dataset_version": [f"The dataset has no version {request.get('dataset_version')!r}."]}
+            {
+                "dataset_version": [
+                    _("The dataset has no version %(number)s.")
+                    % {"number": repr(request.get("dataset_version"))}
+                ]
+            }
         )
     if version.task is not None and not version.task.is_final:
-        raise ValidationRunning(f"{version} is already being validated (task #{version.task_id}).")
+        raise ValidationRunning(
+            _("%(version)s is already being validated (task #%(task)s).")
+            % {"version": version, "task": version.task_id}
+        )
     return {
         "dataset": version.dataset_id,
         "dataset_name": version.dataset.name,
@@ -102,7 +117,10 @@ def validation_create(*, user, request: dict, **options: Any) -> Task:
         task, p = queue.checked_task_create(
             type=TaskType.INGESTION,
             check=validation_check,
-            name=lambda p: f"Validate {p['dataset_name']} v{p['dataset_version']}",
+            name=lambda p: (
+                _("Validate %(name)s v%(number)s")
+                % {"name": p["dataset_name"], "number": p["dataset_version"]}
+            ),
             user=user,
             request=request,
             **options,
@@ -124,7 +142,12 @@ def _related(task: Task) -> list[tuple[str, str]]:
     version = DatasetVersion.objects.select_related("dataset").filter(pk=version_id).first()
     if version is None:
         return []
-    return [(f"dataset {version}", reverse("admin:datasets_datasetversion_change", args=[version.pk]))]
+    return [
+        (
+            _("dataset %(version)s") % {"version": version},
+            reverse("admin:datasets_datasetversion_change", args=[version.pk]),
+        )
+    ]
 
 
 # --------------------------------------------------------------------------- the work
@@ -135,11 +158,14 @@ def _ours(run: Run, version_id: int):
     return DatasetVersion.objects.filter(pk=version_id, task_id=run.task_id)
 
 
-def _fail(run: Run, version_id: int, message: str, problems: list[dict]) -> None:
+def _fail(run: Run, version_id: int, message: str, problems: list[dict], params: dict | None = None) -> None:
+    """End the version in error: ``message`` (an English template, with ``params``) is
+    kept as its error message, and as ``validation_result.error`` to be shown translated."""
+    text = bank_issues.render_template(message, params or {})
     _ours(run, version_id).update(
         status=DatasetStatus.ERROR,
-        error_message=message,
-        validation_result={"problems": problems},
+        error_message=text,
+        validation_result={"problems": problems, "error": {"t": message, "p": params or {}}},
         progress=100,
         validated_at=timezone.now(),
     )
@@ -150,9 +176,14 @@ def validation_work(run: Run) -> Callable[[], dict]:
     version_id = run.task.parameters["dataset_version_id"]
     version = DatasetVersion.objects.select_related("dataset").filter(pk=version_id).first()
     if version is None:
-        raise RunFailed(f"Dataset version #{version_id} no longer exists (its dataset was deleted).")
+        raise RunFailed(
+            _("Dataset version #%(id)s no longer exists (its dataset was deleted).") % {"id": version_id}
+        )
     if not _ours(run, version_id).update(status=DatasetStatus.VALIDATING, progress=0, error_message=""):
-        raise RunFailed(f"{version} is validated by a newer task (#{version.task_id}).")
+        raise RunFailed(
+            _("%(version)s is validated by a newer task (#%(task)s).")
+            % {"version": version, "task": version.task_id}
+        )
 
     def report(percent: float) -> None:
         # Between the steps of the readers and the profiler: stop here when asked to.
@@ -163,8 +194,13 @@ def validation_work(run: Run) -> Callable[[], dict]:
 
     try:
         run.log(
-            f"Reading {version.original_filename} ({version.file_size:,} bytes, "
-            f"{version.get_format_display()}) as {version.dataset.get_kind_display().lower()}."
+            _("Reading %(file)s (%(size)s bytes, %(format)s) as %(kind)s.")
+            % {
+                "file": version.original_filename,
+                "size": f"{version.file_size:,}",
+                "format": version.get_format_display(),
+                "kind": version.dataset.get_kind_display(),
+            }
         )
         with (
             tempfile.TemporaryDirectory(prefix="omm-validate-") as tmp,
@@ -182,10 +218,13 @@ def validation_work(run: Run) -> Callable[[], dict]:
                 progress=lambda f: report(5 + 55 * f),
             )
             run.log(
-                f"Read {converted.row_count:,} rows x {len(converted.columns)} columns"
-                f" ({converted.encoding or 'workbook'}"
-                + (f", delimiter {converted.delimiter!r}" if converted.delimiter else "")
-                + ")."
+                _("Read %(rows)s rows x %(columns)s columns (%(encoding)s, delimiter %(delimiter)s).")
+                % {
+                    "rows": f"{converted.row_count:,}",
+                    "columns": len(converted.columns),
+                    "encoding": converted.encoding or "xlsx",
+                    "delimiter": repr(converted.delimiter) if converted.delimiter else "-",
+                }
             )
             report(60)
             finish = _finish_bank_records if is_bank else _finish_tabular
@@ -194,7 +233,14 @@ def validation_work(run: Run) -> Callable[[], dict]:
             run.on_discard(lambda: default_storage.delete(stored))
             report(95)
     except readers.IngestError as exc:
-        _fail(run, version_id, exc.message, [{"line": exc.line, "code": exc.code, "message": exc.message}])
+        problem = {
+            "line": exc.line,
+            "code": exc.code,
+            "message": exc.message,
+            "t": exc.template,
+            "p": exc.params,
+        }
+        _fail(run, version_id, exc.template, [problem], exc.params)
         raise RunFailed(exc.message) from None
     except RunCancelled:
         _fail(run, version_id, CANCELLED, [])
@@ -204,7 +250,8 @@ def validation_work(run: Run) -> Callable[[], dict]:
         raise
     except Exception as exc:
         logger.exception("validation of dataset version %s failed", version_id)
-        _fail(run, version_id, f"Internal error while validating: {type(exc).__name__}: {exc}", [])
+        reason = {"reason": f"{type(exc).__name__}: {exc}"}
+        _fail(run, version_id, gettext_noop("Internal error while validating: %(reason)s"), [], reason)
         raise
 
     def commit() -> dict:
@@ -214,7 +261,9 @@ def validation_work(run: Run) -> Callable[[], dict]:
             records_write(version_id=version_id, result=result)
         validated = {"status": DatasetStatus.VALIDATED, "progress": 100, "validated_at": timezone.now()}
         if not _ours(run, version_id).update(**values, **validated, parquet=stored):
-            raise RunFailed(f"Dataset version #{version_id} was deleted or is validated by a newer task.")
+            raise RunFailed(
+                _("Dataset version #%(id)s was deleted or is validated by a newer task.") % {"id": version_id}
+            )
         if previous and previous != stored:  # re-validated: the old columnar copy goes
             transaction.on_commit(lambda: default_storage.delete(previous))
         return {
@@ -247,7 +296,9 @@ def _finish_tabular(version: DatasetVersion, converted, parquet_path: Path, repo
     if missing:
         raise readers.IngestError(
             "missing_columns",
-            f"Column(s) not in the file: {', '.join(missing)}. Found: {', '.join(sorted(names))}.",
+            gettext_noop("Column(s) not in the file: %(missing)s. Found: %(found)s."),
+            None,
+            {"missing": ", ".join(missing), "found": ", ".join(sorted(names))},
         )
     quality = profiling.profile_parquet(
         parquet_path,
@@ -257,10 +308,15 @@ def _finish_tabular(version: DatasetVersion, converted, parquet_path: Path, repo
         thresholds=quality_thresholds(),
     )
     report(90)
-    run.log(f"Profiled: quality score {quality['score']:.1f}, {len(quality.get('alerts', []))} alert(s).")
+    run.log(
+        _("Profiled: quality score %(score).1f, %(alerts)s alert(s).")
+        % {"score": quality["score"], "alerts": len(quality.get("alerts", []))}
+    )
     kinds = {c["name"]: c["kind"] for c in quality["columns"]}
     columns = [{**c, "kind": kinds.get(c["name"])} for c in _columns(converted)]
-    problems = [{"line": p.line, "message": p.message} for p in converted.problems][:PROBLEMS_LISTED]
+    problems = [
+        {"line": p.line, "message": p.message, "t": p.template, "p": p.params} for p in converted.problems
+    ][:PROBLEMS_LISTED]
     values = {
         "encoding": converted.encoding or "",
         "delimiter": converted.delimiter or "",
@@ -282,16 +338,28 @@ def _finish_tabular(version: DatasetVersion, converted, parquet_path: Path, repo
 def _finish_bank_records(version: DatasetVersion, converted, parquet_path: Path, report, run: Run):
     """The version's fields and the checked lines (written by the commit) of a records file."""
     table = readers.read_parquet_columns(parquet_path)
-    result = bank_records.validate_bank_records(table, converted.line_numbers, converted.bad_lines)
+    dataset = version.dataset
+    rules = [rule for rule in dataset.error_rules or [] if rule in bank_issues.WARNINGS]
+    result = bank_records.validate_bank_records(
+        table, converted.line_numbers, converted.bad_lines, scheme=dataset.code_scheme, error_rules=rules
+    )
     report(70)
-    run.log(f"Checked {result.total:,} lines: {result.valid:,} valid, {result.invalid:,} invalid.")
+    counts = {
+        "total": f"{result.total:,}",
+        "valid": f"{result.valid:,}",
+        "invalid": f"{result.invalid:,}",
+        "warned": f"{result.warned:,}",
+    }
+    if result.warned:
+        text = _("Checked %(total)s lines: %(valid)s valid, %(invalid)s invalid, %(warned)s with warnings.")
+    else:
+        text = _("Checked %(total)s lines: %(valid)s valid, %(invalid)s invalid.")
+    run.log(text % counts)
+    invalid_at = np.flatnonzero(~result.is_valid)[:PROBLEMS_LISTED].tolist()
     invalid_lines = [
-        {"line": int(line), "message": message}
-        for line, valid, message in zip(
-            result.line_number, result.is_valid, result.error_message, strict=True
-        )
-        if not valid
-    ][:PROBLEMS_LISTED]
+        {"line": int(result.line_number[i]), "message": result.error_message[i], "issues": result.problems[i]}
+        for i in invalid_at
+    ]
     values = {
         "encoding": converted.encoding or "",
         "delimiter": converted.delimiter or "",
@@ -307,6 +375,13 @@ def _finish_bank_records(version: DatasetVersion, converted, parquet_path: Path,
             "encoding": converted.encoding,
             "delimiter": converted.delimiter,
             "problemsByKind": result.problems_by_kind,
+            "warningsByKind": result.warnings_by_kind,
+            "warnedCount": result.warned,
+            "schemes": result.schemes,
+            "codeScheme": dataset.code_scheme,
+            "mainScheme": result.main_scheme,
+            "errorRules": rules,
+            "fieldColumns": result.columns,
             "problems": invalid_lines,
         },
     }
@@ -319,10 +394,33 @@ RECORD_COLUMNS = [
     "bank_name",
     "bank_code",
     "clearing_code",
+    "scheme",
+    "country",
+    "city",
+    "bic",
+    "address",
     "fields",
     "is_valid",
     "error_message",
+    "problems",
+    "warnings",
+    "issue_kinds",
 ]
+
+
+def _issues_json(issues: list) -> list[str | None]:
+    """Each line's issues as JSON text (None, written as NULL, for none)."""
+    return [json.dumps(i, ensure_ascii=False) if i else None for i in issues]
+
+
+def _kinds(result) -> list[str]:
+    """Each line's issue kinds as ",kind,kind," ("" for none), for filtering by kind."""
+    out = [""] * len(result.problems)
+    for issues in (result.problems, result.warnings):
+        for i, line in enumerate(issues):
+            if line:
+                out[i] = (out[i] or ",") + ",".join(kind for kind, _params in line) + ","
+    return out
 
 
 def records_write(*, version_id: int, result) -> int:
@@ -331,6 +429,7 @@ def records_write(*, version_id: int, result) -> int:
 
     n = len(result.line_number)
     fields = [json.dumps(e, ensure_ascii=False) for e in result.extra] if result.extra is not None else None
+    problems, warnings, kinds = _issues_json(result.problems), _issues_json(result.warnings), _kinds(result)
     if connection.vendor == "postgresql":
         import io
 
@@ -343,9 +442,17 @@ def records_write(*, version_id: int, result) -> int:
                 "bank_name": pa.array(result.bank_name, pa.string()),
                 "bank_code": pa.array(result.bank_code, pa.string()),
                 "clearing_code": pa.array(result.clearing_code, pa.string()),
+                "scheme": pa.array(result.scheme, pa.string()),
+                "country": pa.array(result.country, pa.string()),
+                "city": pa.array(result.city, pa.string()),
+                "bic": pa.array(result.bic, pa.string()),
+                "address": pa.array(result.address, pa.string()),
                 "fields": pa.array(fields if fields is not None else [None] * n, pa.string()),
                 "is_valid": pa.array(result.is_valid, pa.bool_()),
                 "error_message": pa.array(result.error_message, pa.string()),
+                "problems": pa.array(problems, pa.string()),
+                "warnings": pa.array(warnings, pa.string()),
+                "issue_kinds": pa.array(kinds, pa.string()),
             }
         )
         buffer = io.BytesIO()
@@ -367,9 +474,17 @@ def records_write(*, version_id: int, result) -> int:
             bank_name=result.bank_name[i],
             bank_code=result.bank_code[i],
             clearing_code=result.clearing_code[i],
+            scheme=result.scheme[i],
+            country=result.country[i],
+            city=result.city[i],
+            bic=result.bic[i],
+            address=result.address[i],
             fields=result.extra[i] if result.extra is not None else None,
             is_valid=bool(result.is_valid[i]),
             error_message=result.error_message[i],
+            problems=list(result.problems[i]) or None,
+            warnings=list(result.warnings[i]) or None,
+            issue_kinds=kinds[i],
         )
         for i in range(n)
     )
@@ -403,9 +518,8 @@ def versions_settle(*, version_ids: list[int] | None = None) -> int:
     settled = 0
     rows = stuck.values_list("pk", "task_id", "task__status", "task__error")
     for version_id, task_id, status, error in rows:
-        reason = error or (
-            "Validation cancelled by request." if status == TaskStatus.CANCELLED else "Validation failed."
-        )
+        template = CANCELLED if status == TaskStatus.CANCELLED else FAILED
+        reason = error or template
         settled += DatasetVersion.objects.filter(
             pk=version_id,
             task_id=task_id,
@@ -413,7 +527,7 @@ def versions_settle(*, version_ids: list[int] | None = None) -> int:
         ).update(
             status=DatasetStatus.ERROR,
             error_message=reason,
-            validation_result={"problems": []},
+            validation_result={"problems": [], **({} if error else {"error": {"t": template, "p": {}}})},
             progress=100,
             validated_at=timezone.now(),
         )

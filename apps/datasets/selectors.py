@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
-from django.db.models import OuterRef, QuerySet, Subquery
+from django.db.models import OuterRef, Q, QuerySet, Subquery
+from django.utils.translation import gettext as _
 
+from . import texts
 from .models import Dataset, DatasetKind, DatasetRecord, DatasetStatus, DatasetVersion
 
 
@@ -52,6 +54,65 @@ def invalid_records(version: DatasetVersion, limit: int = 100) -> list[DatasetRe
     return list(version.records.filter(is_valid=False).order_by("line_number")[:limit])
 
 
+def records_with_kind(records: QuerySet[DatasetRecord], kind: str) -> QuerySet[DatasetRecord]:
+    """The lines having an issue (problem or warning) of ``kind``."""
+    return records.filter(issue_kinds__contains=f",{kind},")
+
+
+def records_with_warnings(
+    records: QuerySet[DatasetRecord], with_warnings: bool = True
+) -> QuerySet[DatasetRecord]:
+    """The lines with (or without) warnings; a line without has NULL (or, written by hand, [])."""
+    none = Q(warnings__isnull=True) | Q(warnings=[])
+    return records.exclude(none) if with_warnings else records.filter(none)
+
+
+def flagged_records(version: DatasetVersion, kind: str = "", limit: int = 100) -> list[DatasetRecord]:
+    """The first lines of a validated bank-records version with an issue of ``kind``, or
+    (no kind) with a warning, in line order."""
+    if version.kind != DatasetKind.BANK_RECORDS or version.status != DatasetStatus.VALIDATED:
+        return []
+    records = version.records.order_by("line_number")
+    records = records_with_kind(records, kind) if kind else records_with_warnings(records)
+    return list(records[:limit])
+
+
+def records_quality(version: DatasetVersion) -> dict:
+    """The data quality of a validated bank-records version: lines valid, invalid and with
+    warnings; lines per problem kind, per warning kind (labels in the reader's language) and
+    per code scheme; the scheme declared and the warnings it treated as errors."""
+    result = version.validation_result or {}
+    return {
+        "rowCount": result.get("rowCount", version.row_count),
+        "validCount": result.get("validCount", version.valid_count),
+        "invalidCount": result.get("invalidCount", version.invalid_count),
+        "warnedCount": result.get("warnedCount", 0),
+        "codeScheme": result.get("codeScheme", ""),
+        "mainScheme": result.get("mainScheme", ""),
+        "errorRules": result.get("errorRules", []),
+        "problemsByKind": result.get("problemsByKind", {}),
+        "warningsByKind": result.get("warningsByKind", {}),
+        "schemes": result.get("schemes", {}),
+        "kinds": texts.kind_counts(result),
+        "schemeCounts": texts.scheme_counts(result),
+    }
+
+
+def bank_records(version: DatasetVersion) -> dict[str, list[str]]:
+    """The valid lines of a bank-records version (lines with only warnings are valid), in
+    line order, as the columns a QA index is built from: ``bank_name``, ``bank_code``,
+    ``clearing_code``, ``scheme`` (cnaps, bic, national), ``country`` (ISO 3166-1 alpha-2
+    when known), ``city`` and ``bic``; "" where a line has no value."""
+    keys = ("bank_name", "bank_code", "clearing_code", "scheme", "country", "city", "bic")
+    columns: dict[str, list[str]] = {key: [] for key in keys}
+    appends = [columns[key].append for key in keys]
+    rows = version.records.filter(is_valid=True).order_by("line_number").values_list(*keys)
+    for row in rows.iterator(chunk_size=20_000):
+        for append, value in zip(appends, row, strict=True):
+            append(value or "")
+    return columns
+
+
 def columns_of(version: DatasetVersion) -> dict[str, str]:
     """Column name -> Arrow type of a validated version, from its validation result."""
     return {c["name"]: c.get("dtype", "") for c in (version.validation_result or {}).get("columns", [])}
@@ -72,27 +133,33 @@ def scoring_version(
     elif isinstance(dataset_id, str) and dataset_id.isdigit():
         dataset = Dataset.objects.filter(pk=int(dataset_id)).first()
     if dataset is None:
-        errors["dataset"] = [f"No dataset with id {dataset_id!r}."]
+        errors["dataset"] = [_("No dataset with id %(id)s.") % {"id": repr(dataset_id)}]
         return None
     if dataset.kind != kind:
         errors["dataset"] = [
-            f"{dataset.name} holds bank records; models score tabular data."
+            _("%(name)s holds bank records; models score tabular data.") % {"name": dataset.name}
             if kind == DatasetKind.TABULAR
-            else f"{dataset.name} holds tabular data; a QA model is built from bank records."
+            else _("%(name)s holds tabular data; a QA model is built from bank records.")
+            % {"name": dataset.name}
         ]
         return None
     if number is not None:
         version = dataset.versions.filter(version=number).first() if str(number).isdigit() else None
         if version is None:
-            errors["dataset_version"] = [f"Dataset {dataset.name} has no version {number}."]
+            errors["dataset_version"] = [
+                _("Dataset %(name)s has no version %(number)s.") % {"name": dataset.name, "number": number}
+            ]
             return None
     else:
         version = dataset.versions.filter(status=DatasetStatus.VALIDATED).order_by("-version").first()
         if version is None:
-            errors["dataset"] = [f"Dataset {dataset.name} has no validated version."]
+            errors["dataset"] = [_("Dataset %(name)s has no validated version.") % {"name": dataset.name}]
             return None
     if version.status != DatasetStatus.VALIDATED or not version.parquet:
-        errors["dataset_version"] = [f"{version} is {version.status}; only a validated version can be used."]
+        errors["dataset_version"] = [
+            _("%(version)s is %(status)s; only a validated version can be used.")
+            % {"version": version, "status": version.get_status_display()}
+        ]
         return None
     return version
 
@@ -108,7 +175,7 @@ def quality_alerts(limit: int = 20) -> list[dict]:
                     "dataset_id": version.dataset_id,
                     "version": version.version,
                     "score": version.quality_score,
-                    **alert,
+                    **texts.alert_shown(alert),
                 }
             )
     rows.sort(key=lambda a: (a.get("level") != "error", a["dataset"]))
@@ -127,3 +194,15 @@ def dataset_counts() -> dict[str, int]:
             status__in=[DatasetStatus.UPLOADED, DatasetStatus.VALIDATING]
         ).count(),
     }
+
+
+def validation_failures(limit: int = 20) -> QuerySet[DatasetVersion]:
+    """Datasets in use whose newest version failed validation, newest first."""
+    newest = DatasetVersion.objects.filter(dataset=OuterRef("dataset")).order_by("-version")
+    return (
+        DatasetVersion.objects.filter(
+            pk=Subquery(newest.values("pk")[:1]), status=DatasetStatus.ERROR, dataset__is_archived=False
+        )
+        .select_related("dataset")
+        .order_by("-created_at", "-id")[:limit]
+    )

@@ -17,15 +17,16 @@ from django.core.files import File
 from django.core.files.storage import default_storage
 from django.db import IntegrityError, transaction
 from django.db.models import Max, ProtectedError
+from django.utils.translation import gettext as _
 
 from apps.tasks.runner import task_execute
 
 from . import readers
-from .errors import DatasetInUse, DatasetKindConflict, FileTooLarge, UploadInvalid
+from .errors import DatasetInUse, DatasetKindConflict, FileTooLarge, SettingsInvalid, UploadInvalid
 from .files import local_copy, sha256_of
 from .files import stored_file_path as stored_file_path  # read by the apps that use the data
 from .ingestion import validation_create
-from .models import Dataset, DatasetVersion
+from .models import CodeScheme, Dataset, DatasetKind, DatasetVersion, WarningRule
 
 # --- upload --------------------------------------------------------------------------
 
@@ -42,6 +43,7 @@ def dataset_upload(
     time_column: str = "",
     key_columns: list[str] | None = None,
     declared_encoding: str = "",
+    code_scheme: str = "",
     enqueue: bool = True,
 ) -> tuple[DatasetVersion, bool]:
     """Store an upload as the next version of dataset ``name``; returns (version, created).
@@ -49,9 +51,14 @@ def dataset_upload(
     The same bytes uploaded again (under any name) answer the existing version. A new
     version's validation task is queued when the transaction commits; ``enqueue=False``
     leaves it pending, to be run here with ``dataset_version_validate``.
-    Raises FileTooLarge, UploadInvalid (unknown extension, content mismatch) or
-    DatasetKindConflict (the name belongs to a dataset of another kind).
+    ``code_scheme`` (bank records) declares how the dataset's codes are read; empty keeps
+    the dataset's (``auto`` for a new one).
+    Raises FileTooLarge, UploadInvalid (unknown extension, content mismatch),
+    SettingsInvalid (a code scheme for tabular data) or DatasetKindConflict (the name
+    belongs to a dataset of another kind).
     """
+    if code_scheme:
+        _check_code_scheme(kind, code_scheme)
     limit = settings.OMM_MAX_UPLOAD_BYTES
     if file.size is not None and file.size > limit:
         raise FileTooLarge(file.size, limit)
@@ -70,16 +77,30 @@ def dataset_upload(
     version = None
     try:
         with transaction.atomic():
-            dataset, _ = Dataset.objects.select_for_update().get_or_create(
-                name=name, defaults={"kind": kind, "description": description, "created_by": user}
+            defaults = {"kind": kind, "description": description, "created_by": user}
+            if code_scheme:
+                defaults["code_scheme"] = code_scheme
+            dataset, _created = Dataset.objects.select_for_update().get_or_create(
+                name=name, defaults=defaults
             )
             if dataset.kind != kind:
                 raise DatasetKindConflict(
-                    f"Dataset {name!r} holds {dataset.get_kind_display().lower()}, not {kind}."
+                    _("Dataset %(name)s holds %(held)s, not %(kind)s.")
+                    % {
+                        "name": repr(name),
+                        "held": dataset.get_kind_display(),
+                        "kind": DatasetKind(kind).label,
+                    }
                 )
+            changed = []
             if dataset.is_archived:
                 dataset.is_archived = False
-                dataset.save(update_fields=["is_archived", "updated_at"])
+                changed.append("is_archived")
+            if code_scheme and dataset.code_scheme != code_scheme:
+                dataset.code_scheme = code_scheme
+                changed.append("code_scheme")
+            if changed:
+                dataset.save(update_fields=[*changed, "updated_at"])
             number = (dataset.versions.aggregate(n=Max("version"))["n"] or 0) + 1
             version = DatasetVersion.objects.create(
                 dataset=dataset,
@@ -113,7 +134,65 @@ def dataset_upload(
     return version, True
 
 
+# --- settings ------------------------------------------------------------------------
+
+
+def _check_code_scheme(kind: str, code_scheme: str) -> None:
+    if code_scheme not in CodeScheme.values:
+        raise SettingsInvalid(
+            {"code_scheme": [_("Unknown code scheme %(scheme)s.") % {"scheme": repr(code_scheme)}]}
+        )
+    if kind != DatasetKind.BANK_RECORDS and code_scheme != CodeScheme.AUTO:
+        raise SettingsInvalid({"code_scheme": [_("Only bank-records datasets have a code scheme.")]})
+
+
+def dataset_settings_update(
+    *,
+    dataset: Dataset,
+    description: str | None = None,
+    code_scheme: str | None = None,
+    error_rules: list[str] | None = None,
+) -> Dataset:
+    """Change a dataset's description, code scheme or the warning kinds it treats as errors.
+
+    The versions already validated keep their outcome; validating one again
+    (``dataset_version_revalidate``) applies the new settings. Raises SettingsInvalid.
+    """
+    fields = []
+    if description is not None:
+        dataset.description = description
+        fields.append("description")
+    if code_scheme is not None:
+        _check_code_scheme(dataset.kind, code_scheme)
+        dataset.code_scheme = code_scheme
+        fields.append("code_scheme")
+    if error_rules is not None:
+        unknown = sorted(set(error_rules) - set(WarningRule.values))
+        if unknown:
+            raise SettingsInvalid(
+                {"error_rules": [_("Unknown warning kind(s): %(kinds)s.") % {"kinds": ", ".join(unknown)}]}
+            )
+        if error_rules and dataset.kind != DatasetKind.BANK_RECORDS:
+            raise SettingsInvalid({"error_rules": [_("Only bank-records datasets have warning rules.")]})
+        dataset.error_rules = [rule for rule in WarningRule.values if rule in set(error_rules)]
+        fields.append("error_rules")
+    if fields:
+        dataset.save(update_fields=[*fields, "updated_at"])
+    return dataset
+
+
 # --- validation ----------------------------------------------------------------------
+
+
+def dataset_version_revalidate(*, version: DatasetVersion, user, enqueue: bool = True):
+    """Queue the validation of a stored version again, under its dataset's current settings
+    (code scheme, warnings treated as errors). Returns the task; raises ValidationRunning
+    when one is queued or running."""
+    return validation_create(
+        user=user,
+        request={"dataset": version.dataset_id, "dataset_version": version.version},
+        enqueue=enqueue,
+    )
 
 
 def dataset_version_validate(*, version_id: int, worker: str = "") -> DatasetVersion | None:
@@ -149,7 +228,7 @@ def dataset_delete(*, dataset: Dataset) -> None:
             dataset.delete()
     except ProtectedError:
         raise DatasetInUse(
-            f"Dataset {dataset.name!r} is used by features, feature sets or model versions; "
-            "archive it instead."
+            _("Dataset %(name)s is used by features, feature sets or model versions; archive it instead.")
+            % {"name": repr(dataset.name)}
         ) from None
     transaction.on_commit(lambda: [default_storage.delete(name) for name in files])

@@ -7,8 +7,9 @@ from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.translation import gettext as _
 
-from . import selectors
+from . import selectors, texts
 from .forms import UploadForm, upload_from_form
 from .models import Dataset, DatasetKind, DatasetStatus
 
@@ -22,7 +23,7 @@ def dataset_list(request: HttpRequest) -> HttpResponse:
         if form is None:
             raise PermissionDenied
         if form.is_valid():
-            version, _ = upload_from_form(request, form)
+            version, _created = upload_from_form(request, form)
             if version is not None:
                 return redirect("dataset-detail", version.dataset_id)
     datasets = selectors.datasets_with_latest().filter(is_archived=False).order_by("-updated_at")
@@ -45,19 +46,24 @@ def dataset_detail(request: HttpRequest, pk: int) -> HttpResponse:
     versions = selectors.versions_of(dataset)
     number = request.GET.get("version")
     version = selectors.dataset_version(dataset, int(number) if number and number.isdigit() else None)
-    invalid = selectors.invalid_records(version) if version is not None else []
-    return render(
-        request,
-        "datasets/detail.html",
-        {
-            "dataset": dataset,
-            "versions": versions,
-            "version": version,
-            "invalid_records": invalid,
-            "running": version is not None
-            and version.status in (DatasetStatus.UPLOADED, DatasetStatus.VALIDATING),
-        },
-    )
+    kind = request.GET.get("kind", "")
+    kind = kind if kind in texts.KIND_LABELS else ""
+    context = {"dataset": dataset, "versions": versions, "version": version, "kind": kind}
+    if version is not None:
+        result = version.validation_result or {}
+        context |= {
+            "running": version.status in (DatasetStatus.UPLOADED, DatasetStatus.VALIDATING),
+            "error_text": texts.version_error_text(version),
+            "problems": [
+                {"line": p.get("line"), "message": texts.problem_text(p)} for p in result.get("problems", [])
+            ],
+            "kind_counts": texts.kind_counts(result),
+            "scheme_counts": texts.scheme_counts(result),
+            "warned_count": result.get("warnedCount", 0),
+            "invalid_records": [] if kind else selectors.invalid_records(version),
+            "flagged_records": selectors.flagged_records(version, kind),
+        }
+    return render(request, "datasets/detail.html", context)
 
 
 @login_required
@@ -67,7 +73,9 @@ def dataset_quality(request: HttpRequest, pk: int) -> HttpResponse:
     number = request.GET.get("version")
     version = selectors.dataset_version(dataset, int(number) if number and number.isdigit() else None)
     if version is None or version.status != DatasetStatus.VALIDATED or not version.quality:
-        raise Http404("This version has no quality report.")
+        raise Http404(_("This version has no quality report."))
     return render(
-        request, "datasets/quality.html", {"dataset": dataset, "version": version, "q": version.quality}
+        request,
+        "datasets/quality.html",
+        {"dataset": dataset, "version": version, "q": texts.quality_shown(version.quality)},
     )

@@ -5,16 +5,19 @@ from __future__ import annotations
 from django.contrib import admin
 from django.urls import reverse
 from django.utils.html import format_html
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 
 from apps.core.admin import ReadOnlyAdmin, json_display
 
+from .constants import METRIC_LABELS
 from .models import TASK_STATUSES, Evaluation, EvaluationStatus
 
 
 class StatusFilter(admin.SimpleListFilter):
     """The evaluation's status, read from its task (queued counts as pending)."""
 
-    title = "status"
+    title = _("status")
     parameter_name = "status"
 
     def lookups(self, request, model_admin):
@@ -27,7 +30,7 @@ class StatusFilter(admin.SimpleListFilter):
 
 
 def _metric(name: str):
-    @admin.display(description=name.upper() if len(name) <= 4 else name)
+    @admin.display(description=METRIC_LABELS.get(name, name))
     def show(self, obj: Evaluation):
         value = (obj.metrics or {}).get(name)
         return "-" if value is None else f"{value:.4f}"
@@ -89,7 +92,7 @@ class EvaluationAdmin(ReadOnlyAdmin):
             },
         ),
         (
-            "Results",
+            _("Results"),
             {"fields": ["metrics_version", "rows", "metrics_pretty", "importance_pretty", "report_pretty"]},
         ),
     ]
@@ -114,36 +117,36 @@ class EvaluationAdmin(ReadOnlyAdmin):
     gini = _metric("gini")
     psi = _metric("psi")
     rmse = _metric("rmse")
-    options_pretty = json_display("options")
-    alerts_pretty = json_display("alerts")
-    metrics_pretty = json_display("metrics")
-    importance_pretty = json_display("importance")
-    report_pretty = json_display("report")
+    options_pretty = json_display("options", _("options"))
+    alerts_pretty = json_display("alerts", _("alerts"))
+    metrics_pretty = json_display("metrics", _("metrics"))
+    importance_pretty = json_display("importance", _("feature importance"))
+    report_pretty = json_display("report", _("report"))
 
-    @admin.display(description="model", ordering="model_version__model__name")
+    @admin.display(description=_("model"), ordering="model_version__model__name")
     def model_name(self, obj: Evaluation) -> str:
         return obj.model_version.model.name
 
-    @admin.display(description="version", ordering="model_version__version")
+    @admin.display(description=_("version"), ordering="model_version__version")
     def version_link(self, obj: Evaluation):
         url = reverse("admin:models_modelversion_change", args=[obj.model_version_id])
         return format_html('<a href="{}">{}</a>', url, obj.model_version)
 
-    @admin.display(description="task")
+    @admin.display(description=_("task"))
     def task_link(self, obj: Evaluation):
         url = reverse("admin:tasks_task_change", args=[obj.task_id])
         return format_html('<a href="{}">{}</a>', url, obj.task)
 
-    @admin.display(description="status", ordering="task__status")
+    @admin.display(description=_("status"), ordering="task__status")
     def status_display(self, obj: Evaluation) -> str:
-        return obj.status
+        return str(EvaluationStatus(obj.status).label)
 
-    @admin.display(description="alerts")
+    @admin.display(description=_("alerts"))
     def alert_count(self, obj: Evaluation) -> int:
         return len(obj.alerts or [])
 
-    @admin.display(description="report")
+    @admin.display(description=_("report"))
     def report_link(self, obj: Evaluation):
         return format_html(
-            '<a href="{}">analyst report page</a>', reverse("evaluation-report", args=[obj.pk])
+            '<a href="{}">{}</a>', reverse("evaluation-report", args=[obj.pk]), gettext("analyst report page")
         )

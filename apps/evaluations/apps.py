@@ -1,10 +1,11 @@
 from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
 
 
 class EvaluationsConfig(AppConfig):
     name = "apps.evaluations"
     label = "evaluations"
-    verbose_name = "Evaluations"
+    verbose_name = _("Evaluations")
 
     def ready(self) -> None:
         from apps.core.config import declare

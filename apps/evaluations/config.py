@@ -1,5 +1,7 @@
 """Settings of evaluations and drift monitoring (declared on start-up, editable in the admin)."""
 
+from django.utils.translation import gettext_lazy as _
+
 from apps.core.config import ConfigKey
 from apps.core.models import ValueType
 
@@ -8,30 +10,36 @@ KEYS = [
         "evaluations-monitor-enabled",
         ValueType.BOOLEAN,
         True,
-        "The daily monitor evaluates every active classification and regression version.",
+        _("The daily monitor evaluates every active classification and regression version."),
     ),
     ConfigKey(
         "evaluations-monitor-datasets",
         ValueType.JSON,
         {},
-        'Which dataset the monitor evaluates a model on, by model name, e.g. {"credit-lgbm": 12} '
-        "(a dataset id); other models use their training dataset. The newest validated version "
-        "is evaluated.",
+        _(
+            'Which dataset the monitor evaluates a model on, by model name, e.g. {"credit-lgbm": 12} '
+            "(a dataset id); other models use their training dataset. The newest validated version "
+            "is evaluated."
+        ),
     ),
     ConfigKey(
         "evaluations-psi-alert",
         ValueType.NUMBER,
         0.25,
-        "A monitoring evaluation whose score PSI (training vs evaluated data) reaches this raises "
-        "a drift alert and marks the version for review.",
+        _(
+            "A monitoring evaluation whose score PSI (training vs evaluated data) reaches this raises "
+            "a drift alert and marks the version for review."
+        ),
         minimum=0,
     ),
     ConfigKey(
         "evaluations-auc-drop-alert",
         ValueType.NUMBER,
         0.05,
-        "A monitoring evaluation whose AUC is below the version's training (validation) AUC by at "
-        "least this much raises an alert and marks the version for review.",
+        _(
+            "A monitoring evaluation whose AUC is below the version's training (validation) AUC by at "
+            "least this much raises an alert and marks the version for review."
+        ),
         minimum=0,
         maximum=1,
     ),
@@ -39,8 +47,10 @@ KEYS = [
         "evaluations-rmse-rise-alert",
         ValueType.NUMBER,
         0.2,
-        "A monitoring evaluation of a regression whose RMSE exceeds the version's training RMSE by "
-        "at least this share (0.2 = 20 %) raises an alert and marks the version for review.",
+        _(
+            "A monitoring evaluation of a regression whose RMSE exceeds the version's training RMSE by "
+            "at least this share (0.2 = 20 %) raises an alert and marks the version for review."
+        ),
         minimum=0,
     ),
 ]

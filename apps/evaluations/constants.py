@@ -6,6 +6,8 @@ Here so that the services (which check requests and compute the figures) and the
 
 from __future__ import annotations
 
+from apps.models.labels import METRIC_LABELS, metric_label  # noqa: F401  (one list, shown everywhere)
+
 from .models import Objective
 
 DEFAULT_THRESHOLD = 0.5

@@ -15,8 +15,11 @@ from typing import Any
 from django.template.loader import render_to_string
 from django.utils import timezone
 from django.utils.safestring import SafeString, mark_safe
+from django.utils.translation import gettext, pgettext_lazy
+from django.utils.translation import gettext_lazy as _
 
 from apps.core.csvsafe import write_rows
+from apps.models.labels import objective_label
 
 from .errors import ExportUnavailable
 
@@ -54,6 +57,58 @@ CSV_TABLES: dict[str, tuple[str, ...]] = {
     "importance": ("feature", "importance", "importance_share"),
 }
 
+# The header of each CSV column in the reader's language (English: the column's key, as
+# scripts reading the files expect it).
+COLUMN_LABELS: dict[str, str] = {
+    "metric": pgettext_lazy("CSV column", "metric"),
+    "value": pgettext_lazy("CSV column", "value"),
+    "definition": pgettext_lazy("CSV column", "definition"),
+    "bucket": pgettext_lazy("CSV column", "bucket"),
+    "min_score": pgettext_lazy("CSV column", "min_score"),
+    "max_score": pgettext_lazy("CSV column", "max_score"),
+    "count": pgettext_lazy("CSV column", "count"),
+    "bads": pgettext_lazy("CSV column", "bads"),
+    "goods": pgettext_lazy("CSV column", "goods"),
+    "bad_rate": pgettext_lazy("CSV column", "bad_rate"),
+    "population_share": pgettext_lazy("CSV column", "population_share"),
+    "cum_population_share": pgettext_lazy("CSV column", "cum_population_share"),
+    "cum_bad_share": pgettext_lazy("CSV column", "cum_bad_share"),
+    "cum_good_share": pgettext_lazy("CSV column", "cum_good_share"),
+    "ks": pgettext_lazy("CSV column", "ks"),
+    "lift": pgettext_lazy("CSV column", "lift"),
+    "cum_lift": pgettext_lazy("CSV column", "cum_lift"),
+    "fpr": pgettext_lazy("CSV column", "fpr"),
+    "tpr": pgettext_lazy("CSV column", "tpr"),
+    "population": pgettext_lazy("CSV column", "population"),
+    "threshold": pgettext_lazy("CSV column", "threshold"),
+    "recall": pgettext_lazy("CSV column", "recall"),
+    "precision": pgettext_lazy("CSV column", "precision"),
+    "label": pgettext_lazy("CSV column", "label"),
+    "lower": pgettext_lazy("CSV column", "lower"),
+    "upper": pgettext_lazy("CSV column", "upper"),
+    "baseline_count": pgettext_lazy("CSV column", "baseline_count"),
+    "current_count": pgettext_lazy("CSV column", "current_count"),
+    "baseline_share": pgettext_lazy("CSV column", "baseline_share"),
+    "current_share": pgettext_lazy("CSV column", "current_share"),
+    "contribution": pgettext_lazy("CSV column", "contribution"),
+    "feature": pgettext_lazy("CSV column", "feature"),
+    "psi": pgettext_lazy("CSV column", "psi"),
+    "level": pgettext_lazy("CSV column", "level"),
+    "kind": pgettext_lazy("CSV column", "kind"),
+    "importance": pgettext_lazy("CSV column", "importance"),
+    "importance_share": pgettext_lazy("CSV column", "importance_share"),
+}
+# Each table as the report's export links name it.
+TABLE_LABELS: dict[str, str] = {
+    "metrics": _("metrics"),
+    "deciles": _("deciles"),
+    "roc": _("ROC curve"),
+    "pr": _("precision-recall curve"),
+    "psi": "PSI",
+    "csi": "CSI",
+    "importance": _("feature importance"),
+}
+
 W, H, PAD = 380, 250, 44
 COLORS = ("#3b7dd8", "#d9534f", "#2e8b57", "#8a6100", "#7b4bb7")
 
@@ -74,17 +129,24 @@ def _table_rows(result: dict, table: str) -> list[dict]:
         "importance": result.get("feature_importance"),
     }[table]
     if source is None:
-        raise ExportUnavailable(f"This {result['objective']} evaluation has no {table} table.")
+        raise ExportUnavailable(
+            gettext("This %(objective)s evaluation has no %(table)s table.")
+            % {"objective": objective_label(result["objective"]), "table": TABLE_LABELS.get(table, table)}
+        )
     return source
 
 
 def report_csv(result: dict[str, Any], table: str) -> str:
-    """One table of the report as CSV (header row first), formula-safe."""
+    """One table of the report as CSV (header row first, in the reader's language), formula-safe."""
     if table not in CSV_TABLES:
-        raise ExportUnavailable(f"Unknown table {table!r}; one of {', '.join(CSV_TABLES)}.")
+        raise ExportUnavailable(
+            gettext("Unknown table %(table)s; one of %(tables)s.")
+            % {"table": repr(table), "tables": ", ".join(CSV_TABLES)}
+        )
     columns = CSV_TABLES[table]
     out = io.StringIO()
-    write_rows(out, columns, ([row.get(c) for c in columns] for row in _table_rows(result, table)))
+    header = [str(COLUMN_LABELS[c]) for c in columns]
+    write_rows(out, header, ([row.get(c) for c in columns] for row in _table_rows(result, table)))
     return out.getvalue()
 
 
@@ -133,7 +195,7 @@ def svg_lines(
         body = (
             f'<polyline points="{_xy(0, 0)} {_xy(1, 1)}" fill="none" stroke="#ccc" stroke-dasharray="4 3"/>'
         )
-    for i, (_, xs, ys) in enumerate(series):
+    for i, (_name, xs, ys) in enumerate(series):
         points = " ".join(_xy(x, y) for x, y in zip(xs, ys, strict=True) if x is not None and y is not None)
         body += (
             f'<polyline points="{points}" fill="none" stroke="{COLORS[i % len(COLORS)]}" stroke-width="2"/>'
@@ -155,7 +217,7 @@ def svg_bars(
     slot = (W - 2 * PAD) / n
     width = slot * 0.8 / k
     body = ""
-    for j, (_, vs) in enumerate(series):
+    for j, (_name, vs) in enumerate(series):
         for i, v in enumerate(vs):
             if v is None:
                 continue
@@ -175,55 +237,60 @@ def svg_bars(
 
 
 def charts(result: dict[str, Any]) -> dict[str, SafeString]:
-    """The report's charts as inline SVG, keyed by title (only those the data allows)."""
+    """The report's charts as inline SVG, keyed by title (only those the data allows), with
+    titles, axes and legends in the reader's language."""
     out: dict[str, SafeString] = {}
     roc = result.get("roc_curve")
     if roc:
-        out["ROC curve"] = svg_lines(
-            "ROC curve",
+        title = gettext("ROC curve")
+        out[title] = svg_lines(
+            title,
             [("ROC", [p["fpr"] for p in roc], [p["tpr"] for p in roc])],
-            "false positive rate",
-            "true positive rate",
+            gettext("false positive rate"),
+            gettext("true positive rate"),
         )
-        out["KS curve"] = svg_lines(
-            "KS curve",
+        title = gettext("KS curve")
+        out[title] = svg_lines(
+            title,
             [
-                ("bads (TPR)", [p["population"] for p in roc], [p["tpr"] for p in roc]),
-                ("goods (FPR)", [p["population"] for p in roc], [p["fpr"] for p in roc]),
+                (gettext("bads (TPR)"), [p["population"] for p in roc], [p["tpr"] for p in roc]),
+                (gettext("goods (FPR)"), [p["population"] for p in roc], [p["fpr"] for p in roc]),
             ],
-            "share of population, riskiest first",
-            "cumulative share",
+            gettext("share of population, riskiest first"),
+            gettext("cumulative share"),
         )
     pr = result.get("pr_curve")
     if pr:
-        out["Precision-recall curve"] = svg_lines(
-            "Precision-recall curve",
+        title = gettext("Precision-recall curve")
+        out[title] = svg_lines(
+            title,
             [("PR", [p["recall"] for p in pr], [p["precision"] for p in pr])],
-            "recall",
-            "precision",
+            gettext("recall"),
+            gettext("precision"),
             diagonal=False,
         )
     deciles = result.get("deciles")
     if deciles:
-        out["Bad rate by decile"] = svg_bars(
-            "Bad rate by decile",
+        title = gettext("Bad rate by decile")
+        out[title] = svg_bars(
+            title,
             [str(d["bucket"]) for d in deciles],
-            [("bad rate", [d["bad_rate"] for d in deciles])],
-            "bucket (1 = riskiest)",
-            "bad rate",
+            [(gettext("bad rate"), [d["bad_rate"] for d in deciles])],
+            gettext("bucket (1 = riskiest)"),
+            gettext("bad rate"),
         )
     psi = result.get("psi")
     if psi:
         rows = psi["rows"]
-        out["Score distribution, training vs evaluated"] = svg_bars(
-            "Score distribution",
+        out[gettext("Score distribution, training vs evaluated")] = svg_bars(
+            gettext("Score distribution"),
             [str(i + 1) for i in range(len(rows))],
             [
-                ("baseline", [r["baseline_share"] for r in rows]),
-                ("current", [r["current_share"] for r in rows]),
+                (gettext("baseline"), [r["baseline_share"] for r in rows]),
+                (gettext("current"), [r["current_share"] for r in rows]),
             ],
-            "score bin (baseline deciles)",
-            "share of rows",
+            gettext("score bin (baseline deciles)"),
+            gettext("share of rows"),
         )
     return out
 
@@ -232,5 +299,10 @@ def report_html(result: dict[str, Any]) -> str:
     """The whole report as one self-contained HTML document."""
     return render_to_string(
         "evaluations/export.html",
-        {"r": result, "charts": charts(result), "exported_at": timezone.now()},
+        {
+            "r": result,
+            "objective": objective_label(result["objective"]),
+            "charts": charts(result),
+            "exported_at": timezone.now(),
+        },
     )

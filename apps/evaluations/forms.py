@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 from django import forms
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 
 from apps.datasets.models import Dataset
+from apps.models.labels import objective_label, version_status_label
 from apps.models.models import ModelVersion
 from apps.tasks.errors import RequestInvalid
 
@@ -18,33 +21,47 @@ ERROR_FIELDS = {"model_version", "dataset", "dataset_version", "threshold"}
 
 class VersionField(forms.ModelChoiceField):
     def label_from_instance(self, obj: ModelVersion) -> str:
-        return (
-            f"{obj.model.name} v{obj.version} ({obj.status}{', ' + obj.objective if obj.objective else ''})"
-        )
+        status = version_status_label(obj.status)
+        if obj.objective:
+            return gettext("%(model)s v%(version)s (%(status)s, %(objective)s)") % {
+                "model": obj.model.name,
+                "version": obj.version,
+                "status": status,
+                "objective": objective_label(obj.objective),
+            }
+        return gettext("%(model)s v%(version)s (%(status)s)") % {
+            "model": obj.model.name,
+            "version": obj.version,
+            "status": status,
+        }
 
 
 class EvaluationForm(forms.Form):
-    model_version = VersionField(label="Model version", queryset=ModelVersion.objects.none())
-    dataset = forms.ModelChoiceField(queryset=Dataset.objects.none(), empty_label=None)
+    model_version = VersionField(label=_("Model version"), queryset=ModelVersion.objects.none())
+    dataset = forms.ModelChoiceField(label=_("Dataset"), queryset=Dataset.objects.none(), empty_label=None)
     dataset_version = forms.IntegerField(
-        label="Dataset version", min_value=1, required=False, help_text="Blank: the newest validated one."
+        label=_("Dataset version"),
+        min_value=1,
+        required=False,
+        help_text=_("Blank: the newest validated one."),
     )
     threshold = forms.FloatField(
+        label=_("Threshold"),
         required=False,
-        help_text="Binary models: predicted bad when score >= threshold. Blank: 0.5.",
+        help_text=_("Binary models: predicted bad when score >= threshold. Blank: 0.5."),
         widget=forms.NumberInput(attrs={"step": "0.01", "placeholder": "0.5"}),
     )
     bins = forms.IntegerField(
-        label="Buckets",
+        label=_("Buckets"),
         min_value=2,
         max_value=MAX_BINS,
         initial=DEFAULT_BINS,
-        help_text="Of the lift table and the PSI (10 = deciles).",
+        help_text=_("Of the lift table and the PSI (10 = deciles)."),
     )
     permutation_importance = forms.BooleanField(
-        label="Permutation importance",
+        label=_("Permutation importance"),
         required=False,
-        help_text="Slower: rescores once per feature and shuffle.",
+        help_text=_("Slower: rescores once per feature and shuffle."),
     )
 
     def __init__(self, *args, versions, datasets, **kwargs):

@@ -21,6 +21,20 @@ PERMUTATION_MAX_ROWS = 20_000
 PERMUTATION_REPEATS = 3
 
 
+def _(text: str) -> str:
+    """Marks ``text`` for translation (no Django here): the pages translate the stored
+    ``note_template`` and fill in ``note_params`` (``apps.evaluations.texts``)."""
+    return text
+
+
+def _noted(result: dict[str, Any], template: str, **params: Any) -> dict[str, Any]:
+    """``result`` with its ``note`` in English, and the template and params to translate it."""
+    result["note"] = template % params if params else template
+    result["note_template"] = template
+    result["note_params"] = params
+    return result
+
+
 def _sklearn_owner(model: Any, n_features: int, n_outputs: int) -> np.ndarray | None:
     """For each column the estimator sees, the index of the input feature it came from.
 
@@ -61,29 +75,23 @@ def model_importance(fmt: str, model: Any, features: list[str]) -> dict[str, Any
         coef = np.atleast_2d(np.asarray(estimator.coef_, dtype=np.float64))
         owner = _sklearn_owner(model, len(features), coef.shape[1])
         if owner is None:
-            return {
-                "method": "coefficient",
-                "rows": [],
-                "note": "The model's inputs do not map to its features.",
-            }
+            return _noted(
+                {"method": "coefficient", "rows": []}, _("The model's inputs do not map to its features.")
+            )
         # A categorical feature counts with its strongest level.
         picked = [np.flatnonzero(owner == j) for j in range(len(features))]
         strongest = [idx[np.argmax(np.abs(coef[:, idx]).mean(axis=0))] for idx in picked]
-        return {
-            "method": "coefficient",
-            "rows": metrics.linear_importance(coef[:, strongest], features),
-            "note": "Absolute coefficients on standardised inputs "
-            "(a categorical feature: its strongest level).",
-        }
+        return _noted(
+            {"method": "coefficient", "rows": metrics.linear_importance(coef[:, strongest], features)},
+            _("Absolute coefficients on standardised inputs (a categorical feature: its strongest level)."),
+        )
     if hasattr(estimator, "feature_importances_"):
         values = np.asarray(estimator.feature_importances_, dtype=np.float64)
         owner = _sklearn_owner(model, len(features), values.shape[0])
         if owner is None:
-            return {
-                "method": "impurity",
-                "rows": [],
-                "note": "The model's inputs do not map to its features.",
-            }
+            return _noted(
+                {"method": "impurity", "rows": []}, _("The model's inputs do not map to its features.")
+            )
         summed = np.bincount(owner, weights=values, minlength=len(features))
         total = float(summed.sum())
         rows = [
@@ -91,12 +99,15 @@ def model_importance(fmt: str, model: Any, features: list[str]) -> dict[str, Any
             for f, v in zip(features, summed, strict=True)
         ]
         rows.sort(key=lambda r: (-r["importance"], r["feature"]))
-        return {
-            "method": "impurity",
-            "rows": rows,
-            "note": "Mean decrease in impurity, summed over a feature's levels.",
-        }
-    return {"method": "none", "rows": [], "note": f"{type(estimator).__name__} exposes no importance."}
+        return _noted(
+            {"method": "impurity", "rows": rows},
+            _("Mean decrease in impurity, summed over a feature's levels."),
+        )
+    return _noted(
+        {"method": "none", "rows": []},
+        _("%(estimator)s exposes no importance."),
+        estimator=type(estimator).__name__,
+    )
 
 
 def _quality_metric(objective: str, n_classes: int) -> Callable[[np.ndarray, np.ndarray], float | None]:
@@ -127,10 +138,14 @@ def permutation(
             max_rows=PERMUTATION_MAX_ROWS,
         )
     except ValueError as exc:
-        return {"metric": metric_name, "rows": [], "note": f"Not computed: {exc}."}
-    return {
-        "metric": metric_name,
-        "rows": rows,
-        "note": f"Drop of {metric_name} when a feature is shuffled; mean of {PERMUTATION_REPEATS} "
-        f"seeded shuffles on up to {PERMUTATION_MAX_ROWS:,} rows.",
-    }
+        return _noted({"metric": metric_name, "rows": []}, _("Not computed: %(reason)s."), reason=str(exc))
+    return _noted(
+        {"metric": metric_name, "rows": rows},
+        _(
+            "Drop of %(metric)s when a feature is shuffled; mean of %(repeats)s seeded shuffles "
+            "on up to %(rows)s rows."
+        ),
+        metric=metric_name,
+        repeats=PERMUTATION_REPEATS,
+        rows=f"{PERMUTATION_MAX_ROWS:,}",
+    )

@@ -14,13 +14,15 @@ from __future__ import annotations
 import logging
 from typing import Any
 
+from django.utils.translation import gettext, gettext_noop
+
 from apps.core.config import config_get
 from apps.models import services as registry
 from apps.models.models import ModelVersion
 from apps.tasks import services as queue
 from apps.tasks.errors import RequestInvalid
 
-from . import selectors
+from . import selectors, texts
 from .models import Evaluation, Objective
 from .services import evaluation_create
 
@@ -37,28 +39,35 @@ def drift_alerts_compute(
 
     PSI of the score >= ``evaluations-psi-alert``; AUC below the version's training AUC by
     >= ``evaluations-auc-drop-alert``; RMSE above the training RMSE by >= the share
-    ``evaluations-rmse-rise-alert``. Each alert: metric, value, baseline, threshold, message.
+    ``evaluations-rmse-rise-alert``. Each alert: metric, value, baseline, threshold, message
+    (English), and the template and params its readers see it translated from (``texts.alert``).
     """
     alerts = []
     psi_limit = float(config_get("evaluations-psi-alert"))
     psi = figures.get("psi")
     if psi is not None and psi >= psi_limit:
         shifted = [r for r in report.get("csi") or [] if r["psi"] >= psi_limit][:ALERT_FEATURES]
-        because = (
-            "; most shifted features: " + ", ".join(f"{r['feature']} (CSI {r['psi']:.2f})" for r in shifted)
-            if shifted
-            else ""
-        )
+        params = {"psi": f"{psi:.3f}", "limit": f"{psi_limit:g}"}
+        if shifted:
+            template = gettext_noop(
+                "Score PSI %(psi)s >= %(limit)s: the scored population has shifted; "
+                "most shifted features: %(features)s."
+            )
+            params["features"] = ", ".join(f"{r['feature']} (CSI {r['psi']:.2f})" for r in shifted)
+        else:
+            template = gettext_noop("Score PSI %(psi)s >= %(limit)s: the scored population has shifted.")
         alerts.append(
-            {
-                "metric": "psi",
-                "value": psi,
-                "baseline": None,
-                "threshold": psi_limit,
-                "features": [r["feature"] for r in shifted],
-                "message": f"Score PSI {psi:.3f} >= {psi_limit:g}: "
-                f"the scored population has shifted{because}.",
-            }
+            _alert(
+                {
+                    "metric": "psi",
+                    "value": psi,
+                    "baseline": None,
+                    "threshold": psi_limit,
+                    "features": [r["feature"] for r in shifted],
+                },
+                template,
+                params,
+            )
         )
     trained = version.metrics or {}
     if objective == Objective.BINARY:
@@ -66,30 +75,43 @@ def drift_alerts_compute(
         auc, base = figures.get("auc"), trained.get("auc")
         if auc is not None and base is not None and base - auc >= drop:
             alerts.append(
-                {
-                    "metric": "auc",
-                    "value": auc,
-                    "baseline": base,
-                    "threshold": drop,
-                    "message": f"AUC {auc:.3f} is {base - auc:.3f} below the training AUC {base:.3f} "
-                    f"(alert at {drop:g}).",
-                }
+                _alert(
+                    {"metric": "auc", "value": auc, "baseline": base, "threshold": drop},
+                    gettext_noop(
+                        "AUC %(auc)s is %(drop)s below the training AUC %(base)s (alert at %(limit)s)."
+                    ),
+                    {
+                        "auc": f"{auc:.3f}",
+                        "drop": f"{base - auc:.3f}",
+                        "base": f"{base:.3f}",
+                        "limit": f"{drop:g}",
+                    },
+                )
             )
     if objective == Objective.REGRESSION:
         rise = float(config_get("evaluations-rmse-rise-alert"))
         rmse, base = figures.get("rmse"), trained.get("rmse")
         if rmse is not None and base and rmse >= base * (1 + rise):
             alerts.append(
-                {
-                    "metric": "rmse",
-                    "value": rmse,
-                    "baseline": base,
-                    "threshold": rise,
-                    "message": f"RMSE {rmse:.4g} is {rmse / base - 1:.0%} above the training RMSE {base:.4g} "
-                    f"(alert at {rise:.0%}).",
-                }
+                _alert(
+                    {"metric": "rmse", "value": rmse, "baseline": base, "threshold": rise},
+                    gettext_noop(
+                        "RMSE %(rmse)s is %(rise)s above the training RMSE %(base)s (alert at %(limit)s)."
+                    ),
+                    {
+                        "rmse": f"{rmse:.4g}",
+                        "rise": f"{rmse / base - 1:.0%}",
+                        "base": f"{base:.4g}",
+                        "limit": f"{rise:.0%}",
+                    },
+                )
             )
     return alerts
+
+
+def _alert(figures: dict[str, Any], template: str, params: dict[str, str]) -> dict[str, Any]:
+    """An alert: its figures, its English message, and the template and params to translate."""
+    return {**figures, "message": template % params, "template": template, "params": params}
 
 
 def drift_alerts_raise(*, evaluation: Evaluation, figures: dict, report: dict) -> list[dict]:
@@ -103,14 +125,18 @@ def drift_alerts_raise(*, evaluation: Evaluation, figures: dict, report: dict) -
     alerts = drift_alerts_compute(version=version, objective=ev.objective, figures=figures, report=report)
     if alerts:
         Evaluation.objects.filter(pk=ev.pk).update(alerts=alerts)
+        # The review reason and the task log are written once, in the platform's language.
+        said = " ".join(texts.alert(a)["message"] for a in alerts)
         registry.version_flag(
             version=version,
-            reason=f"Monitoring evaluation #{ev.pk} on {ev.dataset_version}: "
-            + " ".join(a["message"] for a in alerts),
+            reason=gettext("Monitoring evaluation #%(id)s on %(data)s: %(alerts)s")
+            % {"id": ev.pk, "data": ev.dataset_version, "alerts": said},
             details={"evaluationId": ev.pk, "datasetVersionId": ev.dataset_version_id, "alerts": alerts},
         )
         queue.log(
-            ev.task_id, f"Drift alert: {' '.join(a['message'] for a in alerts)} {version} marked for review."
+            ev.task_id,
+            gettext("Drift alert: %(alerts)s %(version)s marked for review.")
+            % {"alerts": said, "version": version},
         )
     return alerts
 
@@ -132,10 +158,17 @@ def monitor_run(*, enqueue: bool = True) -> dict[str, Any]:
             dataset_id = version.dataset_version.dataset_id
         newest = selectors.newest_validated_version(dataset_id) if dataset_id is not None else None
         if newest is None:
-            skipped.append({"version": str(version), "reason": "no validated dataset to evaluate on"})
+            skipped.append(
+                {"version": str(version), "reason": gettext("no validated dataset to evaluate on")}
+            )
             continue
         if selectors.is_monitored(version=version, dataset_version=newest):
-            skipped.append({"version": str(version), "reason": f"already monitored on {newest}"})
+            skipped.append(
+                {
+                    "version": str(version),
+                    "reason": gettext("already monitored on %(data)s") % {"data": newest},
+                }
+            )
             continue
         try:
             ev = evaluation_create(
@@ -145,7 +178,8 @@ def monitor_run(*, enqueue: bool = True) -> dict[str, Any]:
                     "dataset": newest.dataset_id,
                     "dataset_version": newest.version,
                     "monitor": True,
-                    "task_name": f"Monitor {version} on {newest}",
+                    "task_name": gettext("Monitor %(version)s on %(data)s")
+                    % {"version": version, "data": newest},
                 },
                 enqueue=enqueue,
             )

@@ -6,12 +6,14 @@ from __future__ import annotations
 from typing import Any
 
 from django.db.models import Count, OuterRef, QuerySet, Subquery
+from django.utils.translation import gettext
 
 from apps.datasets.models import DatasetStatus, DatasetVersion
 from apps.models.models import ModelType, ModelVersion, VersionStatus
 from apps.tasks.models import TaskStatus
 
-from .constants import HEADLINE
+from . import texts
+from .constants import HEADLINE, metric_label
 from .errors import CompareInvalid
 from .metrics import DEFINITIONS
 from .models import STATUS_OF_TASK, TASK_STATUSES, Evaluation, EvaluationStatus, Objective
@@ -153,7 +155,7 @@ def latest_monitoring() -> list[dict[str, Any]]:
             "model": ev.model_version.model.name,
             "version": ev.model_version.version,
             "psi": (ev.metrics or {}).get("psi"),
-            "alerts": ev.alerts,
+            "alerts": [texts.alert(a) for a in ev.alerts or []],
         }
         for ev in _latest_monitoring()
     ]
@@ -172,7 +174,7 @@ def drift_alerts(limit: int = 20) -> list[dict[str, Any]]:
                 "version": ev.model_version.version,
                 "version_id": ev.model_version_id,
                 "dataset": str(ev.dataset_version),
-                "alerts": ev.alerts,
+                "alerts": [texts.alert(a) for a in ev.alerts or []],
                 "created_at": ev.created_at,
             }
         )
@@ -212,7 +214,7 @@ def evaluation_result(ev: Evaluation) -> dict[str, Any]:
     the API renders them camelCase): the seed's EvaluationResult plus deciles, PSI, PR
     curve, CSI, notes, ``metrics_version`` and the definitions of every figure."""
     report = ev.report or {}
-    importance = ev.importance or {}
+    importance = texts.importance(ev.importance) or {}
     matrix, confusion = _confusion(ev.objective, report)
     version, data = ev.model_version, ev.dataset_version
     return {
@@ -234,7 +236,7 @@ def evaluation_result(ev: Evaluation) -> dict[str, Any]:
         "threshold": ev.threshold,
         "options": ev.options,
         "is_monitor": ev.is_monitor,
-        "alerts": ev.alerts,
+        "alerts": [texts.alert(a) for a in ev.alerts or []],
         "rows": ev.rows,
         "metrics": _seed_metrics(ev.objective, ev.metrics or {}),
         "confusion_matrix": matrix,
@@ -242,23 +244,23 @@ def evaluation_result(ev: Evaluation) -> dict[str, Any]:
         "roc_curve": _columns_to_points(report.get("roc_curve"), ("fpr", "tpr", "population", "threshold")),
         "pr_curve": _columns_to_points(report.get("pr_curve"), ("recall", "precision", "threshold")),
         "deciles": (report.get("deciles") or {}).get("rows"),
-        "psi": report.get("psi"),
+        "psi": _psi(report.get("psi")),
         "csi": report.get("csi"),
         "classes": report.get("classes"),
         "per_class": report.get("per_class"),
         "feature_importance": importance.get("rows"),
         "importance_method": importance.get("method"),
         "importance_note": importance.get("note"),
-        "permutation_importance": importance.get("permutation"),
+        "permutation_importance": texts.importance(importance.get("permutation")),
         "positives": report.get("positives"),
         "negatives": report.get("negatives"),
         "base_rate": report.get("base_rate"),
         "n_dropped": report.get("n_dropped"),
-        "notes": report.get("notes") or [],
+        "notes": [texts.note(n) for n in report.get("notes") or []],
         "metrics_version": ev.metrics_version,
         # Keyed as the figures are named here (the seed calls F1 f1Score).
         "definitions": {
-            ("f1_score" if k == "f1" else k): DEFINITIONS[k]
+            ("f1_score" if k == "f1" else k): gettext(DEFINITIONS[k])
             for k in DEFINED[ev.objective]
             if k in DEFINITIONS
         },
@@ -268,14 +270,25 @@ def evaluation_result(ev: Evaluation) -> dict[str, Any]:
     }
 
 
+def _psi(psi: dict | None) -> dict | None:
+    """The stored PSI section with its notes in the reader's language."""
+    if not psi:
+        return psi
+    return {**psi, "notes": [texts.note(n) for n in psi.get("notes") or []]}
+
+
 def _parse_ids(raw: str) -> list[int]:
     try:
         ids = [int(part) for part in raw.split(",") if part.strip()]
     except ValueError:
-        raise CompareInvalid("ids must be evaluation ids separated by commas, e.g. ids=3,4.") from None
+        raise CompareInvalid(
+            gettext("ids must be evaluation ids separated by commas, e.g. ids=3,4.")
+        ) from None
     ids = list(dict.fromkeys(ids))
     if not 2 <= len(ids) <= MAX_COMPARED:
-        raise CompareInvalid(f"Give between 2 and {MAX_COMPARED} different evaluation ids.")
+        raise CompareInvalid(
+            gettext("Give between 2 and %(max)s different evaluation ids.") % {"max": MAX_COMPARED}
+        )
     return ids
 
 
@@ -286,23 +299,39 @@ def evaluation_compare(raw_ids: str) -> dict[str, Any]:
     found = {ev.pk: ev for ev in evaluations_for_list().filter(pk__in=ids)}
     missing = [i for i in ids if i not in found]
     if missing:
-        raise CompareInvalid(f"No evaluation with id {', '.join(map(str, missing))}.")
+        raise CompareInvalid(
+            gettext("No evaluation with id %(ids)s.") % {"ids": ", ".join(map(str, missing))}
+        )
     # Older versions first, whatever order the ids came in (the list page sends newest first).
     evaluations = sorted(
         found.values(), key=lambda ev: (ev.model_version.model.name, ev.model_version.version, ev.pk)
     )
-    unfinished = [f"#{ev.pk} is {ev.status}" for ev in evaluations if ev.status != EvaluationStatus.COMPLETED]
+    unfinished = [
+        gettext("#%(id)s is %(status)s")
+        % {"id": ev.pk, "status": str(EvaluationStatus(ev.status).label).lower()}
+        for ev in evaluations
+        if ev.status != EvaluationStatus.COMPLETED
+    ]
     if unfinished:
-        raise CompareInvalid("Only completed evaluations can be compared: " + ", ".join(unfinished) + ".")
+        raise CompareInvalid(
+            gettext("Only completed evaluations can be compared: %(which)s.")
+            % {"which": ", ".join(unfinished)}
+        )
     data = {ev.dataset_version_id for ev in evaluations}
     if len(data) > 1:
-        shown = ", ".join(f"#{ev.pk} on {ev.dataset_version}" for ev in evaluations)
+        shown = ", ".join(
+            gettext("#%(id)s on %(data)s") % {"id": ev.pk, "data": ev.dataset_version} for ev in evaluations
+        )
         raise CompareInvalid(
-            f"Evaluations compared side by side must be on the same dataset version: {shown}."
+            gettext("Evaluations compared side by side must be on the same dataset version: %(which)s.")
+            % {"which": shown}
         )
     objectives = {ev.objective for ev in evaluations}
     if len(objectives) > 1:
-        raise CompareInvalid(f"These evaluations mix objectives ({', '.join(sorted(objectives))}).")
+        raise CompareInvalid(
+            gettext("These evaluations mix objectives (%(objectives)s).")
+            % {"objectives": ", ".join(str(Objective(o).label) for o in sorted(objectives))}
+        )
     objective = objectives.pop()
     results = [evaluation_result(ev) for ev in evaluations]
     rows = []
@@ -313,7 +342,8 @@ def evaluation_compare(raw_ids: str) -> dict[str, Any]:
         rows.append(
             {
                 "name": name,
-                "definition": DEFINITIONS.get(name, ""),
+                "label": metric_label(name),
+                "definition": gettext(DEFINITIONS[name]) if name in DEFINITIONS else "",
                 "values": values,
                 "best": best,
                 "larger_is_better": larger_is_better,
@@ -347,3 +377,42 @@ def evaluation_compare(raw_ids: str) -> dict[str, Any]:
         ],
         "metrics": rows,
     }
+
+
+def active_versions_with_metrics(limit: int = 20) -> list[dict[str, Any]]:
+    """Each scoring model's active (production) version with its latest completed
+    evaluation's AUC and KS (regression: RMSE and R²) and when it completed."""
+    latest = (
+        Evaluation.objects.filter(model_version=OuterRef("pk"), task__status=TaskStatus.COMPLETED)
+        .order_by("-completed_at", "-id")
+        .values("pk")[:1]
+    )
+    versions = list(
+        ModelVersion.objects.filter(status=VersionStatus.ACTIVE)
+        .exclude(model__type=ModelType.RETRIEVAL)
+        .select_related("model")
+        .annotate(latest_evaluation=Subquery(latest))
+        .order_by("model__name")[:limit]
+    )
+    found = Evaluation.objects.in_bulk([v.latest_evaluation for v in versions if v.latest_evaluation])
+    rows = []
+    for v in versions:
+        ev = found.get(v.latest_evaluation)
+        metrics = (ev.metrics or {}) if ev else {}
+        rows.append(
+            {
+                "model": v.model.name,
+                "model_id": v.model_id,
+                "version": v.version,
+                "version_id": v.pk,
+                "review_required": v.review_required,
+                "evaluation_id": ev.pk if ev else None,
+                "objective": ev.objective if ev else v.objective,
+                "auc": metrics.get("auc"),
+                "ks": metrics.get("ks"),
+                "rmse": metrics.get("rmse"),
+                "r2": metrics.get("r2"),
+                "evaluated_at": (ev.completed_at or ev.created_at) if ev else None,
+            }
+        )
+    return rows

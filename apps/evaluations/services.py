@@ -13,6 +13,7 @@ import math
 from typing import Any
 
 from django.db import transaction
+from django.utils.translation import gettext
 
 from apps.datasets.selectors import columns_of, scoring_version
 from apps.models.models import ModelType, ModelVersion
@@ -44,15 +45,22 @@ def _options(raw: Any, errors: dict[str, list[str]]) -> dict[str, Any]:
     if raw in (None, ""):
         raw = {}
     if not isinstance(raw, dict):
-        errors["options"] = ["Must be an object: {permutationImportance, bins}."]
+        errors["options"] = [gettext("Must be an object: {permutationImportance, bins}.")]
         return {}
-    problems = [f"Unknown option {k!r}." for k in raw if k not in ("permutation_importance", "bins")]
+    problems = [
+        gettext("Unknown option %(name)s.") % {"name": repr(k)}
+        for k in raw
+        if k not in ("permutation_importance", "bins")
+    ]
     permutation = raw.get("permutation_importance", False)
     if not isinstance(permutation, bool):
-        problems.append("permutationImportance must be true or false.")
+        problems.append(gettext("permutationImportance must be true or false."))
     bins = raw.get("bins", DEFAULT_BINS)
     if isinstance(bins, bool) or not isinstance(bins, int) or not 2 <= bins <= MAX_BINS:
-        problems.append(f"bins must be an integer between 2 and {MAX_BINS}; got {bins!r}.")
+        problems.append(
+            gettext("bins must be an integer between 2 and %(max)s; got %(value)s.")
+            % {"max": MAX_BINS, "value": repr(bins)}
+        )
     if problems:
         errors["options"] = problems
     return {"permutation_importance": permutation, "bins": bins}
@@ -62,19 +70,27 @@ def _threshold(raw: Any, objective: str, version: ModelVersion, errors: dict) ->
     if raw is None:
         return DEFAULT_THRESHOLD if objective == Objective.BINARY else None
     if isinstance(raw, bool) or not isinstance(raw, int | float) or not math.isfinite(raw):
-        errors["threshold"] = ["Must be a number between 0 and 1."]
+        errors["threshold"] = [gettext("Must be a number between 0 and 1.")]
     elif objective == Objective.REGRESSION:
         errors["threshold"] = [
-            f"{version} is a regression model: it predicts values, so it takes no classification "
-            "threshold (leave threshold out)."
+            gettext(
+                "%(version)s is a regression model: it predicts values, so it takes no classification "
+                "threshold (leave threshold out)."
+            )
+            % {"version": version}
         ]
     elif objective == Objective.MULTICLASS:
         errors["threshold"] = [
-            f"{version} is a multiclass model: it predicts the most probable class and takes no "
-            "threshold (leave threshold out)."
+            gettext(
+                "%(version)s is a multiclass model: it predicts the most probable class and takes no "
+                "threshold (leave threshold out)."
+            )
+            % {"version": version}
         ]
     elif not 0 <= raw <= 1:
-        errors["threshold"] = [f"Must be between 0 and 1 (a probability); got {raw}."]
+        errors["threshold"] = [
+            gettext("Must be between 0 and 1 (a probability); got %(value)s.") % {"value": raw}
+        ]
     return float(raw) if not errors.get("threshold") else None
 
 
@@ -96,13 +112,21 @@ def evaluation_check(*, request: dict, resources: dict | None = None) -> dict[st
     )
     if version is None:
         raise RequestInvalid(
-            {"model_version": [f"No model version with id {request.get('model_version')!r}."]}
+            {
+                "model_version": [
+                    gettext("No model version with id %(id)s.") % {"id": repr(request.get("model_version"))}
+                ]
+            }
         )
     if version.model.type == ModelType.RETRIEVAL:
         raise RequestInvalid(
             {
                 "model_version": [
-                    f"{version} is a retrieval model: it answers questions and has no scores to evaluate."
+                    gettext(
+                        "%(version)s is a retrieval model: it answers questions and "
+                        "has no scores to evaluate."
+                    )
+                    % {"version": version}
                 ]
             }
         )
@@ -111,7 +135,9 @@ def evaluation_check(*, request: dict, resources: dict | None = None) -> dict[st
     options = _options(request.get("options"), errors)
     features = list(version.feature_schema.get("features") or [])
     if not features:
-        errors["model_version"] = [f"{version} declares no features; it cannot score a dataset."]
+        errors["model_version"] = [
+            gettext("%(version)s declares no features; it cannot score a dataset.") % {"version": version}
+        ]
     dataset_version = scoring_version(request.get("dataset"), request.get("dataset_version"), errors)
     label = ""
     if dataset_version is not None:
@@ -119,19 +145,28 @@ def evaluation_check(*, request: dict, resources: dict | None = None) -> dict[st
         label = request.get("label") or version.feature_schema.get("label") or dataset_version.label_column
         if not label:
             errors["label"] = [
-                f"{dataset_version} declares no label column and {version} names none: "
-                "give the label column (an evaluation compares scores with known outcomes)."
+                gettext(
+                    "%(data)s declares no label column and %(version)s names none: "
+                    "give the label column (an evaluation compares scores with known outcomes)."
+                )
+                % {"data": dataset_version, "version": version}
             ]
         elif label not in columns:
             errors["label"] = [
-                f"{dataset_version} has no label column {label!r}: an evaluation compares scores "
-                "with known outcomes."
+                gettext(
+                    "%(data)s has no label column %(label)s: an evaluation compares "
+                    "scores with known outcomes."
+                )
+                % {"data": dataset_version, "label": repr(label)}
             ]
         missing = [f for f in features if f not in columns]
         if missing:
-            shown = ", ".join(missing[:10]) + (f" and {len(missing) - 10} more" if len(missing) > 10 else "")
+            shown = ", ".join(missing[:10])
+            if len(missing) > 10:
+                shown = gettext("%(names)s and %(count)s more") % {"names": shown, "count": len(missing) - 10}
             errors.setdefault("dataset", []).append(
-                f"{dataset_version} lacks {len(missing)} of the version's features: {shown}."
+                gettext("%(data)s lacks %(count)s of the version's features: %(names)s.")
+                % {"data": dataset_version, "count": len(missing), "names": shown}
             )
     if errors:
         raise RequestInvalid(errors)
@@ -164,7 +199,13 @@ def evaluation_create(*, user, request: dict, **options: Any) -> Evaluation:
             type=TaskType.EVALUATION,
             check=lambda request, resources: evaluation_check(request=request, resources=resources),
             name=lambda p: (
-                f"Evaluate {p['model_name']} v{p['version']} on {p['dataset_name']} v{p['dataset_version']}"
+                gettext("Evaluate %(model)s v%(version)s on %(dataset)s v%(number)s")
+                % {
+                    "model": p["model_name"],
+                    "version": p["version"],
+                    "dataset": p["dataset_name"],
+                    "number": p["dataset_version"],
+                }
             ),
             user=user,
             request=request,

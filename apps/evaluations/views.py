@@ -10,6 +10,7 @@ from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.translation import gettext
 from djangorestframework_camel_case.util import camelize
 
 from apps.models import selectors as model_selectors
@@ -17,8 +18,9 @@ from apps.tasks.errors import QueueUnavailable
 
 from . import selectors
 from .api.serializers import EvaluationCompareSerializer, EvaluationResultSerializer
+from .constants import metric_label
 from .errors import CompareInvalid
-from .export import CSV_TABLES
+from .export import CSV_TABLES, TABLE_LABELS
 from .forms import EvaluationForm, evaluation_from_form
 from .models import EvaluationStatus
 
@@ -55,10 +57,14 @@ def evaluation_list(request: HttpRequest) -> HttpResponse:
             try:
                 created = evaluation_from_form(request.user, form)
             except QueueUnavailable as exc:
-                messages.error(request, f"The task queue is unreachable; the evaluation failed: {exc.detail}")
+                messages.error(
+                    request,
+                    gettext("The task queue is unreachable; the evaluation failed: %(detail)s")
+                    % {"detail": exc.detail},
+                )
                 return redirect("evaluation")
             if created is not None:
-                messages.success(request, f"Evaluation #{created.pk} is queued.")
+                messages.success(request, gettext("Evaluation #%(id)s is queued.") % {"id": created.pk})
                 return redirect("evaluation-report", created.pk)
     evaluations = selectors.evaluations_filtered(filters)
     page = Paginator(evaluations, PAGE_SIZE).get_page(request.GET.get("page"))
@@ -89,12 +95,13 @@ def evaluation_report(request: HttpRequest, pk: int) -> HttpResponse:
             "ev": evaluation,
             "r": result,
             "headline": [
-                (k, k.replace("_score", "").replace("_", " "), v, result["definitions"].get(k, ""))
+                (k, metric_label(k), v, result["definitions"].get(k, ""))
                 for k, v in result["metrics"].items()
             ],
+            "definition_rows": [(metric_label(k), text) for k, text in result["definitions"].items()],
             # The charts read the same camelCase shape the API answers.
             "data": camelize(EvaluationResultSerializer(result).data),
-            "tables": [t for t in CSV_TABLES if _has_table(result, t)],
+            "tables": [(t, TABLE_LABELS[t]) for t in CSV_TABLES if _has_table(result, t)],
         },
     )
 

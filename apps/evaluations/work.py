@@ -22,19 +22,21 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 from django.utils import timezone
+from django.utils.translation import gettext, gettext_noop
 
 from apps.datasets.models import DatasetVersion
 from apps.datasets.services import stored_file_path
 from apps.models import artifacts, training
 from apps.models import services as registry
 from apps.models.models import ModelVersion
+from apps.models.texts import problems_text
 from apps.tasks.errors import RunFailed
 from apps.tasks.kinds import TaskKind, register_kind
 from apps.tasks.models import TaskType
 from apps.tasks.runner import Run
 
-from . import metrics
-from .constants import DEFAULT_BINS, HEADLINE
+from . import metrics, texts
+from .constants import DEFAULT_BINS, HEADLINE, metric_label
 from .importance import model_importance, permutation
 from .models import Evaluation, Objective
 from .monitoring import drift_alerts_raise
@@ -43,12 +45,21 @@ from .services import evaluation_check, evaluation_create, evaluation_request_of
 BASELINE_KEY = "scoreBaseline"
 
 
+def _note(code: str, template: str, **params: Any) -> dict[str, Any]:
+    """A note of the report, as ``metrics`` writes them: the English message, and the
+    template and params the pages translate (``texts.note``)."""
+    return {"code": code, "message": template % params, "template": template, "params": params}
+
+
 def _read(version: DatasetVersion, columns: list[str]) -> pa.Table:
     with stored_file_path(version.parquet) as path:
         available = set(pq.read_schema(path).names)
         missing = [c for c in columns if c not in available]
         if missing:
-            raise RunFailed(f"{version} has no column(s) {', '.join(missing[:10])}.")
+            raise RunFailed(
+                gettext("%(version)s has no column(s) %(columns)s.")
+                % {"version": version, "columns": ", ".join(missing[:10])}
+            )
         return pq.read_table(path, columns=list(dict.fromkeys(columns)))
 
 
@@ -67,7 +78,9 @@ def encode_labels(*, column: pa.ChunkedArray, objective: str, classes: list) -> 
     present = pc.is_valid(column).to_numpy(zero_copy_only=False)
     if objective == Objective.REGRESSION:
         if not (pa.types.is_integer(column.type) or pa.types.is_floating(column.type)):
-            raise RunFailed(f"The label is {column.type}; a regression needs a numeric label.")
+            raise RunFailed(
+                gettext("The label is %(type)s; a regression needs a numeric label.") % {"type": column.type}
+            )
         y = column.cast(pa.float64()).to_numpy(zero_copy_only=False)
         return y, present & np.isfinite(y)
     if pa.types.is_floating(column.type):
@@ -76,15 +89,19 @@ def encode_labels(*, column: pa.ChunkedArray, objective: str, classes: list) -> 
         value_set = pa.array(list(classes)).cast(column.type)
     except (pa.ArrowInvalid, pa.ArrowNotImplementedError, pa.ArrowTypeError):
         raise RunFailed(
-            f"The label column ({column.type}) cannot hold the model's classes {classes}."
+            gettext("The label column (%(type)s) cannot hold the model's classes %(classes)s.")
+            % {"type": column.type, "classes": classes}
         ) from None
     index = pc.fill_null(pc.index_in(column, value_set=value_set), -1).to_numpy(zero_copy_only=False)
     unknown = present & (index < 0)
     if unknown.any():
         examples = sorted({str(v) for v in column.filter(pa.array(unknown)).to_pylist()[:1000]})[:5]
         raise RunFailed(
-            f"{int(unknown.sum()):,} rows have a label the model was not trained on "
-            f"({', '.join(examples)}); its classes are {classes}."
+            gettext(
+                "%(count)s rows have a label the model was not trained on (%(examples)s); "
+                "its classes are %(classes)s."
+            )
+            % {"count": f"{int(unknown.sum()):,}", "examples": ", ".join(examples), "classes": classes}
         )
     return index.astype(np.int64), present
 
@@ -93,16 +110,21 @@ def _score(fmt: str, model: Any, table: pa.Table, meta: dict) -> np.ndarray:
     try:
         return np.asarray(training.predict(fmt, model, table, meta), dtype=np.float64)
     except training.SpecError as exc:
-        raise RunFailed("The data cannot be scored: " + "; ".join(exc.problems)) from None
+        raise RunFailed(
+            gettext("The data cannot be scored: %(problems)s") % {"problems": problems_text(exc.problems)}
+        ) from None
 
 
 @contextmanager
 def _computing(what: str) -> Iterator[None]:
-    """A figure ``metrics`` refuses on this data (say, no finite score) fails the run with why."""
+    """A figure ``metrics`` refuses on this data (say, no finite score) fails the run with why;
+    ``what`` is a translated sentence start, the refusal a message ``metrics`` marked."""
     try:
         yield
     except ValueError as exc:
-        raise RunFailed(f"{what} cannot be computed: {exc}.") from None
+        raise RunFailed(
+            gettext("%(what)s cannot be computed: %(reason)s.") % {"what": what, "reason": gettext(str(exc))}
+        ) from None
 
 
 def _cached_baseline(version: ModelVersion, bins: int) -> dict | None:
@@ -156,7 +178,9 @@ def _report(
     bins = ev.options.get("bins", DEFAULT_BINS)
     if objective == Objective.BINARY:
         if scores.ndim != 1:
-            raise RunFailed("The model returned more than one score per row; it is not a binary model.")
+            raise RunFailed(
+                gettext("The model returned more than one score per row; it is not a binary model.")
+            )
         return metrics.classification_report(
             y, scores, threshold=ev.threshold, baseline_score=baseline, bins=bins
         )
@@ -188,7 +212,9 @@ def evaluation_work(run: Run) -> Callable[[], dict]:
     try:
         artifact, model = registry.version_load(version=version)
     except artifacts.ArtifactError as exc:
-        raise RunFailed(f"{version} cannot be loaded: {exc}") from None
+        raise RunFailed(
+            gettext("%(version)s cannot be loaded: %(error)s") % {"version": version, "error": exc}
+        ) from None
     meta = artifact.meta
     features, classes = list(meta["features"]), list(meta.get("label_classes") or [])
     run.progress(5)
@@ -198,12 +224,21 @@ def evaluation_work(run: Run) -> Callable[[], dict]:
     if not labelled.all():
         dropped = int((~labelled).sum())
         notes.append(
-            {"code": "unlabelled_rows_dropped", "message": f"{dropped:,} rows without a label were left out."}
+            _note(
+                "unlabelled_rows_dropped",
+                gettext_noop("%(count)s rows without a label were left out."),
+                count=f"{dropped:,}",
+            )
         )
         table, y = table.filter(pa.array(labelled)), y[labelled]
     if table.num_rows == 0:
-        raise RunFailed(f"No row of {data} has a label to compare the scores with.")
-    run.log(f"Loaded {table.num_rows:,} labelled rows of {data}; scoring with {version}.")
+        raise RunFailed(
+            gettext("No row of %(data)s has a label to compare the scores with.") % {"data": data}
+        )
+    run.log(
+        gettext("Loaded %(rows)s labelled rows of %(data)s; scoring with %(version)s.")
+        % {"rows": f"{table.num_rows:,}", "data": data, "version": version}
+    )
     run.check_cancel()
     scores = _score(artifact.format, model, table, meta)
     run.progress(40)
@@ -211,11 +246,15 @@ def evaluation_work(run: Run) -> Callable[[], dict]:
     same_data = version.dataset_version_id == data.pk
     if same_data:
         notes.append(
-            {
-                "code": "training_data",
-                "message": f"{data} is the data {version} was trained on (training and validation rows): "
-                "the figures are optimistic, PSI is 0 by construction and CSI is not computed.",
-            }
+            _note(
+                "training_data",
+                gettext_noop(
+                    "%(data)s is the data %(version)s was trained on (training and validation rows): "
+                    "the figures are optimistic, PSI is 0 by construction and CSI is not computed."
+                ),
+                data=str(data),
+                version=str(version),
+            )
         )
     baseline_table = None
     if version.dataset_version_id and not same_data:
@@ -231,23 +270,27 @@ def evaluation_work(run: Run) -> Callable[[], dict]:
                     baseline_table if baseline_table is not None else _read(version.dataset_version, features)
                 )
                 base_scores = _score(artifact.format, model, base_table, meta)
-            with _computing("The PSI baseline"):
+            with _computing(gettext("The PSI baseline")):
                 frozen = metrics.score_baseline(base_scores, bins)
             baseline = new_baseline = {
                 **frozen,
                 "dataset_version_id": version.dataset_version_id,
                 "metrics_version": metrics.METRICS_VERSION,
             }
-            run.log(f"Scored the training data ({version.dataset_version}) once for the PSI baseline.")
+            run.log(
+                gettext("Scored the training data (%(data)s) once for the PSI baseline.")
+                % {"data": version.dataset_version}
+            )
         elif baseline is None:
             notes.append(
-                {
-                    "code": "no_baseline",
-                    "message": f"{version} has no training data on record: PSI is not computed.",
-                }
+                _note(
+                    "no_baseline",
+                    gettext_noop("%(version)s has no training data on record: PSI is not computed."),
+                    version=str(version),
+                )
             )
     run.progress(60)
-    with _computing("The report"):
+    with _computing(gettext("The report")):
         report = _report(ev.objective, y, scores, ev, baseline, classes)
     report["notes"] = [*report.get("notes", []), *notes]
     if baseline_table is not None:
@@ -260,16 +303,21 @@ def evaluation_work(run: Run) -> Callable[[], dict]:
     run.progress(75)
     importance = model_importance(artifact.format, model, features)
     if ev.options.get("permutation_importance"):
-        run.log("Computing permutation importance.")
+        run.log(gettext("Computing permutation importance."))
         run.check_cancel()
         importance["permutation"] = permutation(ev.objective, artifact.format, model, meta, table, y)
     else:
         importance["permutation"] = None
     figures = headline(objective=ev.objective, report=report)
     run.log(
-        "Evaluated: "
-        + ", ".join(f"{k} {v:.4f}" for k, v in figures.items() if v is not None and k != "ks_threshold")
-        + "."
+        gettext("Evaluated: %(figures)s.")
+        % {
+            "figures": ", ".join(
+                f"{metric_label(k)} {v:.4f}"
+                for k, v in figures.items()
+                if v is not None and k != "ks_threshold"
+            )
+        }
     )
 
     def commit() -> dict:
@@ -289,7 +337,7 @@ def evaluation_work(run: Run) -> Callable[[], dict]:
             "modelVersionId": version.pk,
             "rows": report["n"],
             "metrics": figures,
-            "alerts": [a["message"] for a in alerts],
+            "alerts": [texts.alert(a)["message"] for a in alerts],
         }
 
     return commit

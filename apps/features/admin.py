@@ -6,6 +6,8 @@ import json
 
 from django.contrib import admin, messages
 from django.utils.html import format_html
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy, ngettext
 
 from apps.core.admin import ReadOnlyAdmin
 from apps.datasets.admin import DatasetAdmin
@@ -54,11 +56,11 @@ class FeatureAdmin(admin.ModelAdmin):
     def get_queryset(self, request):
         return super().get_queryset(request).prefetch_related("tags")
 
-    @admin.display(description="tags")
+    @admin.display(description=gettext_lazy("tags"))
     def tag_list(self, obj) -> str:
         return ", ".join(sorted(t.name for t in obj.tags.all()))
 
-    @admin.display(description="statistics (current version)")
+    @admin.display(description=gettext_lazy("statistics (current version)"))
     def current_statistics(self, obj):
         current = obj.current_version()
         text = (
@@ -74,7 +76,7 @@ class FeatureAdmin(admin.ModelAdmin):
         if not change:
             obj.created_by = request.user
             super().save_model(request, obj, form, change)
-            services.feature_version_snapshot(feature=obj, user=request.user, note="created in admin")
+            services.feature_version_snapshot(feature=obj, user=request.user, note=_("created in admin"))
             return
         fields = {
             f: form.cleaned_data[f] for f in form.changed_data if f in form.cleaned_data and f != "tags"
@@ -88,7 +90,7 @@ class TagAdmin(admin.ModelAdmin):
     search_fields = ["name"]
     list_filter = []
 
-    @admin.display(description="features")
+    @admin.display(description=gettext_lazy("features"))
     def feature_count(self, obj) -> int:
         return obj.features.count()
 
@@ -121,7 +123,7 @@ class FeatureSetAdmin(ReadOnlyAdmin):
     list_select_related = ["dataset_version__dataset", "created_by"]
     inlines = [FeatureSetItemInline]
 
-    @admin.display(description="features")
+    @admin.display(description=gettext_lazy("features"))
     def item_count(self, obj) -> int:
         return obj.items.count()
 
@@ -143,22 +145,37 @@ class FeatureVersionAdmin(ReadOnlyAdmin):
 
 
 # On the datasets admin's list, but a features action: datasets sit below features.
-@admin.action(description="Register all columns as features (newest validated version)")
+@admin.action(description=gettext_lazy("Register all columns as features (newest validated version)"))
 def register_features(modeladmin, request, queryset):
     for dataset in queryset:
         version = dataset_version(dataset, None)
+        if version is None:
+            modeladmin.message_user(
+                request, _("%(dataset)s has no version yet.") % {"dataset": dataset}, messages.ERROR
+            )
+            continue
         try:
             proposals = services.features_propose(dataset_version=version)
-            features, _ = services.features_register(
+            features, _set = services.features_register(
                 dataset_version=version,
                 columns=[{"column": p["column"]} for p in proposals],
                 user=request.user,
                 proposals=proposals,
             )
         except services.NotReady as exc:
-            modeladmin.message_user(request, f"{dataset}: {exc}", messages.ERROR)
+            modeladmin.message_user(
+                request, _("%(dataset)s: %(error)s") % {"dataset": dataset, "error": exc}, messages.ERROR
+            )
             continue
-        modeladmin.message_user(request, f"{dataset}: registered {len(features)} feature(s) from {version}.")
+        modeladmin.message_user(
+            request,
+            ngettext(
+                "%(dataset)s: registered %(count)d feature from %(version)s.",
+                "%(dataset)s: registered %(count)d features from %(version)s.",
+                len(features),
+            )
+            % {"dataset": dataset, "count": len(features), "version": version},
+        )
 
 
 DatasetAdmin.actions = [*DatasetAdmin.actions, register_features]

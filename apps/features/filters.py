@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 
 import django_filters
+from django.utils.translation import gettext as _
 from rest_framework.exceptions import ValidationError
 
 from .models import Feature, FeatureSet, FeatureType
@@ -19,7 +20,11 @@ def parse_tags(values: list[str]) -> list[str]:
     bad = [t for t in tags if not TAG_RE.match(t)]
     if bad:
         raise ValidationError(
-            {"tags": [f"Invalid tag(s): {', '.join(bad)} (1-50 letters, digits, _ - . :)."]}
+            {
+                "tags": [
+                    _("Invalid tag(s): %(tags)s (1-50 letters, digits, _ - . :).") % {"tags": ", ".join(bad)}
+                ]
+            }
         )
     return tags
 

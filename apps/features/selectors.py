@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from django.db.models import QuerySet
+from django.db.models import Count, Q, QuerySet
 
 from apps.datasets.models import Dataset, DatasetKind, DatasetStatus
 
-from .models import Feature, FeatureSet, FeatureVersion
+from .models import Feature, FeatureSet, FeatureSetItem, FeatureVersion
 
 
 def features_matching(
@@ -61,3 +61,33 @@ def registrable_datasets() -> QuerySet[Dataset]:
 def feature_counts() -> dict[str, int]:
     """The feature center's headline figures (for the dashboard)."""
     return {"features": Feature.objects.count(), "feature_sets": FeatureSet.objects.count()}
+
+
+def feature_sets_for_list(*, search: str = "", dataset_id: int | None = None) -> QuerySet[FeatureSet]:
+    """Feature sets (by name, newest version first) with their feature and model-version
+    counts; ``search`` looks for every word in the name and description."""
+    sets = FeatureSet.objects.select_related("dataset_version__dataset", "created_by").annotate(
+        feature_count=Count("items", distinct=True),
+        model_version_count=Count("model_versions", distinct=True),
+    )
+    for word in search.split():
+        sets = sets.filter(Q(name__icontains=word) | Q(description__icontains=word))
+    if dataset_id is not None:
+        sets = sets.filter(dataset_version__dataset_id=dataset_id)
+    return sets.order_by("name", "-version")
+
+
+def feature_set_items(feature_set: FeatureSet) -> QuerySet[FeatureSetItem]:
+    """The set's features in order, each with the feature version it holds."""
+    return feature_set.items.select_related("feature_version__feature", "feature_version__dataset_version")
+
+
+def feature_set_versions(feature_set: FeatureSet) -> QuerySet[FeatureSet]:
+    """Every version of the set's name, newest first."""
+    return FeatureSet.objects.filter(name=feature_set.name).order_by("-version")
+
+
+def feature_set_users(feature_set: FeatureSet) -> QuerySet:
+    """The model versions trained on the set (read through the registry's reverse relation,
+    so the feature center imports nothing above it)."""
+    return feature_set.model_versions.select_related("model").order_by("model__name", "-version")

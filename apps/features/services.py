@@ -8,6 +8,7 @@ from typing import Any
 from django.db import IntegrityError, transaction
 from django.db.models import Max
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from apps.datasets.models import DatasetKind, DatasetStatus, DatasetVersion
 from apps.datasets.services import stored_file_path
@@ -82,9 +83,9 @@ def feature_create(
                 created_by=user,
             )
     except IntegrityError:
-        raise FeatureNameTaken(f"A feature named {name!r} already exists.") from None
+        raise FeatureNameTaken(_("A feature named %(name)r already exists.") % {"name": name}) from None
     _set_tags(feature, tags)
-    feature_version_snapshot(feature=feature, user=user, note="created")
+    feature_version_snapshot(feature=feature, user=user, note=_("created"))
     return feature
 
 
@@ -100,7 +101,7 @@ def feature_update(
         and fields["name"] != feature.name
         and Feature.objects.filter(name=fields["name"]).exists()
     ):
-        raise FeatureNameTaken(f"A feature named {fields['name']!r} already exists.")
+        raise FeatureNameTaken(_("A feature named %(name)r already exists.") % {"name": fields["name"]})
     for key, value in fields.items():
         setattr(feature, key, value)
     if changed:
@@ -109,15 +110,20 @@ def feature_update(
     if tags is not None:
         _set_tags(feature, tags)
     if changed:
-        feature_version_snapshot(feature=feature, user=user, note="changed " + ", ".join(changed))
+        feature_version_snapshot(
+            feature=feature, user=user, note=_("changed %(fields)s") % {"fields": ", ".join(changed)}
+        )
     return feature
 
 
 def _usable(dataset_version: DatasetVersion) -> None:
     if dataset_version.dataset.kind != DatasetKind.TABULAR:
-        raise NotReady("Features are registered from tabular datasets.")
+        raise NotReady(_("Features are registered from tabular datasets."))
     if dataset_version.status != DatasetStatus.VALIDATED or not dataset_version.parquet:
-        raise NotReady(f"{dataset_version} is {dataset_version.status}; only validated versions can be used.")
+        raise NotReady(
+            _("%(version)s is %(status)s; only validated versions can be used.")
+            % {"version": dataset_version, "status": str(dataset_version.get_status_display()).lower()}
+        )
 
 
 def features_propose(*, dataset_version: DatasetVersion) -> list[dict]:
@@ -125,7 +131,13 @@ def features_propose(*, dataset_version: DatasetVersion) -> list[dict]:
     _usable(dataset_version)
     label = dataset_version.label_column or None
     with stored_file_path(dataset_version.parquet) as path:
-        stats = statistics.feature_statistics(path, label=label)
+        try:
+            stats = statistics.feature_statistics(path, label=label)
+        except statistics.LabelError as exc:  # the data's fault: a 400 naming the dataset
+            raise NotReady(
+                _("%(version)s cannot give IV: %(reason)s")
+                % {"version": dataset_version, "reason": _(exc.template) % exc.params}
+            ) from None
     existing = set(
         Feature.objects.filter(name__in=[statistics.suggest_feature_name(c) for c in stats]).values_list(
             "name", flat=True
@@ -168,7 +180,10 @@ def features_register(
     known = {p["column"]: p for p in (proposals or features_propose(dataset_version=dataset_version))}
     unknown = [c["column"] for c in columns if c["column"] not in known]
     if unknown:
-        raise NotReady(f"Not columns of {dataset_version}: {', '.join(unknown)}.")
+        raise NotReady(
+            _("Not columns of %(version)s: %(columns)s.")
+            % {"version": dataset_version, "columns": ", ".join(unknown)}
+        )
     registered: list[Feature] = []
     versions: list[FeatureVersion] = []
     for choice in columns:
@@ -197,7 +212,7 @@ def features_register(
                 statistics_=proposal["statistics"],
                 dataset_version=dataset_version,
                 source_column=proposal["column"],
-                note=f"registered from {dataset_version}",
+                note=_("registered from %(version)s") % {"version": dataset_version},
             )
         )
         registered.append(feature)
@@ -227,7 +242,7 @@ def feature_set_create(
     """A new version of the feature set ``name`` (version 1 if the name is new)."""
     _usable(dataset_version)
     if not feature_versions:
-        raise NotReady("A feature set needs at least one feature.")
+        raise NotReady(_("A feature set needs at least one feature."))
     number = (FeatureSet.objects.filter(name=name).aggregate(n=Max("version"))["n"] or 0) + 1
     feature_set = FeatureSet.objects.create(
         name=name,
@@ -256,14 +271,15 @@ def feature_set_update(
     feature_set = FeatureSet.objects.select_for_update().get(pk=feature_set.pk)
     if feature_set.is_locked:
         raise FeatureSetLocked(
-            f"{feature_set} is used by a model version and cannot change; create a new version instead."
+            _("%(feature_set)s is used by a model version and cannot change; create a new version instead.")
+            % {"feature_set": feature_set}
         )
     for key, value in fields.items():
         setattr(feature_set, key, value)
     feature_set.save()
     if feature_versions is not None:
         if not feature_versions:
-            raise NotReady("A feature set needs at least one feature.")
+            raise NotReady(_("A feature set needs at least one feature."))
         feature_set.items.all().delete()
         FeatureSetItem.objects.bulk_create(
             FeatureSetItem(feature_set=feature_set, feature_version=v, position=i)

@@ -74,6 +74,20 @@ FEATURE_TYPES = {
 _CATEGORY_KINDS = ("categorical", "text", "boolean")
 
 
+def _(text: str) -> str:
+    """Marks a message for translation; the Django side shows ``gettext(template) % params``."""
+    return text
+
+
+class LabelError(ValueError):
+    """The label cannot serve for IV (not a column, not two classes): a fault of the data, not
+    of the caller. ``template % params`` is the English message."""
+
+    def __init__(self, template: str, **params: Any):
+        self.template, self.params = template, params
+        super().__init__(template % params)
+
+
 @dataclass(frozen=True)
 class Binning:
     """How a column's values were cut into bins (see the module docstring).
@@ -179,7 +193,7 @@ def feature_statistics(
     schema = pq.read_schema(path)
     names = list(schema.names)
     if label is not None and label not in names:
-        raise ValueError(f"The label column {label!r} is not in the dataset.")
+        raise LabelError(_("The label column %(label)r is not in the dataset."), label=label)
     wanted = [c for c in names if c != label] if columns is None else list(columns)
     unknown = [c for c in wanted if c not in names]
     if unknown:
@@ -299,9 +313,17 @@ def _encode_label(label: Any) -> np.ndarray:
     counts = pc.value_counts(present).to_pylist()
     if len(counts) != 2:
         shown = ", ".join(repr(c["values"]) for c in counts[:5]) + (", ..." if len(counts) > 5 else "")
-        raise ValueError(
-            f"The label must have exactly two classes (0/1, booleans or two distinct values); "
-            f"it has {len(counts)}" + (f": {shown}." if counts else ".")
+        if not counts:
+            raise LabelError(
+                _("The label must have exactly two classes (0/1, booleans or two distinct values); it has 0.")
+            )
+        raise LabelError(
+            _(
+                "The label must have exactly two classes (0/1, booleans or two distinct values); "
+                "it has %(count)s: %(values)s."
+            ),
+            count=len(counts),
+            values=shown,
         )
     classes = [c["values"] for c in counts]
     if set(classes) == {0, 1}:  # also {False, True} and {0.0, 1.0}
@@ -536,7 +558,7 @@ def _as_codes(values: Any) -> tuple[np.ndarray, pa.Array]:
             data = pa.array([None if v is None else repr(v) for v in data.to_pylist()], type=pa.string())
     if isinstance(data, pa.Array):
         data = pa.chunked_array([data])
-    codes, dictionary, _ = profiling._dictionary_codes(data)
+    codes, dictionary, _uniques = profiling._dictionary_codes(data)
     return codes, dictionary
 
 

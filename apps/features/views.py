@@ -7,6 +7,7 @@ from django.contrib.auth.decorators import login_required, permission_required
 from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.translation import gettext as _
 
 from apps.datasets.models import Dataset
 from apps.datasets.selectors import dataset_version
@@ -16,6 +17,7 @@ from .errors import NotReady
 from .filters import TAG_RE
 from .models import Feature, FeatureType, Tag
 from .selectors import feature_sets_using, feature_versions, features_matching, registrable_datasets
+from .texts import BINNING_METHODS, IV_STRENGTHS, registered_message
 
 
 @login_required
@@ -51,6 +53,8 @@ def feature_detail(request: HttpRequest, pk: int) -> HttpResponse:
     feature = get_object_or_404(Feature.objects.select_related("created_by").prefetch_related("tags"), pk=pk)
     versions = feature_versions(feature)
     current = next((v for v in versions if v.version == feature.version), None)
+    stats = (current.statistics if current else None) or {}
+    iv = stats.get("iv") or {}
     return render(
         request,
         "features/detail.html",
@@ -59,7 +63,9 @@ def feature_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "versions": versions,
             "current": current,
             "feature_sets": feature_sets_using(feature),
-            "stats": (current.statistics if current else None) or {},
+            "stats": stats,
+            "iv_strength": IV_STRENGTHS.get(iv.get("strength"), iv.get("strength")),
+            "binning_method": BINNING_METHODS.get((iv.get("binning") or {}).get("method"), ""),
         },
     )
 
@@ -69,11 +75,11 @@ def feature_detail(request: HttpRequest, pk: int) -> HttpResponse:
 def feature_register(request: HttpRequest) -> HttpResponse:
     raw = request.GET.get("dataset") or request.POST.get("dataset") or ""
     if not raw.isdigit():
-        raise Http404("No such dataset.")
+        raise Http404(_("No such dataset."))
     dataset = get_object_or_404(Dataset, pk=raw)
     version = dataset_version(dataset, None)
     if version is None:
-        raise Http404("This dataset has no version.")
+        raise Http404(_("This dataset has no version."))
     try:
         proposals = services.features_propose(dataset_version=version)
     except NotReady as exc:
@@ -84,7 +90,7 @@ def feature_register(request: HttpRequest) -> HttpResponse:
         columns = [{"column": c, "name": request.POST.get(f"name-{c}", "").strip() or None} for c in chosen]
         tags = [t for t in request.POST.get("tags", "").replace(",", " ").split() if TAG_RE.match(t)]
         if not columns:
-            messages.error(request, "Choose at least one column.")
+            messages.error(request, _("Choose at least one column."))
         else:
             try:
                 features, feature_set = services.features_register(
@@ -98,11 +104,16 @@ def feature_register(request: HttpRequest) -> HttpResponse:
             except NotReady as exc:
                 messages.error(request, str(exc))
             else:
-                done = f"Registered {len(features)} feature(s)" + (
-                    f" and {feature_set}" if feature_set else ""
-                )
-                messages.success(request, done + ".")
+                messages.success(request, registered_message(len(features), feature_set))
                 return redirect("features")
+    shown = [
+        {
+            **p,
+            "type_label": FeatureType(p["type"]).label if p["type"] in FeatureType.values else p["type"],
+            "strength": IV_STRENGTHS.get((p["statistics"].get("iv") or {}).get("strength"), ""),
+        }
+        for p in proposals
+    ]
     return render(
-        request, "features/register.html", {"dataset": dataset, "version": version, "proposals": proposals}
+        request, "features/register.html", {"dataset": dataset, "version": version, "proposals": shown}
     )

@@ -1,10 +1,11 @@
 from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
 
 
 class ModelsConfig(AppConfig):
     name = "apps.models"
     label = "models"
-    verbose_name = "Model registry"
+    verbose_name = _("Model registry")
 
     def ready(self) -> None:
         from apps.core.config import declare

@@ -33,6 +33,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from django.utils.translation import gettext
+
 from .errors import ArtifactError
 
 FORMAT_VERSION = 1
@@ -113,7 +115,7 @@ def sha256(data: bytes) -> str:
 def sign(data: bytes, key: bytes) -> str:
     """HMAC-SHA256 hex digest of ``data`` under ``key``."""
     if not key:
-        raise ArtifactError("bad_signature", "an empty signing key is not allowed")
+        raise ArtifactError("bad_signature", gettext("an empty signing key is not allowed"))
     return hmac.new(key, data, hashlib.sha256).hexdigest()
 
 
@@ -128,7 +130,11 @@ def _signed_bytes(header_without_signature: dict, payload: bytes) -> bytes:
 def pack(model_bytes: bytes, fmt: str, *, key: bytes, meta: dict) -> bytes:
     """Wrap ``model_bytes`` of format ``fmt`` into a signed artifact blob."""
     if fmt not in formats():
-        raise ArtifactError("unknown_format", f"unknown model format {fmt!r}; expected one of {formats()}")
+        raise ArtifactError(
+            "unknown_format",
+            gettext("unknown model format %(format)s; expected one of %(formats)s")
+            % {"format": repr(fmt), "formats": formats()},
+        )
     header = {
         "format": fmt,
         "formatVersion": FORMAT_VERSION,
@@ -145,35 +151,39 @@ def unpack(blob: bytes, *, key: bytes) -> Artifact:
     Only the JSON header is parsed before verification; the payload is untouched bytes.
     """
     if not blob.startswith(MAGIC):
-        raise ArtifactError("unknown_format", "not an OMM artifact (missing header)")
+        raise ArtifactError("unknown_format", gettext("not an OMM artifact (missing header)"))
     end = blob.find(b"\n", len(MAGIC), len(MAGIC) + _MAX_HEADER_BYTES)
     if end < 0:
-        raise ArtifactError("unreadable", "artifact header is missing or too long")
+        raise ArtifactError("unreadable", gettext("artifact header is missing or too long"))
     try:
         header = json.loads(blob[len(MAGIC) : end].decode("utf-8"))
     except (UnicodeDecodeError, ValueError) as exc:
-        raise ArtifactError("unreadable", f"artifact header is not valid JSON: {exc}") from exc
+        raise ArtifactError(
+            "unreadable", gettext("artifact header is not valid JSON: %(error)s") % {"error": exc}
+        ) from exc
     if not isinstance(header, dict):
-        raise ArtifactError("unreadable", "artifact header is not an object")
+        raise ArtifactError("unreadable", gettext("artifact header is not an object"))
     payload = blob[end + 1 :]
 
     if header.get("formatVersion") != FORMAT_VERSION:
         raise ArtifactError(
             "unknown_format",
-            f"artifact format version {header.get('formatVersion')!r} is not supported "
-            f"(this platform writes {FORMAT_VERSION})",
+            gettext("artifact format version %(version)s is not supported (this platform writes %(current)s)")
+            % {"version": repr(header.get("formatVersion")), "current": FORMAT_VERSION},
         )
     signature = header.pop("signature", None)
     checksum = header.get("checksum")
     if not isinstance(signature, str) or not isinstance(checksum, str):
-        raise ArtifactError("unreadable", "artifact header lacks checksum or signature")
+        raise ArtifactError("unreadable", gettext("artifact header lacks checksum or signature"))
     if not hmac.compare_digest(sha256(payload), checksum):
-        raise ArtifactError("checksum_mismatch", "artifact payload does not match its checksum")
+        raise ArtifactError("checksum_mismatch", gettext("artifact payload does not match its checksum"))
     if not hmac.compare_digest(sign(_signed_bytes(header, payload), key), signature):
-        raise ArtifactError("bad_signature", "artifact signature does not verify with this key")
+        raise ArtifactError("bad_signature", gettext("artifact signature does not verify with this key"))
     fmt = header.get("format")
     if fmt not in formats():
-        raise ArtifactError("unknown_format", f"unknown model format {fmt!r}")
+        raise ArtifactError(
+            "unknown_format", gettext("unknown model format %(format)s") % {"format": repr(fmt)}
+        )
     meta = header.get("meta")
     return Artifact(
         format=fmt,
@@ -241,11 +251,13 @@ def load_model(artifact: Artifact, *, trusted_types: list[str] | None = None) ->
         try:
             text = artifact.payload.decode("utf-8")
         except UnicodeDecodeError as exc:
-            raise ArtifactError("unreadable", "LightGBM model is not valid UTF-8 text") from exc
+            raise ArtifactError("unreadable", gettext("LightGBM model is not valid UTF-8 text")) from exc
         try:
             return lgb.Booster(model_str=text)
         except Exception as exc:  # LightGBM raises several types for bad text
-            raise ArtifactError("unreadable", f"LightGBM could not read the model: {exc}") from exc
+            raise ArtifactError(
+                "unreadable", gettext("LightGBM could not read the model: %(error)s") % {"error": exc}
+            ) from exc
     if artifact.format == "skops":
         import skops.io as sio
 
@@ -253,23 +265,35 @@ def load_model(artifact: Artifact, *, trusted_types: list[str] | None = None) ->
         try:
             untrusted = sio.get_untrusted_types(data=artifact.payload)
         except Exception as exc:  # zip/JSON errors surface as many types
-            raise ArtifactError("unreadable", f"skops file could not be read: {exc}") from exc
+            raise ArtifactError(
+                "unreadable", gettext("skops file could not be read: %(error)s") % {"error": exc}
+            ) from exc
         refused = sorted(set(untrusted) - set(trusted))
         if refused:
             raise ArtifactError(
-                "unsafe_format", f"skops file contains types that are not trusted: {', '.join(refused)}"
+                "unsafe_format",
+                gettext("skops file contains types that are not trusted: %(types)s")
+                % {"types": ", ".join(refused)},
             )
         try:
             return sio.loads(artifact.payload, trusted=trusted)
         except Exception as exc:
-            raise ArtifactError("unreadable", f"skops file could not be loaded: {exc}") from exc
+            raise ArtifactError(
+                "unreadable", gettext("skops file could not be loaded: %(error)s") % {"error": exc}
+            ) from exc
     loader = _LOADERS.get(artifact.format)
     if loader is not None:
         try:
             return loader.load(artifact.payload)
         except ValueError as exc:
-            raise ArtifactError("unreadable", f"{loader.name} could not be read: {exc}") from exc
-    raise ArtifactError("unsafe_format", f"model format {artifact.format!r} is not loadable")
+            raise ArtifactError(
+                "unreadable",
+                gettext("%(name)s could not be read: %(error)s") % {"name": loader.name, "error": exc},
+            ) from exc
+    raise ArtifactError(
+        "unsafe_format",
+        gettext("model format %(format)s is not loadable") % {"format": repr(artifact.format)},
+    )
 
 
 def _looks_like_lightgbm_text(data: bytes) -> bool:
@@ -309,30 +333,41 @@ def detect_upload_format(data: bytes, filename: str) -> str:
     if name.endswith(_PICKLE_EXTENSIONS):
         raise ArtifactError(
             "unsafe_format",
-            "pickle files are never loaded (they can run code); upload a LightGBM text model or a skops file",
+            gettext(
+                "pickle files are never loaded (they can run code); upload a "
+                "LightGBM text model or a skops file"
+            ),
         )
     if not data:
-        raise ArtifactError("unknown_format", "the uploaded file is empty")
+        raise ArtifactError("unknown_format", gettext("the uploaded file is empty"))
     # Pickle protocol 2+ starts with PROTO (0x80) and the protocol number; joblib.dump
     # without compression writes exactly that.
     if data[0] == 0x80 and len(data) > 1 and data[1] <= 5:
         raise ArtifactError(
             "unsafe_format",
-            "pickle files are never loaded (they can run code); upload a LightGBM text model or a skops file",
+            gettext(
+                "pickle files are never loaded (they can run code); upload a "
+                "LightGBM text model or a skops file"
+            ),
         )
     if data.startswith(_COMPRESSED_PICKLE_MAGICS):
         raise ArtifactError(
             "unsafe_format",
-            "compressed pickle/joblib files are never loaded; upload a LightGBM text model or a skops file",
+            gettext(
+                "compressed pickle/joblib files are never loaded; upload a "
+                "LightGBM text model or a skops file"
+            ),
         )
     if _looks_like_lightgbm_text(data):
         return "lightgbm-text"
     if _is_skops_zip(data):
         return "skops"
     if _is_zip_with_pickle(data):
-        raise ArtifactError("unsafe_format", "archives holding pickles (e.g. torch files) are never loaded")
+        raise ArtifactError(
+            "unsafe_format", gettext("archives holding pickles (e.g. torch files) are never loaded")
+        )
     raise ArtifactError(
-        "unknown_format", "unrecognised model file; upload a LightGBM text model or a skops file"
+        "unknown_format", gettext("unrecognised model file; upload a LightGBM text model or a skops file")
     )
 
 

@@ -17,6 +17,7 @@ import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
+from django.utils.translation import gettext
 
 from apps.core.csvsafe import neutralise_column
 from apps.datasets.models import DatasetVersion
@@ -39,18 +40,30 @@ def _check(request: dict, resources: dict | None = None) -> dict[str, Any]:
     errors: dict[str, list[str]] = {}
     version = ModelVersion.objects.select_related("model").filter(pk=request.get("model_version")).first()
     if version is None:
-        raise RequestInvalid({"model_version": [f"No model version with id {request.get('model_version')}."]})
+        raise RequestInvalid(
+            {
+                "model_version": [
+                    gettext("No model version with id %(id)s.") % {"id": request.get("model_version")}
+                ]
+            }
+        )
     if version.model.type == ModelType.RETRIEVAL:
-        errors["model_version"] = ["A retrieval model answers questions; it does not score datasets."]
+        errors["model_version"] = [
+            gettext("A retrieval model answers questions; it does not score datasets.")
+        ]
     if version.status == VersionStatus.DEPRECATED:
-        errors["model_version"] = [f"{version} is deprecated."]
+        errors["model_version"] = [gettext("%(version)s is deprecated.") % {"version": version}]
     dataset_version = scoring_version(request.get("dataset"), request.get("dataset_version"), errors)
     columns = columns_of(dataset_version) if dataset_version is not None else {}
     missing = [f for f in version.feature_schema.get("features", []) if f not in columns]
     if dataset_version is not None and missing:
         errors["dataset"] = [
-            f"{dataset_version.dataset.name} v{dataset_version.version} lacks the version's "
-            f"feature(s): {', '.join(missing[:10])}."
+            gettext("%(dataset)s v%(number)s lacks the version's feature(s): %(features)s.")
+            % {
+                "dataset": dataset_version.dataset.name,
+                "number": dataset_version.version,
+                "features": ", ".join(missing[:10]),
+            }
         ]
     if errors:
         raise RequestInvalid(errors)
@@ -75,7 +88,13 @@ def batch_create(*, user, request: dict, **options: Any) -> Task:
         type=TaskType.PREDICTION,
         check=_check,
         name=lambda p: (
-            f"Score dataset #{p['dataset']} v{p['dataset_version']} with {p['model_name']} v{p['version']}"
+            gettext("Score dataset #%(dataset)s v%(number)s with %(model)s v%(version)s")
+            % {
+                "dataset": p["dataset"],
+                "number": p["dataset_version"],
+                "model": p["model_name"],
+                "version": p["version"],
+            }
         ),
         user=user,
         request=request,
@@ -136,7 +155,10 @@ def batch_work(run: Run):
             if writer is not None:
                 writer.close()
     size = default_storage.size(name)
-    run.log(f"Scored {rows:,} rows with {version}; CSV of {size / 2**20:.1f} MiB.")
+    run.log(
+        gettext("Scored %(rows)s rows with %(version)s; CSV of %(size)s MiB.")
+        % {"rows": f"{rows:,}", "version": version, "size": f"{size / 2**20:.1f}"}
+    )
 
     def commit() -> dict:
         batch, _ = BatchPrediction.objects.get_or_create(

@@ -1,5 +1,7 @@
 """Settings of the registry and of scoring (declared on start-up, editable in the admin)."""
 
+from django.utils.translation import gettext_lazy as _
+
 from apps.core.config import ConfigKey
 from apps.core.models import ValueType
 
@@ -8,27 +10,29 @@ KEYS = [
         "models-promotion-approval",
         ValueType.BOOLEAN,
         False,
-        "Maker-checker: a promotion becomes a request that a different admin approves or rejects.",
+        _("Maker-checker: a promotion becomes a request that a different admin approves or rejects."),
     ),
     ConfigKey(
         "models-challenger-metric",
         ValueType.STRING,
         "auto",
-        "Holdout metric of the champion/challenger gate: auc, ks, accuracy, f1_macro, rmse, mae, r2 "
-        "or auto (AUC for binary, macro F1 for multiclass, RMSE for regression).",
+        _(
+            "Holdout metric of the champion/challenger gate: auc, ks, accuracy, f1_macro, rmse, mae, r2 "
+            "or auto (AUC for binary, macro F1 for multiclass, RMSE for regression)."
+        ),
     ),
     ConfigKey(
         "models-challenger-margin",
         ValueType.NUMBER,
         0.005,
-        "A retrained challenger is promoted only when it beats the champion by at least this much.",
+        _("A retrained challenger is promoted only when it beats the champion by at least this much."),
         minimum=0,
     ),
     ConfigKey(
         "models-predict-max-records",
         ValueType.NUMBER,
         10_000,
-        "Most records one prediction request may carry; batch-score larger sets as a task.",
+        _("Most records one prediction request may carry; batch-score larger sets as a task."),
         minimum=1,
         integer=True,
     ),
@@ -36,7 +40,10 @@ KEYS = [
         "models-predict-cache-seconds",
         ValueType.NUMBER,
         300,
-        "Identical prediction requests to the same version are answered from the cache this long (0: off).",
+        _(
+            "Identical prediction requests to the same version are answered from "
+            "the cache this long (0: off)."
+        ),
         minimum=0,
         maximum=86400,
         integer=True,
@@ -45,7 +52,7 @@ KEYS = [
         "models-predict-log-sample-rate",
         ValueType.NUMBER,
         0.01,
-        "Share of prediction requests logged with inputs, scores and version (0 to 1).",
+        _("Share of prediction requests logged with inputs, scores and version (0 to 1)."),
         minimum=0,
         maximum=1,
     ),

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from django.utils.translation import gettext
+
 from apps.features.demo import SET_NAME
 from apps.features.models import FeatureSet
 from apps.tasks.runner import task_execute
@@ -23,7 +25,7 @@ def load_demo_model(*, user, write=print) -> None:
         user=user,
         request={
             "name": MODEL_NAME,
-            "task_name": "Demo credit model",
+            "task_name": gettext("Demo credit model"),
             "feature_set": feature_set.pk,
             "algorithm": "lightgbm",
             "params": {"num_boost_round": 300, "learning_rate": 0.05, "early_stopping_rounds": 30},
@@ -38,7 +40,7 @@ def load_demo_model(*, user, write=print) -> None:
         return
     # Active from the start, so POST /api/models/{id}/predict answers out of the box.
     version = ModelVersion.objects.get(task=task)
-    registry.version_activate(version=version, user=user, reason="Demo model, promoted at setup.")
+    registry.version_activate(version=version, user=user, reason=gettext("Demo model, promoted at setup."))
     result, metrics = task.result, task.result["metrics"]
     write(
         f"  model {result['modelName']} v{result['version']} trained ({result['algorithm']}, "

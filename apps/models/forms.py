@@ -7,6 +7,9 @@ import json
 from datetime import datetime
 
 from django import forms
+from django.utils.text import capfirst
+from django.utils.translation import gettext, pgettext_lazy
+from django.utils.translation import gettext_lazy as _
 
 from apps.datasets.models import Dataset
 from apps.features.models import FeatureSet
@@ -15,6 +18,7 @@ from apps.tasks.errors import RequestInvalid
 from apps.tasks.models import Priority, Task, TaskSchedule
 
 from . import selectors, training_tasks
+from .labels import ALGORITHM_LABELS, OBJECTIVE_LABELS
 from .models import Model, ModelVersion
 from .training import ALGORITHMS, DEFAULT_PARAMS, OBJECTIVES, SPLITS
 
@@ -39,9 +43,11 @@ class ActiveAtForm(forms.Form):
     ISO 8601 time with its own offset (``2026-01-31T12:00:00+00:00``)."""
 
     active_at = BoundedDateTimeField(
-        label="Active at",
+        label=_("Active at"),
         widget=forms.DateTimeInput(attrs={"type": "datetime-local", "step": "0.001"}),
-        error_messages={"invalid": "Enter a date and time, e.g. 2026-01-31 12:00 or 2026-01-31T12:00:00Z."},
+        error_messages={
+            "invalid": _("Enter a date and time, e.g. 2026-01-31 12:00 or 2026-01-31T12:00:00Z.")
+        },
     )
 
     def answer(self, model: Model) -> tuple[datetime, ModelVersion | None]:
@@ -58,10 +64,15 @@ class TracePickForm(forms.Form):
     """
 
     model = forms.ModelChoiceField(
-        queryset=Model.objects.order_by("name"), required=False, empty_label="Choose a model"
+        label=_("Model"),
+        queryset=Model.objects.order_by("name"),
+        required=False,
+        empty_label=_("Choose a model"),
     )
-    version = forms.IntegerField(label="Version", min_value=1, max_value=MAX_VERSION_NUMBER, required=False)
-    version_id = forms.IntegerField(label="or version id", min_value=1, max_value=MAX_ID, required=False)
+    version = forms.IntegerField(
+        label=_("Version"), min_value=1, max_value=MAX_VERSION_NUMBER, required=False
+    )
+    version_id = forms.IntegerField(label=_("or version id"), min_value=1, max_value=MAX_ID, required=False)
 
     def clean(self):
         cleaned = super().clean()
@@ -72,16 +83,21 @@ class TracePickForm(forms.Form):
         if version_id is not None:
             cleaned["target"] = ModelVersion.objects.filter(pk=version_id).first()
             if cleaned["target"] is None:
-                self.add_error("version_id", f"No model version has id {version_id}.")
+                self.add_error("version_id", gettext("No model version has id %(id)s.") % {"id": version_id})
         elif number is not None:
             if model is None:
-                self.add_error("model", f"Choose the model of version {number}.")
+                self.add_error(
+                    "model", gettext("Choose the model of version %(number)s.") % {"number": number}
+                )
             else:
                 cleaned["target"] = model.versions.filter(version=number).first()
                 if cleaned["target"] is None:
-                    self.add_error("version", f"{model} has no version {number}.")
+                    self.add_error(
+                        "version",
+                        gettext("%(model)s has no version %(number)s.") % {"model": model, "number": number},
+                    )
         elif model is None:
-            raise forms.ValidationError("Choose a model, or give a version id.")
+            raise forms.ValidationError(gettext("Choose a model, or give a version id."))
         return cleaned
 
 
@@ -89,21 +105,27 @@ class ReasonForm(forms.Form):
     """Why a lifecycle change is made: kept in the audit trail with who and when."""
 
     reason = forms.CharField(
+        label=_("Reason"),
         max_length=2000,
         widget=forms.Textarea(attrs={"rows": 3, "cols": 80}),
-        help_text="Kept in the model's audit trail with your name and the time.",
+        help_text=_("Kept in the model's audit trail with your name and the time."),
     )
 
 
 # --------------------------------------------------------------------------- training
 
 
-ALGORITHM_LABELS = {
-    "lightgbm": "LightGBM",
-    "logistic_regression": "Logistic regression",
-    "random_forest": "Random forest",
+SCHEDULE_CHOICES = [
+    ("", _("None: train once, now")),
+    ("interval", _("Every N minutes")),
+    ("cron", _("Cron")),
+]
+SPLIT_LABELS = {
+    "random": pgettext_lazy("split", "Random"),
+    "stratified": pgettext_lazy("split", "Stratified"),
+    "time": pgettext_lazy("split", "Time"),
 }
-SCHEDULE_CHOICES = [("", "None: train once, now"), ("interval", "Every N minutes"), ("cron", "Cron")]
+SPLIT_CHOICES = [(s, SPLIT_LABELS.get(s, s.capitalize())) for s in SPLITS]
 # Service error keys that name a form field; the rest become errors of the whole form.
 ERROR_FIELDS = {
     "name",
@@ -131,60 +153,78 @@ class ColumnsField(forms.MultipleChoiceField):
 
 class FeatureSetField(forms.ModelChoiceField):
     def label_from_instance(self, obj: FeatureSet) -> str:
-        return f"{obj} (from {obj.dataset_version})"
+        return gettext("%(set)s (from %(dataset)s)") % {"set": obj, "dataset": obj.dataset_version}
 
 
 class TrainingForm(forms.Form):
     name = forms.CharField(
-        label="Model name", max_length=100, help_text="An existing name gets a new version."
+        label=_("Model name"), max_length=100, help_text=_("An existing name gets a new version.")
     )
-    dataset = forms.ModelChoiceField(queryset=Dataset.objects.none(), empty_label=None)
+    dataset = forms.ModelChoiceField(label=_("Dataset"), queryset=Dataset.objects.none(), empty_label=None)
     dataset_version = forms.IntegerField(
-        label="Dataset version", min_value=1, required=False, help_text="Blank: the newest validated one."
+        label=_("Dataset version"),
+        min_value=1,
+        required=False,
+        help_text=_("Blank: the newest validated one."),
     )
     feature_set = FeatureSetField(
-        label="Feature set",
+        label=_("Feature set"),
         queryset=FeatureSet.objects.select_related("dataset_version__dataset"),
         required=False,
-        empty_label="None: use the columns below",
+        empty_label=_("None: use the columns below"),
     )
     features = ColumnsField(
-        label="Features",
+        label=_("Features"),
         required=False,
         widget=forms.SelectMultiple(attrs={"size": 8}),
-        help_text="None chosen: every numeric and categorical column but the label, time and key columns.",
+        help_text=_("None chosen: every numeric and categorical column but the label, time and key columns."),
     )
     label = forms.CharField(
-        label="Label column", max_length=200, required=False, help_text="Blank: the dataset's label column."
+        label=_("Label column"),
+        max_length=200,
+        required=False,
+        help_text=_("Blank: the dataset's label column."),
     )
-    algorithm = forms.ChoiceField(choices=[(a, ALGORITHM_LABELS[a]) for a in ALGORITHMS], initial="lightgbm")
+    algorithm = forms.ChoiceField(
+        label=_("Algorithm"), choices=[(a, ALGORITHM_LABELS[a]) for a in ALGORITHMS], initial="lightgbm"
+    )
     objective = forms.ChoiceField(
-        choices=[("", "Auto (from the label)"), *((o, o.capitalize()) for o in OBJECTIVES)], required=False
+        label=_("Objective"),
+        choices=[
+            ("", _("Auto (from the label)")),
+            *((o, capfirst(OBJECTIVE_LABELS.get(o, o))) for o in OBJECTIVES),
+        ],
+        required=False,
     )
     params = forms.CharField(
-        label="Parameters (JSON)",
+        label=_("Parameters (JSON)"),
         required=False,
         initial=default_params_json("lightgbm"),
         widget=forms.Textarea(attrs={"rows": 13, "spellcheck": "false"}),
-        help_text="Omitted parameters take the algorithm's defaults.",
+        help_text=_("Omitted parameters take the algorithm's defaults."),
     )
-    split = forms.ChoiceField(choices=[(s, s.capitalize()) for s in SPLITS], initial="random")
+    split = forms.ChoiceField(label=_("Split"), choices=SPLIT_CHOICES, initial="random")
     time_column = forms.CharField(
-        label="Time column",
+        label=_("Time column"),
         max_length=200,
         required=False,
-        help_text="For a time split; blank: the dataset's.",
+        help_text=_("For a time split; blank: the dataset's."),
     )
-    validation_share = forms.FloatField(label="Validation share", min_value=0.05, max_value=0.5, initial=0.2)
-    seed = forms.IntegerField(min_value=0, max_value=2**31 - 1, initial=42)
-    priority = forms.ChoiceField(choices=Priority.choices, initial=Priority.MEDIUM)
-    schedule = forms.ChoiceField(choices=SCHEDULE_CHOICES, required=False)
-    schedule_name = forms.CharField(label="Schedule name", max_length=200, required=False)
+    validation_share = forms.FloatField(
+        label=_("Validation share"), min_value=0.05, max_value=0.5, initial=0.2
+    )
+    seed = forms.IntegerField(label=_("Seed"), min_value=0, max_value=2**31 - 1, initial=42)
+    priority = forms.ChoiceField(label=_("Priority"), choices=Priority.choices, initial=Priority.MEDIUM)
+    schedule = forms.ChoiceField(label=_("Schedule"), choices=SCHEDULE_CHOICES, required=False)
+    schedule_name = forms.CharField(label=_("Schedule name"), max_length=200, required=False)
     every_minutes = forms.IntegerField(
-        label="Every (minutes)", min_value=1, max_value=525_600, required=False
+        label=_("Every (minutes)"), min_value=1, max_value=525_600, required=False
     )
     cron = forms.CharField(
-        label="Cron", max_length=100, required=False, help_text="minute hour day-of-month month day-of-week"
+        label=_("Cron"),
+        max_length=100,
+        required=False,
+        help_text=_("minute hour day-of-month month day-of-week"),
     )
 
     def __init__(self, *args, datasets, columns: dict[str, dict], **kwargs):
@@ -196,6 +236,8 @@ class TrainingForm(forms.Form):
             (c["name"], f"{c['name']} ({c['dtype']})" if c["dtype"] else c["name"])
             for c in info.get("columns", [])
         ]
+        # Column names and storage types are data: shown as they are in every language.
+        self.fields["features"].widget.attrs["data-raw"] = ""
 
     def clean_params(self) -> dict:
         raw = self.cleaned_data["params"].strip()
@@ -204,9 +246,11 @@ class TrainingForm(forms.Form):
         try:
             value = json.loads(raw)
         except json.JSONDecodeError as exc:
-            raise forms.ValidationError(f"Not valid JSON: {exc.msg} (line {exc.lineno}).") from None
+            raise forms.ValidationError(
+                gettext("Not valid JSON: %(error)s (line %(line)s).") % {"error": exc.msg, "line": exc.lineno}
+            ) from None
         if not isinstance(value, dict):
-            raise forms.ValidationError('Give an object, e.g. {"num_boost_round": 200}.')
+            raise forms.ValidationError(gettext('Give an object, e.g. {"num_boost_round": 200}.'))
         return value
 
     def clean(self):
@@ -217,17 +261,17 @@ class TrainingForm(forms.Form):
         if feature_set and dataset and feature_set.dataset_version.dataset_id != dataset.pk:
             self.add_error(
                 "feature_set",
-                f"{feature_set} was drawn from {feature_set.dataset_version.dataset.name}; "
-                f"choose that dataset or no feature set.",
+                gettext("%(set)s was drawn from %(dataset)s; choose that dataset or no feature set.")
+                % {"set": feature_set, "dataset": feature_set.dataset_version.dataset.name},
             )
         kind = data.get("schedule")
         if kind:
             if not (data.get("schedule_name") or "").strip():
-                self.add_error("schedule_name", "A scheduled training needs a name.")
+                self.add_error("schedule_name", gettext("A scheduled training needs a name."))
             if kind == "interval" and not data.get("every_minutes"):
-                self.add_error("every_minutes", "How many minutes between runs?")
+                self.add_error("every_minutes", gettext("How many minutes between runs?"))
             if kind == "cron" and not (data.get("cron") or "").strip():
-                self.add_error("cron", "Give the five cron fields.")
+                self.add_error("cron", gettext("Give the five cron fields."))
         return data
 
     def training_request(self) -> dict:

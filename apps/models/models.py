@@ -5,6 +5,8 @@ from __future__ import annotations
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 # Who may change a version's or a model's lifecycle (promote, roll back, deprecate, archive,
 # A/B, decide on promotion requests), in the API, the analyst pages and the admin alike.
@@ -12,52 +14,64 @@ LIFECYCLE_PERM = "models.change_modelversion"
 
 
 class ModelType(models.TextChoices):
-    CLASSIFICATION = "classification", "Classification"
-    REGRESSION = "regression", "Regression"
-    RETRIEVAL = "retrieval", "Retrieval"
+    CLASSIFICATION = "classification", pgettext_lazy("model type", "Classification")
+    REGRESSION = "regression", pgettext_lazy("model type", "Regression")
+    RETRIEVAL = "retrieval", pgettext_lazy("model type", "Retrieval")
 
 
 class ModelStatus(models.TextChoices):
-    DRAFT = "draft", "Draft"
-    TRAINING = "training", "Training"
-    EVALUATING = "evaluating", "Evaluating"
-    DEPLOYED = "deployed", "Deployed"
-    ARCHIVED = "archived", "Archived"
+    DRAFT = "draft", pgettext_lazy("model status", "Draft")
+    TRAINING = "training", pgettext_lazy("model status", "Training")
+    EVALUATING = "evaluating", pgettext_lazy("model status", "Evaluating")
+    DEPLOYED = "deployed", pgettext_lazy("model status", "Deployed")
+    ARCHIVED = "archived", pgettext_lazy("model status", "Archived")
 
 
 class VersionStatus(models.TextChoices):
-    REGISTERED = "registered", "Registered"
-    TESTING = "testing", "Testing"
-    ACTIVE = "active", "Active"
-    INACTIVE = "inactive", "Inactive"
-    DEPRECATED = "deprecated", "Deprecated"
+    REGISTERED = "registered", pgettext_lazy("version status", "Registered")
+    TESTING = "testing", pgettext_lazy("version status", "Testing")
+    ACTIVE = "active", pgettext_lazy("version status", "Active")
+    INACTIVE = "inactive", pgettext_lazy("version status", "Inactive")
+    DEPRECATED = "deprecated", pgettext_lazy("version status", "Deprecated")
 
 
 class Model(models.Model):
     """A named model; its versions carry the artifacts."""
 
-    name = models.CharField(max_length=100, unique=True)
-    type = models.CharField(max_length=20, choices=ModelType.choices, db_index=True)
-    algorithm = models.CharField(max_length=50, db_index=True)
-    description = models.TextField(blank=True)
-    parameters = models.JSONField(default=dict, blank=True)
+    name = models.CharField(_("name"), max_length=100, unique=True)
+    type = models.CharField(_("type"), max_length=20, choices=ModelType.choices, db_index=True)
+    algorithm = models.CharField(_("algorithm"), max_length=50, db_index=True)
+    description = models.TextField(_("description"), blank=True)
+    parameters = models.JSONField(_("parameters"), default=dict, blank=True)
     status = models.CharField(
-        max_length=20, choices=ModelStatus.choices, default=ModelStatus.DRAFT, db_index=True
+        _("status"), max_length=20, choices=ModelStatus.choices, default=ModelStatus.DRAFT, db_index=True
     )
     # A/B: this share (0-100 %) of the traffic goes to ``ab_version``, the rest to the
     # active version; a request's entity key picks its side the same way every time.
     ab_version = models.ForeignKey(
-        "ModelVersion", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+        "ModelVersion",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("A/B version"),
     )
-    ab_percent = models.PositiveSmallIntegerField(default=0)
+    ab_percent = models.PositiveSmallIntegerField(_("A/B share (%)"), default=0)
     created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", null=True, blank=True
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="+",
+        null=True,
+        blank=True,
+        verbose_name=_("created by"),
     )
-    created_at = models.DateTimeField(auto_now_add=True)
-    updated_at = models.DateTimeField(auto_now=True, db_index=True)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True, db_index=True)
 
     class Meta:
         ordering = ["name"]
+        verbose_name = _("model")
+        verbose_name_plural = _("models")
         constraints = [
             models.CheckConstraint(condition=Q(ab_percent__lte=100), name="model_ab_percent_max_100"),
         ]
@@ -67,8 +81,8 @@ class Model(models.Model):
 
 
 class VersionSource(models.TextChoices):
-    TRAINED = "trained", "Trained"
-    UPLOADED = "uploaded", "Uploaded"
+    TRAINED = "trained", pgettext_lazy("version source", "Trained")
+    UPLOADED = "uploaded", pgettext_lazy("version source", "Uploaded")
 
 
 class ModelVersion(models.Model):
@@ -79,33 +93,49 @@ class ModelVersion(models.Model):
     be deleted while the version exists.
     """
 
-    model = models.ForeignKey(Model, on_delete=models.PROTECT, related_name="versions")
-    version = models.PositiveIntegerField()
-    status = models.CharField(
-        max_length=20, choices=VersionStatus.choices, default=VersionStatus.REGISTERED, db_index=True
+    model = models.ForeignKey(
+        Model, on_delete=models.PROTECT, related_name="versions", verbose_name=_("model")
     )
-    changelog = models.TextField(blank=True)
-    algorithm = models.CharField(max_length=50)
-    objective = models.CharField(max_length=20, blank=True)
-    metrics = models.JSONField(default=dict, blank=True)
-    parameters = models.JSONField(default=dict, blank=True)
-    test_results = models.JSONField(null=True, blank=True)
-    source = models.CharField(max_length=20, choices=VersionSource.choices, default=VersionSource.TRAINED)
+    version = models.PositiveIntegerField(_("version"))
+    status = models.CharField(
+        _("status"),
+        max_length=20,
+        choices=VersionStatus.choices,
+        default=VersionStatus.REGISTERED,
+        db_index=True,
+    )
+    changelog = models.TextField(_("changelog"), blank=True)
+    algorithm = models.CharField(_("algorithm"), max_length=50)
+    objective = models.CharField(_("objective"), max_length=20, blank=True)
+    metrics = models.JSONField(_("metrics"), default=dict, blank=True)
+    parameters = models.JSONField(_("parameters"), default=dict, blank=True)
+    test_results = models.JSONField(_("test results"), null=True, blank=True)
+    source = models.CharField(
+        _("source"), max_length=20, choices=VersionSource.choices, default=VersionSource.TRAINED
+    )
     # Set by monitoring (drift, a metric past its threshold) until someone reviews it.
-    review_required = models.BooleanField(default=False, db_index=True)
-    review_reason = models.TextField(blank=True)
+    review_required = models.BooleanField(_("review required"), default=False, db_index=True)
+    review_reason = models.TextField(_("review reason"), blank=True)
 
-    artifact = models.FileField(upload_to="models/", max_length=255)
-    artifact_format = models.CharField(max_length=20)
-    size = models.BigIntegerField()
-    checksum = models.CharField(max_length=64)
-    signature = models.CharField(max_length=64)
+    artifact = models.FileField(_("artifact"), upload_to="models/", max_length=255)
+    artifact_format = models.CharField(_("artifact format"), max_length=20)
+    size = models.BigIntegerField(_("size"))
+    checksum = models.CharField(_("checksum"), max_length=64)
+    signature = models.CharField(_("signature"), max_length=64)
     feature_schema = models.JSONField(
-        default=dict, blank=True, help_text="Features, categorical levels, label classes: what scoring needs."
+        _("feature schema"),
+        default=dict,
+        blank=True,
+        help_text=_("Features, categorical levels, label classes: what scoring needs."),
     )
 
     task = models.OneToOneField(
-        "tasks.Task", on_delete=models.SET_NULL, null=True, blank=True, related_name="model_version"
+        "tasks.Task",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="model_version",
+        verbose_name=_("task"),
     )
     dataset_version = models.ForeignKey(
         "datasets.DatasetVersion",
@@ -113,23 +143,39 @@ class ModelVersion(models.Model):
         null=True,
         blank=True,
         related_name="model_versions",
+        verbose_name=_("dataset version"),
     )
-    dataset_sha256 = models.CharField(max_length=64, blank=True)
+    dataset_sha256 = models.CharField(_("dataset sha256"), max_length=64, blank=True)
     feature_set = models.ForeignKey(
-        "features.FeatureSet", on_delete=models.PROTECT, null=True, blank=True, related_name="model_versions"
+        "features.FeatureSet",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="model_versions",
+        verbose_name=_("feature set"),
     )
-    seed = models.BigIntegerField(null=True, blank=True)
-    library_versions = models.JSONField(default=dict, blank=True)
+    seed = models.BigIntegerField(_("seed"), null=True, blank=True)
+    library_versions = models.JSONField(_("library versions"), default=dict, blank=True)
     training_info = models.JSONField(
-        default=dict, blank=True, help_text="Split, rows, best iteration, fallback: how the run went."
+        _("training info"),
+        default=dict,
+        blank=True,
+        help_text=_("Split, rows, best iteration, fallback: how the run went."),
     )
     created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", null=True, blank=True
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="+",
+        null=True,
+        blank=True,
+        verbose_name=_("created by"),
     )
-    created_at = models.DateTimeField(auto_now_add=True)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
 
     class Meta:
         ordering = ["model", "-version"]
+        verbose_name = _("model version")
+        verbose_name_plural = _("model versions")
         constraints = [
             models.UniqueConstraint(fields=["model", "version"], name="model_version_unique"),
             models.UniqueConstraint(
@@ -142,18 +188,18 @@ class ModelVersion(models.Model):
 
 
 class EventAction(models.TextChoices):
-    REGISTER = "register", "Register"
-    PROMOTE = "promote", "Promote"
-    ROLLBACK = "rollback", "Roll back"
-    DEPRECATE = "deprecate", "Deprecate"
-    ARCHIVE = "archive", "Archive"
-    REQUEST = "request", "Promotion requested"
-    APPROVE = "approve", "Promotion approved"
-    REJECT = "reject", "Promotion rejected"
-    GATE = "gate", "Challenger decision"
-    FLAG = "flag", "Flagged for review"
-    REVIEW = "review", "Review cleared"
-    AB = "ab", "A/B split changed"
+    REGISTER = "register", pgettext_lazy("lifecycle action", "Register")
+    PROMOTE = "promote", pgettext_lazy("lifecycle action", "Promote")
+    ROLLBACK = "rollback", pgettext_lazy("lifecycle action", "Roll back")
+    DEPRECATE = "deprecate", pgettext_lazy("lifecycle action", "Deprecate")
+    ARCHIVE = "archive", pgettext_lazy("lifecycle action", "Archive")
+    REQUEST = "request", pgettext_lazy("lifecycle action", "Promotion requested")
+    APPROVE = "approve", pgettext_lazy("lifecycle action", "Promotion approved")
+    REJECT = "reject", pgettext_lazy("lifecycle action", "Promotion rejected")
+    GATE = "gate", pgettext_lazy("lifecycle action", "Challenger decision")
+    FLAG = "flag", pgettext_lazy("lifecycle action", "Flagged for review")
+    REVIEW = "review", pgettext_lazy("lifecycle action", "Review cleared")
+    AB = "ab", pgettext_lazy("lifecycle action", "A/B split changed")
 
 
 # Events that change which version is active: a promotion (direct, approved or by the
@@ -167,23 +213,41 @@ class VersionEvent(models.Model):
     Rows are never updated or deleted; "which version was active at time T" is read from them.
     """
 
-    model = models.ForeignKey(Model, on_delete=models.PROTECT, related_name="events")
-    version = models.ForeignKey(ModelVersion, on_delete=models.PROTECT, related_name="events")
-    action = models.CharField(max_length=20, choices=EventAction.choices)
-    from_status = models.CharField(max_length=20, blank=True)
-    to_status = models.CharField(max_length=20)
+    model = models.ForeignKey(Model, on_delete=models.PROTECT, related_name="events", verbose_name=_("model"))
+    version = models.ForeignKey(
+        ModelVersion, on_delete=models.PROTECT, related_name="events", verbose_name=_("version")
+    )
+    action = models.CharField(_("action"), max_length=20, choices=EventAction.choices)
+    from_status = models.CharField(_("from status"), max_length=20, blank=True)
+    to_status = models.CharField(_("to status"), max_length=20)
     previous_active = models.ForeignKey(
-        ModelVersion, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+        ModelVersion,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("previously active"),
     )
-    reason = models.TextField(blank=True)
+    reason = models.TextField(_("reason"), blank=True)
     details = models.JSONField(
-        default=dict, blank=True, help_text="Figures behind the change (gate metrics, drift)."
+        _("details"),
+        default=dict,
+        blank=True,
+        help_text=_("Figures behind the change (gate metrics, drift)."),
     )
-    actor = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, related_name="+")
-    created_at = models.DateTimeField(db_index=True)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        related_name="+",
+        verbose_name=_("actor"),
+    )
+    created_at = models.DateTimeField(_("created at"), db_index=True)
 
     class Meta:
         ordering = ["created_at", "id"]
+        verbose_name = _("lifecycle event")
+        verbose_name_plural = _("lifecycle events")
 
     def __str__(self) -> str:
         return f"{self.model.name} v{self.version.version} {self.action}"
@@ -198,30 +262,45 @@ class VersionEvent(models.Model):
 
 
 class RequestStatus(models.TextChoices):
-    PENDING = "pending", "Pending"
-    APPROVED = "approved", "Approved"
-    REJECTED = "rejected", "Rejected"
-    WITHDRAWN = "withdrawn", "Withdrawn"
+    PENDING = "pending", pgettext_lazy("promotion request status", "Pending")
+    APPROVED = "approved", pgettext_lazy("promotion request status", "Approved")
+    REJECTED = "rejected", pgettext_lazy("promotion request status", "Rejected")
+    WITHDRAWN = "withdrawn", pgettext_lazy("promotion request status", "Withdrawn")
 
 
 class PromotionRequest(models.Model):
     """Maker-checker: a promotion waiting for a different admin's approval."""
 
-    version = models.ForeignKey(ModelVersion, on_delete=models.PROTECT, related_name="promotion_requests")
+    version = models.ForeignKey(
+        ModelVersion, on_delete=models.PROTECT, related_name="promotion_requests", verbose_name=_("version")
+    )
     status = models.CharField(
-        max_length=20, choices=RequestStatus.choices, default=RequestStatus.PENDING, db_index=True
+        _("status"),
+        max_length=20,
+        choices=RequestStatus.choices,
+        default=RequestStatus.PENDING,
+        db_index=True,
     )
-    reason = models.TextField()
-    requested_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
-    requested_at = models.DateTimeField(auto_now_add=True)
+    reason = models.TextField(_("reason"))
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", verbose_name=_("requested by")
+    )
+    requested_at = models.DateTimeField(_("requested at"), auto_now_add=True)
     decided_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("decided by"),
     )
-    decided_at = models.DateTimeField(null=True, blank=True)
-    decision_reason = models.TextField(blank=True)
+    decided_at = models.DateTimeField(_("decided at"), null=True, blank=True)
+    decision_reason = models.TextField(_("decision reason"), blank=True)
 
     class Meta:
         ordering = ["-requested_at", "-id"]
+        verbose_name = _("promotion request")
+        verbose_name_plural = _("promotion requests")
         constraints = [
             models.UniqueConstraint(
                 fields=["version"], condition=Q(status="pending"), name="promotion_one_pending_per_version"
@@ -229,28 +308,44 @@ class PromotionRequest(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"Promote {self.version} ({self.status})"
+        return _("Promote %(version)s (%(status)s)") % {
+            "version": self.version,
+            "status": self.get_status_display(),
+        }
 
 
 class PredictionLog(models.Model):
     """A sampled prediction request: which version answered, what, how fast."""
 
-    model = models.ForeignKey(Model, on_delete=models.CASCADE, related_name="prediction_logs")
-    version = models.ForeignKey(ModelVersion, on_delete=models.CASCADE, related_name="prediction_logs")
-    request_id = models.CharField(max_length=64, db_index=True)
-    records = models.PositiveIntegerField()
-    arm = models.CharField(max_length=20, blank=True, help_text="A/B side: active or challenger.")
-    entity_key = models.CharField(max_length=200, blank=True)
-    inputs = models.JSONField(help_text="The first records of the request (up to 5).")
-    scores = models.JSONField(help_text="Their scores.")
-    latency_ms = models.FloatField()
-    user = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    model = models.ForeignKey(
+        Model, on_delete=models.CASCADE, related_name="prediction_logs", verbose_name=_("model")
     )
-    created_at = models.DateTimeField(db_index=True)
+    version = models.ForeignKey(
+        ModelVersion, on_delete=models.CASCADE, related_name="prediction_logs", verbose_name=_("version")
+    )
+    request_id = models.CharField(_("request ID"), max_length=64, db_index=True)
+    records = models.PositiveIntegerField(_("records"))
+    arm = models.CharField(
+        _("A/B side"), max_length=20, blank=True, help_text=_("A/B side: active or challenger.")
+    )
+    entity_key = models.CharField(_("entity key"), max_length=200, blank=True)
+    inputs = models.JSONField(_("inputs"), help_text=_("The first records of the request (up to 5)."))
+    scores = models.JSONField(_("scores"), help_text=_("Their scores."))
+    latency_ms = models.FloatField(_("latency (ms)"))
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("user"),
+    )
+    created_at = models.DateTimeField(_("created at"), db_index=True)
 
     class Meta:
         ordering = ["-created_at", "-id"]
+        verbose_name = _("prediction log")
+        verbose_name_plural = _("prediction logs")
 
     def __str__(self) -> str:
         return f"{self.request_id} {self.version}"
@@ -259,18 +354,27 @@ class PredictionLog(models.Model):
 class BatchPrediction(models.Model):
     """Scores of a whole dataset version, computed by a prediction task, as a CSV file."""
 
-    task = models.OneToOneField("tasks.Task", on_delete=models.PROTECT, related_name="batch_prediction")
-    version = models.ForeignKey(ModelVersion, on_delete=models.PROTECT, related_name="batch_predictions")
-    dataset_version = models.ForeignKey(
-        "datasets.DatasetVersion", on_delete=models.PROTECT, related_name="batch_predictions"
+    task = models.OneToOneField(
+        "tasks.Task", on_delete=models.PROTECT, related_name="batch_prediction", verbose_name=_("task")
     )
-    file = models.FileField(upload_to="predictions/", max_length=255)
-    rows = models.PositiveIntegerField()
-    size = models.BigIntegerField()
-    created_at = models.DateTimeField(auto_now_add=True)
+    version = models.ForeignKey(
+        ModelVersion, on_delete=models.PROTECT, related_name="batch_predictions", verbose_name=_("version")
+    )
+    dataset_version = models.ForeignKey(
+        "datasets.DatasetVersion",
+        on_delete=models.PROTECT,
+        related_name="batch_predictions",
+        verbose_name=_("dataset version"),
+    )
+    file = models.FileField(_("file"), upload_to="predictions/", max_length=255)
+    rows = models.PositiveIntegerField(_("rows"))
+    size = models.BigIntegerField(_("size"))
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
 
     class Meta:
         ordering = ["-created_at", "-id"]
+        verbose_name = _("batch prediction")
+        verbose_name_plural = _("batch predictions")
 
     def __str__(self) -> str:
-        return f"{self.version} on {self.dataset_version}"
+        return _("%(version)s on %(dataset)s") % {"version": self.version, "dataset": self.dataset_version}

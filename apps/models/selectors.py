@@ -7,6 +7,7 @@ from datetime import datetime
 from django.db.models import Count, OuterRef, Q, QuerySet, Subquery
 
 from apps.datasets.models import Dataset, DatasetKind, DatasetStatus, DatasetVersion
+from apps.tasks.models import Task, TaskType
 
 from .display import metric_rows
 from .models import (
@@ -125,8 +126,6 @@ def trace(version: ModelVersion) -> dict:
     creator (``lineage``). Forward: evaluations, batch predictions, sampled predictions,
     reproductions, and the lifecycle trail.
     """
-    from apps.tasks.models import Task
-
     forward_evaluations = []
     # Scored evaluations (classification, regression) and QA accuracy evaluations (retrieval).
     for kind, related, keys in (
@@ -290,3 +289,12 @@ def training_columns(datasets: QuerySet[Dataset]) -> dict[str, dict]:
             "columns": [{"name": c["name"], "dtype": c.get("dtype", "")} for c in columns],
         }
     return found
+
+
+def batch_tasks(model: Model) -> QuerySet[Task]:
+    """The model's batch-prediction tasks, newest first, each with its file's row once done."""
+    return (
+        Task.objects.filter(type=TaskType.PREDICTION, parameters__model_id=model.pk)
+        .select_related("batch_prediction__dataset_version__dataset", "created_by")
+        .order_by("-created_at", "-id")
+    )

@@ -21,6 +21,7 @@ from typing import Any
 import numpy as np
 from django.core.cache import cache
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from apps.core.config import config_get_local
 from apps.core.hotpath import (
@@ -112,7 +113,9 @@ def loaded_version(version_id: int) -> Loaded:
     try:
         item = _load(version)
     except (ArtifactError, OSError) as exc:  # an artifact failing verification is never served
-        raise VersionUnloadable(f"{version} cannot be loaded: {exc}") from None
+        raise VersionUnloadable(
+            gettext("%(version)s cannot be loaded: %(error)s") % {"version": version, "error": exc}
+        ) from None
     with _lock:
         _loaded[version_id] = item
         while len(_loaded) > CACHE_VERSIONS:
@@ -161,7 +164,7 @@ def route_of(model_id: int) -> Route:
     """The model's serving state in one query: status, active version, A/B split."""
     row = fetchone_prepared("omm_route", _route_sql(), [VersionStatus.ACTIVE.value, model_id], _ROUTE_COLUMNS)
     if row is None:
-        raise ModelNotFound(f"No model with id {model_id}.")
+        raise ModelNotFound(gettext("No model with id %(id)s.") % {"id": model_id})
     return Route(*row)
 
 
@@ -182,12 +185,17 @@ def arm_for(route: Route, entity_key: str | None) -> tuple[str, int]:
 
 def _check_records(records: Any, item: Loaded, limit: int) -> list[dict]:
     if not isinstance(records, list) or not records:
-        raise RecordsInvalid("Give one record or a non-empty list of records.", problems=["Required."])
+        raise RecordsInvalid(
+            gettext("Give one record or a non-empty list of records."), problems=[gettext("Required.")]
+        )
     if len(records) > limit:
         raise RecordsInvalid(
-            f"{len(records):,} records is over the limit of {limit:,} per request; "
-            "batch-score a dataset as a task instead.",
-            problems=[f"At most {limit:,} records per request."],
+            gettext(
+                "%(count)s records is over the limit of %(limit)s per request; "
+                "batch-score a dataset as a task instead."
+            )
+            % {"count": f"{len(records):,}", "limit": f"{limit:,}"},
+            problems=[gettext("At most %(limit)s records per request.") % {"limit": f"{limit:,}"}],
         )
     wanted = set(item.features)
     categorical = item.categorical
@@ -197,15 +205,21 @@ def _check_records(records: Any, item: Loaded, limit: int) -> list[dict]:
         if len(problems) >= MAX_PROBLEMS:
             break
         if not isinstance(record, dict):
-            problems.append(f"record {i}: must be an object of feature values.")
+            problems.append(gettext("record %(index)s: must be an object of feature values.") % {"index": i})
             continue
         if record.keys() != wanted:
             keys = set(record)
             missing, extra = sorted(wanted - keys), sorted(keys - wanted)
             if missing:
-                problems.append(f"record {i}: missing {', '.join(missing[:10])}.")
+                problems.append(
+                    gettext("record %(index)s: missing %(names)s.")
+                    % {"index": i, "names": ", ".join(missing[:10])}
+                )
             if extra:
-                problems.append(f"record {i}: unknown field(s) {', '.join(extra[:10])}.")
+                problems.append(
+                    gettext("record %(index)s: unknown field(s) %(names)s.")
+                    % {"index": i, "names": ", ".join(extra[:10])}
+                )
             continue
         for name in item.features:
             value = record[name]
@@ -214,17 +228,29 @@ def _check_records(records: Any, item: Loaded, limit: int) -> list[dict]:
             kind = type(value)  # exact types first: parsed JSON has no others (a batch is 10^4 values)
             if name in categorical:
                 if kind is not str and not isinstance(value, str):
-                    problems.append(f"record {i}: {name} must be a string (a category) or null.")
+                    problems.append(
+                        gettext("record %(index)s: %(name)s must be a string (a category) or null.")
+                        % {"index": i, "name": name}
+                    )
             elif kind is float:
                 if not isfinite(value):
-                    problems.append(f"record {i}: {name} must be a finite number or null.")
+                    problems.append(_not_a_number(i, name))
             elif kind is not int and (
                 isinstance(value, bool) or not isinstance(value, int | float) or not isfinite(value)
             ):
-                problems.append(f"record {i}: {name} must be a finite number or null.")
+                problems.append(_not_a_number(i, name))
     if problems:
-        raise RecordsInvalid("Some records do not match the version's feature schema.", problems=problems)
+        raise RecordsInvalid(
+            gettext("Some records do not match the version's feature schema."), problems=problems
+        )
     return records
+
+
+def _not_a_number(index: int, name: str) -> str:
+    return gettext("record %(index)s: %(name)s must be a finite number or null.") % {
+        "index": index,
+        "name": name,
+    }
 
 
 def _matrix(item: Loaded, records: list[dict]) -> np.ndarray:
@@ -280,11 +306,15 @@ def predict(
     started = time.perf_counter()
     route = route_of(model_id)
     if route.status == ModelStatus.ARCHIVED:
-        raise ModelArchived(f"{route.name} is archived.")
+        raise ModelArchived(gettext("%(model)s is archived.") % {"model": route.name})
     if route.type == ModelType.RETRIEVAL:
-        raise WrongModelType(f"{route.name} is a retrieval model; ask it at /api/qa/ask.")
+        raise WrongModelType(
+            gettext("%(model)s is a retrieval model; ask it at /api/qa/ask.") % {"model": route.name}
+        )
     if route.active_id is None:
-        raise NoActiveVersion(f"{route.name} has no active version; promote one first.")
+        raise NoActiveVersion(
+            gettext("%(model)s has no active version; promote one first.") % {"model": route.name}
+        )
     arm, version_id = arm_for(route, entity_key)
     _forget_unrouted(route)
     item = loaded_version(version_id)
@@ -329,4 +359,40 @@ def predict(
             user_id=user.pk if getattr(user, "is_authenticated", False) else None,
             created_at=timezone.now(),
         )
+    return answer
+
+
+# A trial shows this many of the largest feature contributions.
+TRIAL_CONTRIBUTIONS = 10
+
+
+def try_version(*, version: ModelVersion, record: dict[str, Any]) -> dict[str, Any]:
+    """Score one record with ``version`` whatever its status (a person trying it out):
+    checked against its schema like any request, but not routed, cached, counted or logged.
+
+    Returns ``objective``, ``score`` (binary: probability of the event class; multiclass:
+    a list of class probabilities with ``labels``; regression: the value), and for models
+    that explain themselves ``contributions`` (feature, value, contribution; largest first)
+    and ``expected`` (the raw score of an average record). Raises a PredictionRefused.
+    """
+    if version.model.type == ModelType.RETRIEVAL:
+        raise WrongModelType(f"{version.model.name} is a retrieval model; ask it at /api/qa/ask.")
+    started = time.perf_counter()
+    item = loaded_version(version.pk)
+    records = _check_records([record], item, 1)
+    X = _matrix(item, records)
+    scores = _score(item, X)
+    answer: dict[str, Any] = {"objective": item.objective, "score": scores[0], "contributions": None}
+    if item.objective == "multiclass":
+        answer["labels"] = item.label_classes
+    contrib = training.contributions(item.model_format, item.model, X, item.objective)
+    if contrib is not None:
+        row = contrib[0]
+        ranked = sorted(range(len(item.features)), key=lambda j: -abs(row[j]))[:TRIAL_CONTRIBUTIONS]
+        answer["contributions"] = [
+            {"feature": item.features[j], "value": record[item.features[j]], "contribution": float(row[j])}
+            for j in ranked
+        ]
+        answer["expected"] = float(row[-1])
+    answer["latencyMs"] = round((time.perf_counter() - started) * 1000, 3)
     return answer

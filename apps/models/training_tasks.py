@@ -16,6 +16,7 @@ import pyarrow.parquet as pq
 from django.db import transaction
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext, pgettext_lazy
 
 from apps.datasets.models import Dataset, DatasetKind, DatasetStatus, DatasetVersion
 from apps.datasets.selectors import columns_of
@@ -32,9 +33,16 @@ from . import services as registry
 from . import training
 from .errors import ArtifactError, ReproductionImpossible
 from .models import ModelVersion
+from .texts import problem_text, problems_text
 
 # Round logs and progress are written at most this often (and on the first and last round).
 FLUSH_SECONDS = 0.5
+# The champion/challenger gate's outcomes (``services.gate_decide``) as the task log says them.
+GATE_DECISIONS = {
+    "promoted": pgettext_lazy("gate decision", "promoted"),
+    "requested": pgettext_lazy("gate decision", "promotion requested"),
+    "kept": pgettext_lazy("gate decision", "kept registered"),
+}
 
 
 @dataclass
@@ -68,25 +76,35 @@ def _resolve_dataset(request: dict, errors: dict, feature_set: FeatureSet | None
     number = request.get("dataset_version")
     if dataset_id is None:
         if feature_set is None:
-            errors["dataset"] = ["A dataset (or a feature set) is required."]
+            errors["dataset"] = [gettext("A dataset (or a feature set) is required.")]
             return None
         version = feature_set.dataset_version
     else:
         dataset = Dataset.objects.filter(pk=dataset_id).first()
         if dataset is None:
-            errors["dataset"] = [f"No dataset with id {dataset_id}."]
+            errors["dataset"] = [gettext("No dataset with id %(id)s.") % {"id": dataset_id}]
             return None
         version = dataset_version_of(dataset, number)
         if version is None:
-            errors["dataset_version"] = [f"Dataset {dataset.name} has no version {number}."]
+            errors["dataset_version"] = [
+                gettext("Dataset %(name)s has no version %(number)s.")
+                % {"name": dataset.name, "number": number}
+            ]
             return None
     if version.dataset.kind != DatasetKind.TABULAR:
-        errors["dataset"] = [f"{version.dataset.name} holds bank records; models train on tabular datasets."]
+        errors["dataset"] = [
+            gettext("%(name)s holds bank records; models train on tabular datasets.")
+            % {"name": version.dataset.name}
+        ]
         return None
     if version.status != DatasetStatus.VALIDATED or not version.parquet:
         errors["dataset"] = [
-            f"{version.dataset.name} v{version.version} is {version.status}; "
-            "only a validated version can be trained on."
+            gettext("%(name)s v%(number)s is %(status)s; only a validated version can be trained on.")
+            % {
+                "name": version.dataset.name,
+                "number": version.version,
+                "status": str(version.get_status_display()).lower(),
+            }
         ]
         return None
     return version
@@ -107,7 +125,7 @@ def training_plan(request: dict, *, resource_config: dict | None = None) -> Trai
     errors: dict[str, list[str]] = {}
     name = (request.get("name") or "").strip()
     if not name:
-        errors["name"] = ["A model name is required."]
+        errors["name"] = [gettext("A model name is required.")]
     feature_set = None
     skipped: list[str] = []
     if request.get("feature_set") is not None:
@@ -117,7 +135,9 @@ def training_plan(request: dict, *, resource_config: dict | None = None) -> Trai
             .first()
         )
         if feature_set is None:
-            errors["feature_set"] = [f"No feature set with id {request['feature_set']}."]
+            errors["feature_set"] = [
+                gettext("No feature set with id %(id)s.") % {"id": request["feature_set"]}
+            ]
     version = _resolve_dataset(request, errors, feature_set)
     if (
         version is not None
@@ -125,8 +145,14 @@ def training_plan(request: dict, *, resource_config: dict | None = None) -> Trai
         and version.dataset_id != feature_set.dataset_version.dataset_id
     ):
         errors["feature_set"] = [
-            f"{feature_set} is drawn from {feature_set.dataset_version.dataset.name}; "
-            f"train it on a version of that dataset, not {version.dataset.name}."
+            gettext(
+                "%(set)s is drawn from %(source)s; train it on a version of that dataset, not %(dataset)s."
+            )
+            % {
+                "set": feature_set,
+                "source": feature_set.dataset_version.dataset.name,
+                "dataset": version.dataset.name,
+            }
         ]
     if version is None or errors.get("feature_set"):
         raise RequestInvalid(errors)
@@ -139,7 +165,7 @@ def training_plan(request: dict, *, resource_config: dict | None = None) -> Trai
             for item in feature_set.items.select_related("feature_version__feature").order_by("position")
         ]
         if features and features != set_columns:
-            errors["features"] = ["Give either a feature set or a column list, not both."]
+            errors["features"] = [gettext("Give either a feature set or a column list, not both.")]
         # A set may hold columns the engine cannot use as inputs (dates, the split's time
         # column); they are left out and named in the task's parameters.
         time_column = request.get("time_column") or version.time_column
@@ -152,7 +178,7 @@ def training_plan(request: dict, *, resource_config: dict | None = None) -> Trai
         features = [c for c in set_columns if c not in skipped]
     label = request.get("label") or (feature_set.label_column if feature_set else "") or version.label_column
     if not label:
-        errors["label"] = ["A label column is required (the dataset version declares none)."]
+        errors["label"] = [gettext("A label column is required (the dataset version declares none).")]
     if not features and label:
         time_column = request.get("time_column") or version.time_column
         features = [
@@ -180,13 +206,21 @@ def training_plan(request: dict, *, resource_config: dict | None = None) -> Trai
     )
     problems = training.validate_spec(spec, columns, label_classes=_distinct(version, label))
     if problems:
-        errors.setdefault("non_field_errors", []).extend(problems)
+        errors.setdefault("non_field_errors", []).extend(problem_text(p) for p in problems)
     needed = estimated_memory_mb(version.row_count or 0, len(features))
     allowed = (resource_config or {}).get("memoryMb")
     if allowed and needed > allowed:
         errors.setdefault("resource_config", []).append(
-            f"This training needs about {needed} MB ({version.row_count:,} rows x {len(features)} "
-            f"features); memoryMb allows {allowed}."
+            gettext(
+                "This training needs about %(needed)s MB (%(rows)s rows x %(features)s features); "
+                "memoryMb allows %(allowed)s."
+            )
+            % {
+                "needed": needed,
+                "rows": f"{version.row_count:,}",
+                "features": len(features),
+                "allowed": allowed,
+            }
         )
     if errors:
         raise RequestInvalid(errors)
@@ -220,7 +254,7 @@ def training_create(*, user, request: dict, **options: Any) -> Task:
     task, _ = queue.checked_task_create(
         type=TaskType.TRAINING,
         check=lambda r, resources: training_plan(r, resource_config=resources).parameters,
-        name=lambda p: f"Train {p['model_name']}",
+        name=lambda p: gettext("Train %(name)s") % {"name": p["model_name"]},
         user=user,
         request=request,
         **options,
@@ -235,16 +269,20 @@ def version_reproduce(*, version: ModelVersion, user) -> Task:
     Raises IllegalTransition for an uploaded version, ReproductionImpossible when the
     training cannot run as it did (its data or features are gone)."""
     if version.task is None:
-        raise IllegalTransition(f"{version} was uploaded; there is no training to re-run.")
+        raise IllegalTransition(
+            gettext("%(version)s was uploaded; there is no training to re-run.") % {"version": version}
+        )
     request = {
         **training_request_of(version.task),
         "reproduce_of": version.pk,
-        "task_name": f"Reproduce {version}",
+        "task_name": gettext("Reproduce %(version)s") % {"version": version},
     }
     try:
         return training_create(user=user, request=request, priority=Priority.HIGH)
     except RequestInvalid as exc:
-        raise ReproductionImpossible(f"The training can no longer run as it did: {exc}") from None
+        raise ReproductionImpossible(
+            gettext("The training can no longer run as it did: %(error)s") % {"error": exc}
+        ) from None
 
 
 def training_request_of(task: Task) -> dict:
@@ -289,7 +327,8 @@ class RoundWriter:
                 task_id=self.task_id,
                 created_at=timezone.now(),
                 level=LogLevel.INFO,
-                message=f"round {info.round}/{info.total_rounds}",
+                message=gettext("round %(round)s/%(total)s")
+                % {"round": info.round, "total": info.total_rounds},
                 step=info.round,
                 loss=_finite(info.train_loss),
                 valid_loss=_finite(info.valid_loss),
@@ -349,8 +388,12 @@ def _gate(run: Run, spec, table, champion: ModelVersion, result) -> dict:
         artifact, model = registry.version_load(version=champion)
         champion_metrics = training.holdout_metrics(spec, table, artifact.format, model, artifact.meta)
     except (training.SpecError, ArtifactError) as exc:
-        why = "; ".join(exc.problems) if isinstance(exc, training.SpecError) else str(exc)
-        run.log(f"Champion v{champion.version} cannot be scored on this holdout: {why}", LogLevel.WARNING)
+        why = problems_text(exc.problems) if isinstance(exc, training.SpecError) else str(exc)
+        run.log(
+            gettext("Champion v%(version)s cannot be scored on this holdout: %(why)s")
+            % {"version": champion.version, "why": why},
+            LogLevel.WARNING,
+        )
         return {"promote": False, "why": why, "metric": registry.gate_metric(objective=spec.objective)}
     decision = registry.gate_compare(
         objective=spec.objective, challenger=result.metrics, champion=champion_metrics
@@ -379,6 +422,20 @@ def _reproduction(original: ModelVersion, result, stored) -> dict:
         "reproduced": result.metrics,
         "differences": differences,
     }
+
+
+def _reproduction_summary(original: ModelVersion, report: dict) -> str:
+    """One line of the task log: whether the re-run matched, said as a whole sentence."""
+    metrics_match, identical = report["metricsMatch"], report["checksumMatch"]
+    if metrics_match and identical:
+        text = gettext("Reproduced %(version)s: metrics match, artifact identical.")
+    elif metrics_match:
+        text = gettext("Reproduced %(version)s: metrics match, artifact differs.")
+    elif identical:
+        text = gettext("Reproduced %(version)s: metrics differ, artifact identical.")
+    else:
+        text = gettext("Reproduced %(version)s: metrics differ, artifact differs.")
+    return text % {"version": original}
 
 
 def _discard_unless_registered(stored: registry.StoredArtifact) -> None:
@@ -410,21 +467,30 @@ def training_work(run: Run) -> Callable[[], dict]:
     table = _read_table(version, spec, champion.feature_schema.get("features") if champion else None)
     run.progress(3)
     run.log(
-        f"Loaded {table.num_rows:,} rows x {len(spec.features)} features "
-        f"from {version.dataset.name} v{version.version}."
+        gettext("Loaded %(rows)s rows x %(features)s features from %(dataset)s v%(number)s.")
+        % {
+            "rows": f"{table.num_rows:,}",
+            "features": len(spec.features),
+            "dataset": version.dataset.name,
+            "number": version.version,
+        }
     )
     try:
         result = training.train(spec, table, on_round=writer)
     except training.Cancelled:
         raise RunCancelled() from None
     except training.SpecError as exc:
-        raise RunFailed("The data cannot be trained as requested: " + "; ".join(exc.problems)) from None
+        raise RunFailed(
+            gettext("The data cannot be trained as requested: %(problems)s")
+            % {"problems": problems_text(exc.problems)}
+        ) from None
     gate = _gate(run, spec, table, champion, result) if champion is not None else None
     del table
     writer.flush()
     if result.fallback:
         run.log(
-            f"LightGBM failed ({result.fallback['reason']}); trained {result.fallback['to']} instead.",
+            gettext("LightGBM failed (%(reason)s); trained %(algorithm)s instead.")
+            % {"reason": result.fallback["reason"], "algorithm": result.fallback["to"]},
             LogLevel.WARNING,
         )
     run.progress(92)
@@ -445,11 +511,7 @@ def training_work(run: Run) -> Callable[[], dict]:
             original = ModelVersion.objects.select_related("model").get(pk=p["reproduce_of"])
             transaction.on_commit(lambda: registry.artifact_discard(stored=stored))
             report = _reproduction(original, result, stored)
-            queue.log(
-                task_id,
-                f"Reproduced {original}: metrics {'match' if report['metricsMatch'] else 'differ'}, "
-                f"artifact {'identical' if report['checksumMatch'] else 'differs'}.",
-            )
+            queue.log(task_id, _reproduction_summary(original, report))
             return {"reproduction": report, "metrics": result.metrics, "seconds": info["seconds"]}
         mv, created = registry.version_register_trained(
             model_name=p["model_name"],
@@ -460,15 +522,22 @@ def training_work(run: Run) -> Callable[[], dict]:
             dataset_version=version,
             feature_set=feature_set,
             training_info=info,
-            changelog=f"Trained by task #{task_id}.",
+            changelog=gettext("Trained by task #%(id)s.") % {"id": task_id},
         )
         if not created:  # a second delivery: the first one's artifact stays, this copy goes
             registry.artifact_discard(stored=stored)
-        queue.log(task_id, f"Registered {mv.model.name} v{mv.version}.")
+        queue.log(
+            task_id,
+            gettext("Registered %(model)s v%(number)s.") % {"model": mv.model.name, "number": mv.version},
+        )
         decision = None
         if gate is not None and created:
             decision = registry.gate_decide(version=mv, champion=champion, details=gate, user=task.created_by)
-            queue.log(task_id, f"Champion/challenger: {decision} ({gate.get('metric')}).")
+            queue.log(
+                task_id,
+                gettext("Champion/challenger: %(decision)s (%(metric)s).")
+                % {"decision": GATE_DECISIONS.get(decision, decision), "metric": gate.get("metric")},
+            )
         return {
             "gate": {**gate, "decision": decision} if gate is not None else None,
             "modelId": mv.model_id,
@@ -493,7 +562,10 @@ def _related(task: Task) -> list[tuple[str, str]]:
     version = DatasetVersion.objects.select_related("dataset").filter(pk=version_id).first()
     if version is not None:
         links.append(
-            (f"dataset {version}", reverse("admin:datasets_datasetversion_change", args=[version.pk]))
+            (
+                gettext("dataset %(version)s") % {"version": version},
+                reverse("admin:datasets_datasetversion_change", args=[version.pk]),
+            )
         )
     return links
 

@@ -2,12 +2,21 @@
 
 from django.urls import path
 
-from . import views
+from . import views, views_actions
 
 urlpatterns = [
     path("models/", views.model_list, name="models"),
     path("models/<int:pk>/", views.model_detail, name="model-page"),
     path("models/<int:pk>/versions/", views.model_versions, name="model-versions-page"),
+    path("models/<int:pk>/upload/", views_actions.version_upload, name="model-upload-page"),
+    path("models/<int:pk>/try/", views_actions.version_try, name="model-try-page"),
+    path("models/<int:pk>/ab/", views_actions.ab_set, name="model-ab-page"),
+    path("models/<int:pk>/batch/", views_actions.batch_start, name="model-batch-page"),
+    path(
+        "models/batch-predictions/<int:pk>/download/",
+        views_actions.batch_download,
+        name="batch-download-page",
+    ),
     path("tasks/create/", views.task_create, name="task-create"),
     path("traceability/", views.traceability, name="traceability"),
     path("traceability/<int:version_id>/", views.trace_detail, name="trace-page"),

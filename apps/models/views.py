@@ -9,6 +9,7 @@ from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.dateparse import parse_datetime
+from django.utils.translation import gettext
 from django.views.decorators.http import require_POST
 
 from apps.core.errors import ApplicationError
@@ -20,6 +21,7 @@ from .display import metric_table
 from .forms import ActiveAtForm, TracePickForm, TrainingForm, training_from_form
 from .models import LIFECYCLE_PERM, Model, ModelVersion
 from .training import DEFAULT_PARAMS
+from .views_actions import actions_context
 
 # A model page shows this many of the newest lifecycle events and batch predictions.
 EVENT_LIMIT = 100
@@ -52,6 +54,7 @@ def model_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "at_form": at_form,
             "at_answer": at_form.answer(model) if at_form.is_valid() else None,
             "can_manage": request.user.has_perm(LIFECYCLE_PERM),
+            **actions_context(request.user, model),
         },
         status=400 if at_form.errors else 200,
     )
@@ -127,12 +130,19 @@ def trace_reproduce(request: HttpRequest, version_id: int) -> HttpResponse:
     try:
         task = training_tasks.version_reproduce(version=version, user=request.user)
     except QueueUnavailable as exc:
-        messages.error(request, f"The task queue is unreachable; the reproduction failed: {exc.detail}")
+        messages.error(
+            request,
+            gettext("The task queue is unreachable; the reproduction failed: %(detail)s")
+            % {"detail": exc.detail},
+        )
         return redirect("trace-page", version.pk)
     except ApplicationError as exc:  # uploaded, or its training can no longer run as it did
         messages.error(request, str(exc))
         return redirect("trace-page", version.pk)
-    messages.success(request, f"Reproduction of {version} queued as task #{task.pk}.")
+    messages.success(
+        request,
+        gettext("Reproduction of %(version)s queued as task #%(id)s.") % {"version": version, "id": task.pk},
+    )
     return redirect("task-page", task.pk)
 
 
@@ -147,13 +157,17 @@ def task_create(request: HttpRequest) -> HttpResponse:
         try:
             created = training_from_form(request.user, form)
         except QueueUnavailable as exc:
-            messages.error(request, f"The task queue is unreachable; the task failed: {exc.detail}")
+            messages.error(
+                request,
+                gettext("The task queue is unreachable; the task failed: %(detail)s")
+                % {"detail": exc.detail},
+            )
             return redirect("tasks")
         if isinstance(created, TaskSchedule):
-            messages.success(request, f"Scheduled {created.name}.")
+            messages.success(request, gettext("Scheduled %(name)s.") % {"name": created.name})
             return redirect("tasks")
         if created is not None:
-            messages.success(request, f"Task #{created.pk} is queued.")
+            messages.success(request, gettext("Task #%(id)s is queued.") % {"id": created.pk})
             return redirect("task-page", created.pk)
     return render(
         request,

@@ -7,16 +7,19 @@ from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 
-from apps.core.health import run_checks
+from apps.core.health import LABELS, run_checks
 
 from .selectors import dashboard_figures
 
 
 @login_required
 def dashboard(request: HttpRequest) -> HttpResponse:
+    health = run_checks()
+    for name, check in health["checks"].items():
+        check["label"] = LABELS.get(name, name)
     context = {
         **dashboard_figures(),
-        "health": run_checks(),
+        "health": health,
         "can_ping": request.user.has_perm("core.add_workerping"),
         "queues": settings.QUEUES,
     }

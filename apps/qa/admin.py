@@ -16,16 +16,19 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 from django.utils.text import Truncator
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from apps.core.admin import ReadOnlyAdmin, json_display
 from apps.core.errors import ApplicationError
 from apps.tasks.models import TaskStatus
 
 from . import selectors, services
+from .labels import FAILURE_KINDS, MATCHED_BY, label
 from .models import BankAlias, Feedback, QAEvaluation, QAHistory, QASession
 
 QUESTION_CHARS = 60  # a question's length in a list; the whole text is on its page
-ALIAS_NOTE = (
+ALIAS_NOTE = gettext_lazy(
     "Edits reach answers with the next trained QA model version: the version answering now "
     "keeps the aliases it was built with. Train a new version from the QA page (or POST "
     "/api/qa/train) and promote it."
@@ -64,7 +67,7 @@ class BankAliasAdmin(admin.ModelAdmin):
     def get_fieldsets(self, request, obj=None):
         if obj is None:
             return self.fieldsets
-        return [*self.fieldsets, ("Last change", {"fields": ["updated_by", "updated_at"]})]
+        return [*self.fieldsets, (_("Last change"), {"fields": ["updated_by", "updated_at"]})]
 
     def changelist_view(self, request, extra_context=None):
         return super().changelist_view(request, {"subtitle": ALIAS_NOTE, **(extra_context or {})})
@@ -95,29 +98,31 @@ class QASessionAdmin(ReadOnlyAdmin):
     def get_queryset(self, request):
         return super().get_queryset(request).annotate(questions=Count("history"))
 
-    @admin.display(description="title", ordering="title")
+    @admin.display(description=gettext_lazy("title"), ordering="title")
     def title_display(self, obj: QASession) -> str:
         return Truncator(str(obj)).chars(QUESTION_CHARS)
 
-    @admin.display(description="questions", ordering="questions")
+    @admin.display(description=gettext_lazy("questions"), ordering="questions")
     def question_count(self, obj: QASession) -> int:
         return obj.questions
 
-    @admin.display(description="history")
+    @admin.display(description=gettext_lazy("history"))
     def history_link(self, obj: QASession):
         url = reverse("admin:qa_qahistory_changelist") + f"?session__id__exact={obj.pk}"
-        return format_html('<a href="{}">the {} questions of this session</a>', url, obj.questions)
+        # One form for every count: the English has always read "the 1 questions".
+        text = _("the %(count)s questions of this session") % {"count": obj.questions}
+        return format_html('<a href="{}">{}</a>', url, text)
 
 
 # --------------------------------------------------------------------------- history
 
 
 class FeedbackFilter(admin.SimpleListFilter):
-    title = "feedback"
+    title = gettext_lazy("feedback")
     parameter_name = "feedback"
 
     def lookups(self, request, model_admin):
-        return [("right", "Right"), ("wrong", "Wrong"), ("none", "None")]
+        return [("right", _("Right")), ("wrong", _("Wrong")), ("none", _("None"))]
 
     def queryset(self, request, queryset):
         value = self.value()
@@ -133,11 +138,11 @@ class FeedbackFilter(admin.SimpleListFilter):
 class CorrectionFilter(admin.SimpleListFilter):
     """Marked wrong with the right code: the rows the corrections actions export."""
 
-    title = "has correction"
+    title = gettext_lazy("has correction")
     parameter_name = "correction"
 
     def lookups(self, request, model_admin):
-        return [("yes", "Yes"), ("no", "No")]
+        return [("yes", _("Yes")), ("no", _("No"))]
 
     def queryset(self, request, queryset):
         corrected = Q(feedback=Feedback.WRONG) & ~Q(correct_code="")
@@ -179,7 +184,7 @@ class QAHistoryAdmin(ReadOnlyAdmin):
     fieldsets = [
         (None, {"fields": ["question", "user", "session_link", "created_at"]}),
         (
-            "Answer",
+            gettext_lazy("Answer"),
             {
                 "fields": [
                     "bank_name",
@@ -187,7 +192,7 @@ class QAHistoryAdmin(ReadOnlyAdmin):
                     "clearing_code",
                     "confidence",
                     "sure",
-                    "matched_by",
+                    "matched_by_display",
                     "candidates_pretty",
                     "version_link",
                     "response_ms",
@@ -195,9 +200,9 @@ class QAHistoryAdmin(ReadOnlyAdmin):
                 ]
             },
         ),
-        ("Feedback", {"fields": ["feedback", "correct_code", "feedback_at"]}),
+        (gettext_lazy("Feedback"), {"fields": ["feedback", "correct_code", "feedback_at"]}),
     ]
-    readonly_fields = ["session_link", "version_link", "candidates_pretty"]
+    readonly_fields = ["session_link", "version_link", "candidates_pretty", "matched_by_display"]
 
     def has_delete_permission(self, request, obj=None) -> bool:
         return False  # feedback and corrections are evidence for evaluations
@@ -207,34 +212,40 @@ class QAHistoryAdmin(ReadOnlyAdmin):
         user = request.user
         return bool(getattr(user, "is_admin_role", False)) and user.has_perm("datasets.add_dataset")
 
-    @admin.display(description="question", ordering="question")
+    @admin.display(description=gettext_lazy("question"), ordering="question")
     def short_question(self, obj: QAHistory) -> str:
         return Truncator(obj.question).chars(QUESTION_CHARS)  # plain text: the template escapes it
 
-    @admin.display(description="confidence", ordering="confidence")
+    @admin.display(description=gettext_lazy("confidence"), ordering="confidence")
     def confidence_display(self, obj: QAHistory) -> str:
         return f"{obj.confidence:.3f}"
 
-    @admin.display(description="response ms", ordering="response_ms")
+    @admin.display(description=gettext_lazy("response ms"), ordering="response_ms")
     def response_display(self, obj: QAHistory) -> str:
         return f"{obj.response_ms:.1f}"
 
-    @admin.display(description="session")
+    @admin.display(description=gettext_lazy("matched by"))
+    def matched_by_display(self, obj: QAHistory) -> str:
+        return label(MATCHED_BY, obj.matched_by)
+
+    @admin.display(description=gettext_lazy("session"))
     def session_link(self, obj: QAHistory):
         return _link("admin:qa_qasession_change", obj.session)
 
-    @admin.display(description="model version")
+    @admin.display(description=gettext_lazy("model version"))
     def version_link(self, obj: QAHistory):
         return _link("admin:models_modelversion_change", obj.model_version)
 
-    candidates_pretty = json_display("candidates")
+    candidates_pretty = json_display("candidates", gettext_lazy("candidates"))
 
-    @admin.action(description="Download corrections as CSV", permissions=["corrections"])
+    @admin.action(description=gettext_lazy("Download corrections as CSV"), permissions=["corrections"])
     def download_corrections(self, request, queryset):
         body = services.corrections_csv(entries=queryset)
         if body.count(b"\n") <= 1:
             self.message_user(
-                request, "None of the selected answers was marked wrong with a correct code.", messages.ERROR
+                request,
+                _("None of the selected answers was marked wrong with a correct code."),
+                messages.ERROR,
             )
             return None
         stamp = timezone.now().strftime("%Y%m%d-%H%M%S")
@@ -244,28 +255,37 @@ class QAHistoryAdmin(ReadOnlyAdmin):
             headers={"Content-Disposition": f'attachment; filename="qa-corrections-{stamp}.csv"'},
         )
 
-    @admin.action(description="Export corrections as an evaluation dataset", permissions=["corrections"])
+    @admin.action(
+        description=gettext_lazy("Export corrections as an evaluation dataset"), permissions=["corrections"]
+    )
     def export_corrections(self, request, queryset):
         count = selectors.corrections(queryset).count()
         try:
             version, created = services.corrections_export(entries=queryset, user=request.user)
         except ApplicationError as exc:  # none to export, or the upload refused
-            self.message_user(request, f"Nothing exported: {exc}", messages.ERROR)
+            self.message_user(request, _("Nothing exported: %(error)s") % {"error": exc}, messages.ERROR)
             return None
-        done = "Exported" if created else "Already exported:"  # the same file is kept once
-        self.message_user(
-            request,
-            format_html(
-                '{} {} correction(s) as <a href="{}">{}</a> (<a href="{}">dataset page</a>). Once it is '
-                "validated, run a QA evaluation on it (columns question and expected_code).",
-                done,
-                count,
-                reverse("admin:datasets_datasetversion_change", args=[version.pk]),
-                version,
-                reverse("dataset-detail", args=[version.dataset_id]),
-            ),
-            messages.SUCCESS,
+        # format_html placeholders ({count}) in the sentence: it escapes every value put in.
+        if created:
+            done = _(
+                'Exported {count} correction(s) as <a href="{version_url}">{version}</a> '
+                '(<a href="{dataset_url}">dataset page</a>). Once it is validated, run a QA '
+                "evaluation on it (columns question and expected_code)."
+            )
+        else:  # the same file is kept once
+            done = _(
+                'Already exported: {count} correction(s) as <a href="{version_url}">{version}</a> '
+                '(<a href="{dataset_url}">dataset page</a>). Once it is validated, run a QA '
+                "evaluation on it (columns question and expected_code)."
+            )
+        message = format_html(
+            done,
+            count=count,
+            version_url=reverse("admin:datasets_datasetversion_change", args=[version.pk]),
+            version=version,
+            dataset_url=reverse("dataset-detail", args=[version.dataset_id]),
         )
+        self.message_user(request, message, messages.SUCCESS)
         return None
 
 
@@ -273,7 +293,7 @@ class QAHistoryAdmin(ReadOnlyAdmin):
 
 
 class EvaluationStatusFilter(admin.SimpleListFilter):
-    title = "status"
+    title = gettext_lazy("status")
     parameter_name = "status"
 
     def lookups(self, request, model_admin):
@@ -287,22 +307,36 @@ class EvaluationStatusFilter(admin.SimpleListFilter):
 
 # Metrics in the order a reader wants them; shares are shown as percentages.
 METRIC_ROWS = [
-    ("top1", "top-1 among sure answers", True),
-    ("top1_all", "top-1 over all questions", True),
-    ("top5", "top-5 over all questions", True),
-    ("not_sure", "not sure", True),
-    ("questions", "questions", False),
-    ("answered", "answered as sure", False),
-    ("wrong_sure", "wrong while sure", False),
-    ("empty_questions", "nothing to look up", False),
-    ("failures_total", "failures", False),
-    ("threshold", "sure threshold", False),
-    ("seconds", "seconds", False),
+    ("top1", gettext_lazy("top-1 among sure answers"), True),
+    ("top1_all", gettext_lazy("top-1 over all questions"), True),
+    ("top5", gettext_lazy("top-5 over all questions"), True),
+    ("not_sure", gettext_lazy("not sure"), True),
+    ("questions", gettext_lazy("questions"), False),
+    ("answered", gettext_lazy("answered as sure"), False),
+    ("wrong_sure", gettext_lazy("wrong while sure"), False),
+    ("empty_questions", gettext_lazy("nothing to look up"), False),
+    ("failures_total", gettext_lazy("failures"), False),
+    ("threshold", gettext_lazy("sure threshold"), False),
+    ("seconds", gettext_lazy("seconds"), False),
 ]
-FAILURE_COLUMNS = ["kind", "question", "expected", "got", "got_name", "confidence", "candidates"]
+# A failure's keys and their column headings.
+FAILURE_COLUMNS = {
+    "kind": gettext_lazy("kind"),
+    "question": gettext_lazy("question"),
+    "expected": gettext_lazy("expected"),
+    "got": gettext_lazy("got"),
+    "got_name": gettext_lazy("got name"),
+    "confidence": gettext_lazy("confidence"),
+    "candidates": gettext_lazy("candidates"),
+}
 
 
-def _metric(name: str, description: str):
+def _failure_cell(failure: dict, key: str) -> str:
+    value = failure.get(key)
+    return label(FAILURE_KINDS, value) if key == "kind" else _cell(value)
+
+
+def _metric(name: str, description):
     @admin.display(description=description)
     def show(self, obj: QAEvaluation) -> str:
         return _percent((obj.metrics or {}).get(name))
@@ -351,7 +385,7 @@ class QAEvaluationAdmin(ReadOnlyAdmin):
                 ]
             },
         ),
-        ("Results", {"fields": ["rows", "metrics_table", "failures_table"]}),
+        (gettext_lazy("Results"), {"fields": ["rows", "metrics_table", "failures_table"]}),
     ]
     readonly_fields = [
         "version_link",
@@ -367,29 +401,29 @@ class QAEvaluationAdmin(ReadOnlyAdmin):
 
     top1 = _metric("top1", "top-1")
     top5 = _metric("top5", "top-5")
-    not_sure = _metric("not_sure", "not sure")
+    not_sure = _metric("not_sure", gettext_lazy("not sure"))
 
-    @admin.display(description="failures")
+    @admin.display(description=gettext_lazy("failures"))
     def failure_count(self, obj: QAEvaluation):
         return (obj.metrics or {}).get("failures_total", "-")
 
-    @admin.display(description="status", ordering="task__status")
+    @admin.display(description=gettext_lazy("status"), ordering="task__status")
     def status_display(self, obj: QAEvaluation) -> str:
-        return obj.status
+        return obj.task.get_status_display()
 
-    @admin.display(description="model version", ordering="model_version")
+    @admin.display(description=gettext_lazy("model version"), ordering="model_version")
     def version_link(self, obj: QAEvaluation):
         return _link("admin:models_modelversion_change", obj.model_version)
 
-    @admin.display(description="dataset version")
+    @admin.display(description=gettext_lazy("dataset version"))
     def dataset_version_link(self, obj: QAEvaluation):
         return _link("admin:datasets_datasetversion_change", obj.dataset_version)
 
-    @admin.display(description="task")
+    @admin.display(description=gettext_lazy("task"))
     def task_link(self, obj: QAEvaluation):
         return _link("admin:tasks_task_change", obj.task)
 
-    @admin.display(description="metrics")
+    @admin.display(description=gettext_lazy("metrics"))
     def metrics_table(self, obj: QAEvaluation):
         metrics = obj.metrics or {}
         rows = [
@@ -404,28 +438,29 @@ class QAEvaluationAdmin(ReadOnlyAdmin):
             format_html_join("", "<tr><th>{}</th><td>{}</td></tr>", rows),
         )
 
-    @admin.display(description="failures")
+    @admin.display(description=gettext_lazy("failures"))
     def failures_table(self, obj: QAEvaluation):
         failures = obj.failures or []
         if not failures:
             return "-"
         total = (obj.metrics or {}).get("failures_total", len(failures))
-        head = format_html_join("", "<th>{}</th>", ([c.replace("_", " ")] for c in FAILURE_COLUMNS))
+        head = format_html_join("", "<th>{}</th>", ([heading] for heading in FAILURE_COLUMNS.values()))
         body = format_html_join(
             "",
             "<tr>{}</tr>",
             (
-                [format_html_join("", "<td>{}</td>", ([_cell(f.get(c))] for c in FAILURE_COLUMNS))]
+                [format_html_join("", "<td>{}</td>", ([_failure_cell(f, c)] for c in FAILURE_COLUMNS))]
                 for f in failures
             ),
         )
+        intro = _(
+            "The first %(shown)s of %(total)s failures: wrong sure answers first, then the right code "
+            "missing from the top 5, then right guesses given as not sure."
+        ) % {"shown": len(failures), "total": total}
         return format_html(
-            "<p>The first {} of {} failures: wrong sure answers first, then the right code missing from "
-            "the top 5, then right guesses given as not sure.</p>"
-            "<div style='max-height:40em;overflow:auto'><table><thead><tr>{}</tr></thead>"
+            "<p>{}</p><div style='max-height:40em;overflow:auto'><table><thead><tr>{}</tr></thead>"
             "<tbody>{}</tbody></table></div>",
-            len(failures),
-            total,
+            intro,
             head,
             body,
         )

@@ -1,10 +1,11 @@
 from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
 
 
 class QaConfig(AppConfig):
     name = "apps.qa"
     label = "qa"
-    verbose_name = "Bank clearing-code question answering"
+    verbose_name = _("Bank clearing-code question answering")
 
     def ready(self) -> None:
         from apps.core.config import declare

@@ -1,6 +1,8 @@
 """Settings of question answering (declared on start-up, editable in the admin), and their
 typed readers."""
 
+from django.utils.translation import gettext_lazy as _
+
 from apps.core.config import ConfigKey, config_get_local
 from apps.core.models import ValueType
 
@@ -11,13 +13,13 @@ KEYS = [
         "qa-model",
         ValueType.STRING,
         "bank-qa",
-        "The retrieval model whose active version answers /api/qa/ask and the /qa console.",
+        _("The retrieval model whose active version answers /api/qa/ask and the /qa console."),
     ),
     ConfigKey(
         "qa-cache-seconds",
         ValueType.NUMBER,
         1800,
-        "How long an answer is kept in Redis, keyed on the normalised question and the version.",
+        _("How long an answer is kept in Redis, keyed on the normalised question and the version."),
         minimum=0,
         maximum=86400,
         integer=True,
@@ -26,8 +28,10 @@ KEYS = [
         "qa-sure-threshold",
         ValueType.NUMBER,
         SURE_THRESHOLD,
-        "Confidence (0..1) at or above which an answer is given as sure; below it the console "
-        "says it is not sure and shows the candidates.",
+        _(
+            "Confidence (0..1) at or above which an answer is given as sure; below it the console "
+            "says it is not sure and shows the candidates."
+        ),
         minimum=0,
         maximum=1,
     ),

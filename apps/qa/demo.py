@@ -7,6 +7,7 @@ from django.core.files.base import ContentFile
 from apps.datasets import services as datasets
 from apps.datasets.demo import BANKS
 from apps.datasets.models import Dataset, DatasetKind, DatasetStatus
+from apps.datasets.selectors import bank_records
 from apps.models import services as registry
 from apps.models.models import ModelVersion
 from apps.tasks.runner import task_execute
@@ -64,7 +65,7 @@ def load_demo_qa(*, user, write=print) -> None:
         f"  QA model {version.model.name} v{version.version}: {m['records']:,} records in "
         f"{m['build_seconds']:.1f} s (try /qa/: 工行北京海淀支行的联行号是多少)"
     )
-    questions = _question_set(user, selectors.bank_records(version.dataset_version))
+    questions = _question_set(user, bank_records(version.dataset_version))
     if questions is None:
         return
     ev = services.evaluation_create(

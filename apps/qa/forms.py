@@ -6,6 +6,7 @@ from collections.abc import Callable
 from typing import Any
 
 from django import forms
+from django.utils.translation import gettext_lazy as _
 
 from apps.datasets.models import Dataset, DatasetKind
 from apps.models.models import ModelVersion
@@ -15,8 +16,10 @@ from apps.tasks.errors import RequestInvalid
 class AskForm(forms.Form):
     # Bounded by the service (with its own message), not by the form.
     question = forms.CharField(
+        label=_("Question"),
         strip=False,
         widget=forms.TextInput(
+            # An example question: Chinese in both languages, as the bank registers are.
             attrs={"placeholder": "工行北京海淀支行的联行号是多少?", "autocomplete": "off", "autofocus": True}
         ),
     )
@@ -24,25 +27,32 @@ class AskForm(forms.Form):
 
 
 class FeedbackForm(forms.Form):
-    value = forms.TypedChoiceField(choices=[(1, "Right"), (-1, "Wrong")], coerce=int)
-    correct_code = forms.CharField(required=False, max_length=50, label="Correct code")
+    value = forms.TypedChoiceField(
+        label=_("Feedback"), choices=[(1, _("Right")), (-1, _("Wrong"))], coerce=int
+    )
+    correct_code = forms.CharField(required=False, max_length=50, label=_("Correct code"))
 
 
 class VersionField(forms.ModelChoiceField):
     def label_from_instance(self, obj: ModelVersion) -> str:
-        return f"{obj.model.name} v{obj.version} ({obj.status})"
+        return f"{obj.model.name} v{obj.version} ({obj.get_status_display()})"
 
 
 class TrainForm(forms.Form):
     dataset = forms.ModelChoiceField(
         queryset=Dataset.objects.filter(kind=DatasetKind.BANK_RECORDS).order_by("name"),
         empty_label=None,
-        label="Bank records",
+        label=_("Bank records"),
     )
     dataset_version = forms.IntegerField(
-        label="Dataset version", min_value=1, required=False, help_text="Blank: the newest validated one."
+        label=_("Dataset version"),
+        min_value=1,
+        required=False,
+        help_text=_("Blank: the newest validated one."),
     )
-    name = forms.CharField(required=False, max_length=200, label="Model name", help_text="Blank: bank-qa.")
+    name = forms.CharField(
+        required=False, max_length=200, label=_("Model name"), help_text=_("Blank: bank-qa.")
+    )
 
     def build_request(self) -> dict[str, Any]:
         d = self.cleaned_data
@@ -55,17 +65,20 @@ class TrainForm(forms.Form):
 
 
 class QAEvaluationForm(forms.Form):
-    model_version = VersionField(label="QA model version", queryset=ModelVersion.objects.none())
+    model_version = VersionField(label=_("QA model version"), queryset=ModelVersion.objects.none())
     dataset = forms.ModelChoiceField(
         queryset=Dataset.objects.filter(kind=DatasetKind.TABULAR).order_by("name"),
         empty_label=None,
-        label="Labelled questions",
+        label=_("Labelled questions"),
     )
     dataset_version = forms.IntegerField(
-        label="Dataset version", min_value=1, required=False, help_text="Blank: the newest validated one."
+        label=_("Dataset version"),
+        min_value=1,
+        required=False,
+        help_text=_("Blank: the newest validated one."),
     )
-    question_column = forms.CharField(initial="question", max_length=200)
-    code_column = forms.CharField(initial="expected_code", max_length=200, label="Expected code column")
+    question_column = forms.CharField(initial="question", max_length=200, label=_("Question column"))
+    code_column = forms.CharField(initial="expected_code", max_length=200, label=_("Expected code column"))
 
     def __init__(self, *args, versions, **kwargs):
         super().__init__(*args, **kwargs)

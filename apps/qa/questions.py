@@ -177,6 +177,7 @@ class Question(NamedTuple):
     bank_code: str
     clearing_code: str
     noise: str
+    asked: str = "bank_code"  # the field the question asks for (bank_code, clearing_code, bic)
 
 
 class _Places:

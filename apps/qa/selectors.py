@@ -12,7 +12,6 @@ from django.db.models import Count, Q, QuerySet
 from django.utils import timezone
 
 from apps.core.hotpath import as_int, fetchone_prepared
-from apps.datasets.models import DatasetVersion
 from apps.models.models import Model, ModelStatus, ModelType, ModelVersion, VersionStatus
 
 from . import retrieval
@@ -100,19 +99,6 @@ def aliases_table() -> dict[str, str]:
     return table
 
 
-def bank_records(version: DatasetVersion) -> dict[str, list[str]]:
-    """The valid lines of a bank-records version, as the columns an index is built from."""
-    rows = version.records.filter(is_valid=True).order_by("line_number")
-    names, codes, clearing = [], [], []
-    for name, code, clear in rows.values_list("bank_name", "bank_code", "clearing_code").iterator(
-        chunk_size=20_000
-    ):
-        names.append(name)
-        codes.append(code)
-        clearing.append(clear)
-    return {"bank_name": names, "bank_code": codes, "clearing_code": clearing}
-
-
 # --------------------------------------------------------------------------- the ask path
 
 _ROUTE_SQL: str | None = None
@@ -153,3 +139,39 @@ def version_label(version_id: int) -> tuple[str, int]:
             ModelVersion.objects.filter(pk=version_id).values_list("model__name", "version").get()
         )
     return label
+
+
+def history_search(
+    *,
+    text: str = "",
+    since=None,
+    until=None,
+    sure: bool | None = None,
+    username: str = "",
+    feedback: str = "",
+) -> QuerySet[QAHistory]:
+    """Everyone's questions and answers (for admins), newest first: every word of ``text`` in
+    the question, the bank name or a code answered; asked from ``since`` to ``until`` (dates,
+    both included, in the platform's time zone); sure or not; by ``username``; with
+    ``feedback`` "right", "wrong" or "none"."""
+    rows = QAHistory.objects.select_related("user", "session", "model_version__model")
+    for word in text.split():
+        rows = rows.filter(
+            Q(question__icontains=word)
+            | Q(bank_name__icontains=word)
+            | Q(bank_code__startswith=word)
+            | Q(clearing_code__startswith=word)
+        )
+    if since is not None:
+        rows = rows.filter(created_at__date__gte=since)
+    if until is not None:
+        rows = rows.filter(created_at__date__lte=until)
+    if sure is not None:
+        rows = rows.filter(sure=sure)
+    if username:
+        rows = rows.filter(user__username=username)
+    if feedback == "none":
+        rows = rows.filter(feedback__isnull=True)
+    elif feedback in ("right", "wrong"):
+        rows = rows.filter(feedback=Feedback.RIGHT if feedback == "right" else Feedback.WRONG)
+    return rows.order_by("-created_at", "-id")

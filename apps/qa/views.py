@@ -12,6 +12,7 @@ from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from apps.models.models import ModelVersion
@@ -98,7 +99,7 @@ def feedback(request: HttpRequest, pk: int) -> HttpResponse:
     entry = get_object_or_404(QAHistory, pk=pk, user=request.user)  # only your own answers
     form = FeedbackForm(request.POST)
     if not form.is_valid():
-        messages.error(request, "Feedback is Right or Wrong.")
+        messages.error(request, _("Feedback is Right or Wrong."))
     else:
         try:
             services.feedback_give(
@@ -107,7 +108,9 @@ def feedback(request: HttpRequest, pk: int) -> HttpResponse:
         except FeedbackInvalid as exc:
             messages.error(request, str(exc))
         else:
-            messages.success(request, f"Feedback on question #{entry.pk} recorded. Thank you.")
+            messages.success(
+                request, _("Feedback on question #%(number)s recorded. Thank you.") % {"number": entry.pk}
+            )
     return redirect(_console_url(entry.session_id, entry.pk) + f"#q{entry.pk}")
 
 
@@ -122,14 +125,19 @@ def train(request: HttpRequest) -> HttpResponse:
         try:
             task = create_from_form(form, lambda r: services.build_create(user=request.user, request=r))
         except QueueUnavailable as exc:
-            messages.error(request, f"The task queue is unreachable; the build failed: {exc.detail}")
+            messages.error(
+                request,
+                _("The task queue is unreachable; the build failed: %(detail)s") % {"detail": exc.detail},
+            )
             return redirect("qa")
     if task is None:
         for error in [*form.non_field_errors(), *(e for f in form.errors.values() for e in f)]:
             messages.error(request, error)
         return redirect("qa")
     messages.success(
-        request, f"QA model build queued as task #{task.pk}. Promote the new version when it is ready."
+        request,
+        _("QA model build queued as task #%(number)s. Promote the new version when it is ready.")
+        % {"number": task.pk},
     )
     return redirect("task-page", task.pk)
 
@@ -152,10 +160,14 @@ def evaluation_list(request: HttpRequest) -> HttpResponse:
                     form, lambda r: services.evaluation_create(user=request.user, request=r)
                 )
             except QueueUnavailable as exc:
-                messages.error(request, f"The task queue is unreachable; the evaluation failed: {exc.detail}")
+                messages.error(
+                    request,
+                    _("The task queue is unreachable; the evaluation failed: %(detail)s")
+                    % {"detail": exc.detail},
+                )
                 return redirect("qa-evaluations")
             if created is not None:
-                messages.success(request, f"QA evaluation #{created.pk} is queued.")
+                messages.success(request, _("QA evaluation #%(number)s is queued.") % {"number": created.pk})
                 return redirect("qa-evaluation-page", created.pk)
     page = Paginator(selectors.evaluations(), PAGE_SIZE).get_page(request.GET.get("page"))
     return render(request, "qa/evaluations.html", {"form": form, "page": page})

@@ -14,7 +14,10 @@ from django.contrib import admin, messages
 from django.db.models import Count, Max
 from django.forms.models import BaseInlineFormSet
 from django.urls import reverse
+from django.utils.functional import lazy
 from django.utils.html import format_html, format_html_join
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 
 from apps.core.admin import ReadOnlyAdmin, ReadOnlyInlineMixin, json_display
 
@@ -68,7 +71,9 @@ class TaskLogInline(ReadOnlyInlineMixin, admin.TabularInline):
     fields = ["created_at", "level", "message", "step", "loss", "valid_loss"]
     readonly_fields = fields
     ordering = ["id"]
-    verbose_name_plural = f"task logs (the latest {INLINE_LOG_LIMIT})"
+    verbose_name_plural = lazy(
+        lambda: gettext("task logs (the latest %(n)s)") % {"n": INLINE_LOG_LIMIT}, str
+    )()
 
 
 @admin.register(Task)
@@ -110,10 +115,10 @@ class TaskAdmin(ReadOnlyAdmin):
                 ]
             },
         ),
-        ("Request", {"fields": ["parameters_pretty", "resource_config_pretty", "dataset_version_link"]}),
-        ("Result", {"fields": ["result_pretty"]}),
+        (_("Request"), {"fields": ["parameters_pretty", "resource_config_pretty", "dataset_version_link"]}),
+        (_("Result"), {"fields": ["result_pretty"]}),
         (
-            "Run",
+            _("Run"),
             {
                 "fields": [
                     "celery_task_id",
@@ -128,7 +133,7 @@ class TaskAdmin(ReadOnlyAdmin):
                 ]
             },
         ),
-        ("Origin", {"fields": ["schedule_link", "rerun_of_link", "trigger_key", "logs_summary"]}),
+        (_("Origin"), {"fields": ["schedule_link", "rerun_of_link", "trigger_key", "logs_summary"]}),
     ]
     readonly_fields = [
         "progress_display",
@@ -156,19 +161,19 @@ class TaskAdmin(ReadOnlyAdmin):
 
     # ----------------------------------------------------------------- columns and fields
 
-    @admin.display(description="progress", ordering="progress")
+    @admin.display(description=_("progress"), ordering="progress")
     def progress_display(self, obj: Task) -> str:
         return f"{obj.progress:.0f}%"
 
-    @admin.display(description="model version")
+    @admin.display(description=_("model version"))
     def model_version_link(self, obj: Task):
         return _model_version_link(obj)
 
-    parameters_pretty = json_display("parameters")
-    resource_config_pretty = json_display("resource_config")
-    result_pretty = json_display("result")
+    parameters_pretty = json_display("parameters", _("parameters"))
+    resource_config_pretty = json_display("resource_config", _("resource config"))
+    result_pretty = json_display("result", _("result"))
 
-    @admin.display(description="dataset version")
+    @admin.display(description=_("dataset version"))
     def dataset_version_link(self, obj: Task):
         # What a task points at is its kind's to say: the queue knows no domain.
         try:
@@ -180,27 +185,28 @@ class TaskAdmin(ReadOnlyAdmin):
             return "-"
         return format_html_join(", ", '<a href="{1}">{0}</a>', links)
 
-    @admin.display(description="schedule")
+    @admin.display(description=_("schedule"))
     def schedule_link(self, obj: Task):
         if obj.schedule is None:
             return "-"
         url = reverse("admin:tasks_taskschedule_change", args=[obj.schedule_id])
         return format_html('<a href="{}">{}</a>', url, obj.schedule)
 
-    @admin.display(description="re-run of")
+    @admin.display(description=_("re-run of"))
     def rerun_of_link(self, obj: Task):
         return _task_link(obj.rerun_of)
 
-    @admin.display(description="logs")
+    @admin.display(description=_("logs"))
     def logs_summary(self, obj: Task):
         count = obj.logs.count()
         url = reverse("admin:tasks_tasklog_changelist") + f"?task__id__exact={obj.pk}"
         shown = min(count, INLINE_LOG_LIMIT)
-        return format_html('{} line(s), the latest {} below; <a href="{}">all of them</a>', count, shown, url)
+        text = gettext('{count} line(s), the latest {shown} below; <a href="{url}">all of them</a>')
+        return format_html(text, count=count, shown=shown, url=url)
 
     # ----------------------------------------------------------------- actions
 
-    @admin.action(description="Cancel selected tasks", permissions=["operate"])
+    @admin.action(description=_("Cancel selected tasks"), permissions=["operate"])
     def cancel_tasks(self, request, queryset):
         for task in queryset.order_by("id"):
             try:
@@ -210,36 +216,46 @@ class TaskAdmin(ReadOnlyAdmin):
                 continue
             except Exception as exc:  # one task's broker trouble must not hide the others' results
                 logger.exception("admin cancel of task %s failed", task.pk)
-                self.message_user(request, f"Task {task}: cancel failed: {exc}", messages.ERROR)
+                self.message_user(
+                    request,
+                    gettext("Task %(task)s: cancel failed: %(error)s") % {"task": task, "error": exc},
+                    messages.ERROR,
+                )
                 continue
             if task.status == TaskStatus.CANCELLED:
-                text = f"Task {task} cancelled."
+                text = gettext("Task %(task)s cancelled.") % {"task": task}
             else:
-                text = f"Task {task}: cancel requested; it stops at its next round."
-            self.log_change(request, task, "Cancelled through the admin.")
+                text = gettext("Task %(task)s: cancel requested; it stops at its next round.") % {
+                    "task": task
+                }
+            self.log_change(request, task, gettext("Cancelled through the admin."))
             self.message_user(request, text, messages.SUCCESS)
 
-    @admin.action(description="Re-run selected tasks", permissions=["operate"])
+    @admin.action(description=_("Re-run selected tasks"), permissions=["operate"])
     def rerun_tasks(self, request, queryset):
         for task in queryset.order_by("id"):
             try:
                 new = services.task_rerun(task=task, user=request.user)
-            except RequestInvalid as exc:
-                self.message_user(request, f"Task {task} cannot be re-run: {exc}", messages.ERROR)
-                continue
-            except IllegalTransition as exc:
-                self.message_user(request, f"Task {task} cannot be re-run: {exc}", messages.WARNING)
+            except (RequestInvalid, IllegalTransition) as exc:
+                level = messages.ERROR if isinstance(exc, RequestInvalid) else messages.WARNING
+                text = gettext("Task %(task)s cannot be re-run: %(error)s") % {"task": task, "error": exc}
+                self.message_user(request, text, level)
                 continue
             except QueueUnavailable as exc:
-                self.message_user(
-                    request, f"Task {task}: the re-run could not be queued: {exc.detail}", messages.ERROR
-                )
+                text = gettext("Task %(task)s: the re-run could not be queued: %(error)s") % {
+                    "task": task,
+                    "error": exc.detail,
+                }
+                self.message_user(request, text, messages.ERROR)
                 continue
-            self.log_change(request, task, f"Re-run as task #{new.pk} through the admin.")
+            self.log_change(
+                request, task, gettext("Re-run as task #%(id)s through the admin.") % {"id": new.pk}
+            )
             url = reverse("admin:tasks_task_change", args=[new.pk])
+            link = format_html('<a href="{}">{}</a>', url, new)
             self.message_user(
                 request,
-                format_html('Task {} re-run as <a href="{}">{}</a>.', task, url, new),
+                format_html(gettext("Task {task} re-run as {link}."), task=task, link=link),
                 messages.SUCCESS,
             )
 
@@ -258,15 +274,15 @@ class TaskLogAdmin(ReadOnlyAdmin):
     def has_delete_permission(self, request, obj=None) -> bool:
         return False  # old lines are purged by the tasks-log-retention-days setting
 
-    @admin.display(description="task", ordering="task")
+    @admin.display(description=_("task"), ordering="task")
     def task_link(self, obj: TaskLog):
         return _task_link(obj.task)
 
-    @admin.display(description="message")
+    @admin.display(description=_("message"))
     def short_message(self, obj: TaskLog) -> str:
         return obj.message if len(obj.message) <= 120 else obj.message[:119] + "…"
 
-    metrics_pretty = json_display("metrics")
+    metrics_pretty = json_display("metrics", _("metrics"))
 
 
 @admin.register(TaskSchedule)
@@ -329,42 +345,44 @@ class TaskScheduleAdmin(ReadOnlyAdmin):
     def has_toggle_permission(self, request) -> bool:
         return request.user.has_perm(f"{self.opts.app_label}.change_{self.opts.model_name}")
 
-    @admin.display(description="timing")
+    @admin.display(description=_("timing"))
     def timing(self, obj: TaskSchedule) -> str:
         periodic = obj.periodic_task
         if periodic.interval is not None:
-            every, period = periodic.interval.every, periodic.interval.period
-            return f"every {every} {period if every != 1 else period.rstrip('s')}"
+            every = periodic.interval.every
+            # django-celery-beat's own (translated) period names, singular for one in English.
+            period = str(periodic.interval.get_period_display()).lower()
+            period = period if every != 1 else period.rstrip("s")
+            return gettext("every %(n)s %(period)s") % {"n": every, "period": period}
         if periodic.crontab is not None:
             c = periodic.crontab
             fields = (c.minute, c.hour, c.day_of_month, c.month_of_year, c.day_of_week)
             return f"cron {' '.join(fields)} ({c.timezone})"
         return "-"
 
-    @admin.display(description="enabled", boolean=True, ordering="periodic_task__enabled")
+    @admin.display(description=_("enabled"), boolean=True, ordering="periodic_task__enabled")
     def enabled(self, obj: TaskSchedule) -> bool:
         return obj.periodic_task.enabled
 
-    @admin.display(description="last run", ordering="last_run_at")
+    @admin.display(description=_("last run"), ordering="last_run_at")
     def last_run(self, obj: TaskSchedule):
         return obj.last_run_at or "-"
 
-    @admin.display(description="runs", ordering="n_runs")
+    @admin.display(description=_("runs"), ordering="n_runs")
     def total_runs(self, obj: TaskSchedule) -> int:
         return obj.n_runs
 
-    @admin.display(description="runs")
+    @admin.display(description=_("runs"))
     def runs_link(self, obj: TaskSchedule):
         url = reverse("admin:tasks_task_changelist") + f"?schedule__id__exact={obj.pk}"
-        return format_html('<a href="{}">{} task(s)</a>', url, obj.n_runs)
+        return format_html('<a href="{}">{}</a>', url, gettext("%(n)s task(s)") % {"n": obj.n_runs})
 
-    @admin.display(description="beat entry")
+    @admin.display(description=_("beat entry"))
     def periodic_task_link(self, obj: TaskSchedule):
         periodic = obj.periodic_task
         url = reverse("admin:django_celery_beat_periodictask_change", args=[periodic.pk])
-        return format_html(
-            '<a href="{}">{}</a> (beat ran it {} time(s))', url, periodic.name, periodic.total_run_count
-        )
+        link = format_html('<a href="{}">{}</a>', url, periodic.name)
+        return format_html(gettext("{link} (beat ran it {n} time(s))"), link=link, n=periodic.total_run_count)
 
     parameters_pretty = json_display("parameters")
     resource_config_pretty = json_display("resource_config")
@@ -375,16 +393,19 @@ class TaskScheduleAdmin(ReadOnlyAdmin):
             if schedule.periodic_task.enabled == enabled:
                 continue
             schedules.schedule_set_enabled(schedule=schedule, enabled=enabled)
-            self.log_change(request, schedule, "Enabled." if enabled else "Disabled.")
+            self.log_change(request, schedule, gettext("Enabled.") if enabled else gettext("Disabled."))
             changed += 1
-        word = "Enabled" if enabled else "Disabled"
-        self.message_user(request, f"{word} {changed} schedule(s).", messages.SUCCESS)
+        if enabled:
+            text = gettext("Enabled %(n)s schedule(s).") % {"n": changed}
+        else:
+            text = gettext("Disabled %(n)s schedule(s).") % {"n": changed}
+        self.message_user(request, text, messages.SUCCESS)
 
-    @admin.action(description="Enable selected schedules", permissions=["toggle"])
+    @admin.action(description=_("Enable selected schedules"), permissions=["toggle"])
     def enable_schedules(self, request, queryset):
         self._set_enabled(request, queryset, True)
 
-    @admin.action(description="Disable selected schedules", permissions=["toggle"])
+    @admin.action(description=_("Disable selected schedules"), permissions=["toggle"])
     def disable_schedules(self, request, queryset):
         self._set_enabled(request, queryset, False)
 

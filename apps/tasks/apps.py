@@ -1,10 +1,11 @@
 from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
 
 
 class TasksConfig(AppConfig):
     name = "apps.tasks"
     label = "tasks"
-    verbose_name = "Work queue"
+    verbose_name = _("Work queue")
 
     def ready(self) -> None:
         from apps.core.config import declare

@@ -1,5 +1,7 @@
 """Settings of the work queue (declared on start-up, editable in the admin)."""
 
+from django.utils.translation import gettext_lazy as _
+
 from apps.core.config import ConfigKey
 from apps.core.models import ValueType
 
@@ -8,7 +10,7 @@ KEYS = [
         "tasks-max-attempts",
         ValueType.NUMBER,
         2,
-        "A task whose worker was lost is run again until it has been started this many times.",
+        _("A task whose worker was lost is run again until it has been started this many times."),
         minimum=1,
         integer=True,
     ),
@@ -16,7 +18,10 @@ KEYS = [
         "tasks-heartbeat-timeout-seconds",
         ValueType.NUMBER,
         60,
-        "A running task whose worker has not reported for this long is handed back or failed by the reaper.",
+        _(
+            "A running task whose worker has not reported for this long is handed back or failed "
+            "by the reaper."
+        ),
         minimum=5,
         maximum=86400,
         integer=True,

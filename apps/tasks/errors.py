@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from django.utils.translation import gettext_lazy as _
+
 from apps.core.errors import ApplicationError, Conflict, Invalid, Unavailable
 
 
@@ -20,7 +22,7 @@ class QueueUnavailable(Unavailable):
     """The broker refused the message; the task was marked failed."""
 
     default_code = "queue_unavailable"
-    default_message = "The task queue is unreachable; the task was not started."
+    default_message = _("The task queue is unreachable; the task was not started.")
 
     def __init__(self, detail: str = ""):
         self.detail = detail

@@ -11,6 +11,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from django.utils.translation import gettext
+
 from .errors import IllegalTransition
 from .models import Task
 
@@ -60,7 +62,7 @@ def kind_key(task_type: str, parameters: dict | None) -> str:
 def kind_of(task: Task) -> TaskKind:
     key = kind_key(task.type, task.parameters)
     if key not in _KINDS:
-        raise IllegalTransition(f"No runner is registered for {key!r} tasks.")
+        raise IllegalTransition(gettext("No runner is registered for %(kind)s tasks.") % {"kind": repr(key)})
     return _KINDS[key]
 
 

@@ -15,6 +15,7 @@ from celery.exceptions import SoftTimeLimitExceeded
 from django.db import OperationalError, connection, transaction
 from django.db.models import F, Q
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from apps.core.config import config_get
 
@@ -78,7 +79,11 @@ def _claim(task_id: int, worker: str) -> Task | None:
     if not claimed:
         return None
     task = Task.objects.get(pk=task_id)
-    log(task_id, f"Started on {worker} (attempt {task.attempts} of {max_attempts}).")
+    log(
+        task_id,
+        gettext("Started on %(worker)s (attempt %(n)s of %(max)s).")
+        % {"worker": worker, "n": task.attempts, "max": max_attempts},
+    )
     return task
 
 
@@ -172,14 +177,16 @@ def task_execute(*, task_id: int, worker: str) -> str:
             return "completed"
     except RunCancelled:
         run.discard()
-        if transition(task_id, S.CANCELLED, where=Q(status=S.RUNNING), error="Cancelled by request."):
-            log(task_id, "Cancelled, as requested.")
+        if transition(
+            task_id, S.CANCELLED, where=Q(status=S.RUNNING), error=gettext("Cancelled by request.")
+        ):
+            log(task_id, gettext("Cancelled, as requested."))
         return "cancelled"
     except _Lost:
         run.discard()
         return "cancelled"
     except SoftTimeLimitExceeded:
-        return _fail(run, "Stopped: the task reached its time limit.")
+        return _fail(run, gettext("Stopped: the task reached its time limit."))
     except RunFailed as exc:
         return _fail(run, str(exc))
     except Exception as exc:

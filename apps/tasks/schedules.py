@@ -10,6 +10,7 @@ from typing import Any
 
 from django.db import IntegrityError, transaction
 from django.utils import timezone
+from django.utils.translation import gettext
 from django_celery_beat.models import CrontabSchedule, IntervalSchedule, PeriodicTask
 
 from .errors import RequestInvalid
@@ -26,14 +27,14 @@ def _beat_schedule(every_minutes: int | None, cron: str | None) -> dict[str, Any
     from django.conf import settings
 
     if bool(every_minutes) == bool(cron):
-        raise RequestInvalid({"schedule": ["Give either everyMinutes or cron, not both."]})
+        raise RequestInvalid({"schedule": [gettext("Give either everyMinutes or cron, not both.")]})
     if every_minutes:
         if (
             isinstance(every_minutes, bool)
             or not isinstance(every_minutes, int)
             or not 1 <= every_minutes <= 525_600
         ):
-            raise RequestInvalid({"every_minutes": ["Must be an integer between 1 and 525600."]})
+            raise RequestInvalid({"every_minutes": [gettext("Must be an integer between 1 and 525600.")]})
         interval, _ = IntervalSchedule.objects.get_or_create(
             every=every_minutes, period=IntervalSchedule.MINUTES
         )
@@ -41,7 +42,7 @@ def _beat_schedule(every_minutes: int | None, cron: str | None) -> dict[str, Any
     parts = str(cron).split()
     if len(parts) != 5:
         raise RequestInvalid(
-            {"cron": ["A cron has five fields: minute hour day-of-month month day-of-week."]}
+            {"cron": [gettext("A cron has five fields: minute hour day-of-month month day-of-week.")]}
         )
     minute, hour, dom, month, dow = parts
     try:
@@ -49,7 +50,7 @@ def _beat_schedule(every_minutes: int | None, cron: str | None) -> dict[str, Any
 
         crontab(minute=minute, hour=hour, day_of_month=dom, month_of_year=month, day_of_week=dow)
     except (ValueError, TypeError, KeyError, IndexError) as exc:
-        raise RequestInvalid({"cron": [f"Not a valid cron: {exc}"]}) from None
+        raise RequestInvalid({"cron": [gettext("Not a valid cron: %(error)s") % {"error": exc}]}) from None
     schedule, _ = CrontabSchedule.objects.get_or_create(
         minute=minute,
         hour=hour,
@@ -77,17 +78,21 @@ def schedule_create(
     now and again at every run (a run without a dataset version uses the newest validated one)."""
     kind = kind_for(kind_key(type, request))
     if kind is None:
-        raise RequestInvalid({"type": [f"{type!r} tasks cannot be scheduled."]})
+        raise RequestInvalid(
+            {"type": [gettext("%(type)s tasks cannot be scheduled.") % {"type": repr(type)}]}
+        )
     name = (name or "").strip()
     if not name:
-        raise RequestInvalid({"name": ["A schedule name is required."]})
+        raise RequestInvalid({"name": [gettext("A schedule name is required.")]})
     if (
         TaskSchedule.objects.filter(name=name).exists()
         or PeriodicTask.objects.filter(name=f"omm {type}: {name}").exists()
     ):
-        raise RequestInvalid({"name": [f"A schedule named {name!r} exists."]})
+        raise RequestInvalid({"name": [gettext("A schedule named %(name)s exists.") % {"name": repr(name)}]})
     if priority not in Priority.values:
-        raise RequestInvalid({"priority": [f"Unknown priority {priority!r}."]})
+        raise RequestInvalid(
+            {"priority": [gettext("Unknown priority %(priority)s.") % {"priority": repr(priority)}]}
+        )
     resources = resource_config_clean(resource_config)
     kind.check(request, resources)
     stored_request = {k: v for k, v in request.items() if v is not None}
@@ -138,7 +143,9 @@ def schedule_run(*, schedule_id: int, trigger_key: str) -> Task | None:
     try:
         kind = kind_for(kind_key(schedule.type, schedule.parameters))
         if kind is None:
-            raise RequestInvalid({"type": [f"{schedule.type!r} tasks cannot be scheduled."]})
+            raise RequestInvalid(
+                {"type": [gettext("%(type)s tasks cannot be scheduled.") % {"type": repr(schedule.type)}]}
+            )
         with transaction.atomic():
             return kind.create(
                 user=schedule.created_by,
@@ -161,6 +168,6 @@ def schedule_run(*, schedule_id: int, trigger_key: str) -> Task | None:
             schedule=schedule,
             trigger_key=trigger_key,
             created_by=schedule.created_by,
-            error=f"The scheduled request is no longer valid: {exc}",
+            error=gettext("The scheduled request is no longer valid: %(error)s") % {"error": exc},
             completed_at=timezone.now(),
         )

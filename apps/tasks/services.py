@@ -18,6 +18,7 @@ from typing import Any
 from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from apps.core.config import config_get
 
@@ -108,7 +109,7 @@ def resource_config_clean(config: Any) -> dict[str, int]:
     if config in (None, ""):
         return {}
     if not isinstance(config, dict):
-        raise RequestInvalid({"resource_config": ["Must be an object."]})
+        raise RequestInvalid({"resource_config": [gettext("Must be an object.")]})
     limits = {
         "threads": MAX_RESOURCE_THREADS,
         "memoryMb": MAX_RESOURCE_MEMORY_MB,
@@ -117,11 +118,17 @@ def resource_config_clean(config: Any) -> dict[str, int]:
     problems, clean = [], {}
     for key, value in config.items():
         if key not in limits:
-            problems.append(f"Unknown key {key!r}; known: {', '.join(limits)}.")
+            problems.append(
+                gettext("Unknown key %(key)s; known: %(known)s.")
+                % {"key": repr(key), "known": ", ".join(limits)}
+            )
         elif isinstance(value, bool) or not isinstance(value, int):
-            problems.append(f"{key} must be an integer.")
+            problems.append(gettext("%(key)s must be an integer.") % {"key": key})
         elif not 1 <= value <= limits[key]:
-            problems.append(f"{key} must be between 1 and {limits[key]}; got {value}.")
+            problems.append(
+                gettext("%(key)s must be between 1 and %(max)s; got %(value)s.")
+                % {"key": key, "max": limits[key], "value": value}
+            )
         else:
             clean[key] = value
     if problems:
@@ -152,7 +159,8 @@ def _send(task: Task) -> None:
     try:
         app.send_task(kind_of(task).job, (task.pk,), task_id=task.celery_task_id, **_send_options(task))
     except Exception as exc:
-        transition(task.pk, S.FAILED, error=f"Could not queue the task: {type(exc).__name__}: {exc}")
+        error = gettext("Could not queue the task: %(error)s") % {"error": f"{type(exc).__name__}: {exc}"}
+        transition(task.pk, S.FAILED, error=error)
         raise QueueUnavailable(str(exc)) from exc
     transition(task.pk, S.QUEUED, queued_at=timezone.now())
 
@@ -199,7 +207,12 @@ def task_create(
 def priority_clean(priority: str) -> str:
     if priority not in Priority.values:
         raise RequestInvalid(
-            {"priority": [f"Unknown priority {priority!r}; one of {', '.join(Priority.values)}."]}
+            {
+                "priority": [
+                    gettext("Unknown priority %(priority)s; one of %(known)s.")
+                    % {"priority": repr(priority), "known": ", ".join(Priority.values)}
+                ]
+            }
         )
     return priority
 
@@ -247,16 +260,17 @@ def task_cancel(*, task: Task) -> Task:
     """
     if transition(task.pk, S.CANCELLED, where=Q(status__in=[S.PENDING, S.QUEUED]), cancel_requested=True):
         _revoke(task.celery_task_id, terminate=False)
-        log(task.pk, "Cancelled before it started.")
+        log(task.pk, gettext("Cancelled before it started."))
     elif Task.objects.filter(pk=task.pk, status=S.RUNNING).update(cancel_requested=True):
-        log(task.pk, "Cancel requested; stopping at the next round.")
+        log(task.pk, gettext("Cancel requested; stopping at the next round."))
         transaction.on_commit(
             lambda: _send_quietly("tasks.enforce_cancel", task.pk, countdown=CANCEL_GRACE_SECONDS)
         )
     else:
         task.refresh_from_db()
         raise IllegalTransition(
-            f"Task #{task.pk} is {task.status}; only an unfinished task can be cancelled."
+            gettext("Task #%(id)s is %(status)s; only an unfinished task can be cancelled.")
+            % {"id": task.pk, "status": task.status_word}
         )
     task.refresh_from_db()
     return task
@@ -290,8 +304,13 @@ def cancel_enforce(*, task_id: int) -> bool:
     if task is None:
         return False
     _revoke(task.celery_task_id, terminate=True)
-    if transition(task_id, S.CANCELLED, where=Q(cancel_requested=True), error="Cancelled (worker revoked)."):
-        log(task_id, "Did not stop within the grace period; worker process revoked.", LogLevel.WARNING)
+    error = gettext("Cancelled (worker revoked).")
+    if transition(task_id, S.CANCELLED, where=Q(cancel_requested=True), error=error):
+        log(
+            task_id,
+            gettext("Did not stop within the grace period; worker process revoked."),
+            LogLevel.WARNING,
+        )
         return True
     return False
 
@@ -299,7 +318,10 @@ def cancel_enforce(*, task_id: int) -> bool:
 def task_rerun(*, task: Task, user) -> Task:
     """Queue a new task with the same request (the dataset version it used, not the newest)."""
     if task.status not in FINAL_STATUSES:
-        raise IllegalTransition(f"Task #{task.pk} is {task.status}; re-run it once it has finished.")
+        raise IllegalTransition(
+            gettext("Task #%(id)s is %(status)s; re-run it once it has finished.")
+            % {"id": task.pk, "status": task.status_word}
+        )
     kind = kind_of(task)
     return kind.create(
         user=user,
@@ -329,8 +351,8 @@ def tasks_reap() -> dict[str, int]:
     stale = Q(heartbeat_at__lt=cutoff) | Q(heartbeat_at__isnull=True, started_at__lt=cutoff)
     for task in Task.objects.filter(stale, status=S.RUNNING):
         if task.cancel_requested:
-            if transition(task.pk, S.CANCELLED, where=stale, error="Cancelled (worker lost)."):
-                log(task.pk, "Worker lost while cancelling; marked cancelled.", LogLevel.WARNING)
+            if transition(task.pk, S.CANCELLED, where=stale, error=gettext("Cancelled (worker lost).")):
+                log(task.pk, gettext("Worker lost while cancelling; marked cancelled."), LogLevel.WARNING)
             continue
         if task.attempts < max_attempts and transition(
             task.pk,
@@ -340,7 +362,8 @@ def tasks_reap() -> dict[str, int]:
             queued_at=timezone.now(),
             worker="",
         ):
-            log(task.pk, f"Worker {task.worker} stopped responding; queued again.", LogLevel.WARNING)
+            message = gettext("Worker %(worker)s stopped responding; queued again.") % {"worker": task.worker}
+            log(task.pk, message, LogLevel.WARNING)
             task.refresh_from_db()
             with contextlib.suppress(QueueUnavailable):  # _send has marked it failed
                 _send(task)
@@ -349,9 +372,10 @@ def tasks_reap() -> dict[str, int]:
             task.pk,
             S.FAILED,
             where=stale,
-            error=f"Worker {task.worker} stopped responding; gave up after {task.attempts} attempt(s).",
+            error=gettext("Worker %(worker)s stopped responding; gave up after %(n)s attempt(s).")
+            % {"worker": task.worker, "n": task.attempts},
         ):
-            log(task.pk, "Worker lost at the attempt cap; marked failed.", LogLevel.ERROR)
+            log(task.pk, gettext("Worker lost at the attempt cap; marked failed."), LogLevel.ERROR)
             failed += 1
     return {"requeued": requeued, "failed": failed}
 

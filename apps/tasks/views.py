@@ -12,6 +12,7 @@ from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.translation import gettext
 from django.views.decorators.http import require_POST
 
 from . import selectors, services
@@ -116,7 +117,10 @@ def task_cancel(request: HttpRequest, pk: int) -> HttpResponse:
         messages.error(request, str(exc))
     else:
         done = task.status == TaskStatus.CANCELLED
-        messages.success(request, "Cancelled." if done else "Cancel requested; it stops at the next round.")
+        messages.success(
+            request,
+            gettext("Cancelled.") if done else gettext("Cancel requested; it stops at the next round."),
+        )
     return redirect("task-page", pk)
 
 
@@ -128,7 +132,9 @@ def task_rerun(request: HttpRequest, pk: int) -> HttpResponse:
     try:
         new = services.task_rerun(task=task, user=request.user)
     except (IllegalTransition, RequestInvalid, QueueUnavailable) as exc:
-        messages.error(request, f"Could not re-run task #{task.pk}: {exc}")
+        messages.error(
+            request, gettext("Could not re-run task #%(id)s: %(error)s") % {"id": task.pk, "error": exc}
+        )
         return redirect("task-page", pk)
-    messages.success(request, f"Task #{new.pk} re-runs task #{task.pk}.")
+    messages.success(request, gettext("Task #%(new)s re-runs task #%(id)s.") % {"new": new.pk, "id": task.pk})
     return redirect("task-page", new.pk)

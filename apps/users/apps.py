@@ -1,5 +1,6 @@
 from django.apps import AppConfig, apps
 from django.db.models.signals import post_migrate
+from django.utils.translation import gettext_lazy as _
 
 
 def _sync_role_groups(sender, **kwargs) -> None:
@@ -18,7 +19,7 @@ def _sync_role_groups(sender, **kwargs) -> None:
 class UsersConfig(AppConfig):
     name = "apps.users"
     label = "users"
-    verbose_name = "People, roles and access"
+    verbose_name = _("People, roles and access")
 
     def ready(self) -> None:
         post_migrate.connect(_sync_role_groups, dispatch_uid="omm-sync-role-groups")

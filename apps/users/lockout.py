@@ -5,6 +5,7 @@ from __future__ import annotations
 from django.conf import settings
 from django.http import JsonResponse
 from django.shortcuts import render
+from django.utils.translation import ngettext
 
 from apps.core.api.exceptions import error_body
 
@@ -13,7 +14,11 @@ STATUS = 429
 
 def lockout_response(request, credentials=None, *args, **kwargs):
     minutes = int(settings.AXES_COOLOFF_TIME.total_seconds() // 60)
-    message = f"Too many failed login attempts. Try again in {minutes} minutes."
+    message = ngettext(
+        "Too many failed login attempts. Try again in %(minutes)s minute.",
+        "Too many failed login attempts. Try again in %(minutes)s minutes.",
+        minutes,
+    ) % {"minutes": minutes}
     if request.path.startswith("/api/"):
         response = JsonResponse(error_body(STATUS, "locked_out", message), status=STATUS)
     else:

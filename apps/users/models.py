@@ -19,9 +19,11 @@ class OMMUserManager(UserManager):
 
 
 class User(AbstractUser):
-    email = models.EmailField("email address", unique=True)
-    role = models.CharField(max_length=20, choices=Role.choices, default=Role.VIEWER, db_index=True)
-    department = models.CharField(max_length=100, blank=True)
+    email = models.EmailField(_("email address"), unique=True)
+    role = models.CharField(
+        _("role"), max_length=20, choices=Role.choices, default=Role.VIEWER, db_index=True
+    )
+    department = models.CharField(_("department"), max_length=100, blank=True)
     language = models.CharField(
         _("language"),
         max_length=10,
@@ -35,6 +37,8 @@ class User(AbstractUser):
 
     class Meta:
         ordering = ["username"]
+        verbose_name = _("user")
+        verbose_name_plural = _("users")
 
     def save(self, *args, **kwargs) -> None:
         # Admins govern in the Django admin; nobody else gets in there.

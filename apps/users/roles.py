@@ -7,13 +7,15 @@ data migration and again after every migrate, so models added later are covered.
 from __future__ import annotations
 
 from django.db import models
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 
 class Role(models.TextChoices):
-    ADMIN = "admin", "Admin"
-    ANALYST = "analyst", "Analyst"
-    INTEGRATOR = "integrator", "Integrator"
-    VIEWER = "viewer", "Viewer"
+    ADMIN = "admin", pgettext_lazy("role", "Admin")
+    ANALYST = "analyst", _("Analyst")
+    INTEGRATOR = "integrator", _("Integrator")
+    VIEWER = "viewer", _("Viewer")
 
 
 GROUP_NAMES = {
@@ -72,7 +74,7 @@ def sync_role_groups(group_model, permission_model) -> None:
     """
     perms = list(permission_model.objects.select_related("content_type"))
     for role, name in GROUP_NAMES.items():
-        group, _ = group_model.objects.get_or_create(name=name)
+        group, _created = group_model.objects.get_or_create(name=name)
         wanted = {
             p.pk
             for p in perms
@@ -96,5 +98,5 @@ def sync_user_group(user) -> None:
         if name != wanted:
             user.groups.remove(group)
     if wanted not in current:
-        group, _ = Group.objects.get_or_create(name=wanted)
+        group, _created = Group.objects.get_or_create(name=wanted)
         user.groups.add(group)

@@ -8,8 +8,8 @@
       data: {
         labels: traffic.map((r) => r.hour.slice(11, 16)),
         datasets: [
-          { label: "ok", data: traffic.map((r) => r.ok), backgroundColor: "#3b7dd8" },
-          { label: "failed", data: traffic.map((r) => r.failed), backgroundColor: "#d9534f" },
+          { label: pgettext("api calls", "ok"), data: traffic.map((r) => r.ok), backgroundColor: "#3b7dd8" },
+          { label: pgettext("api calls", "failed"), data: traffic.map((r) => r.failed), backgroundColor: "#d9534f" },
         ],
       },
       options: { animation: false, scales: { x: { stacked: true }, y: { stacked: true, beginAtZero: true } } },
@@ -21,7 +21,7 @@
   const output = document.getElementById("ping-result");
   form.addEventListener("submit", async (event) => {
     event.preventDefault();
-    output.textContent = "Sent; waiting for a worker…";
+    output.textContent = gettext("Sent; waiting for a worker…");
     output.className = "";
     try {
       const created = await OMM.api(form.dataset.url, { method: "POST", body: { queue: form.queue.value } });
@@ -30,15 +30,19 @@
         await new Promise((r) => setTimeout(r, 500));
         const ping = await OMM.api(url);
         if (ping.completedAt) {
-          output.textContent = "Answered by " + ping.worker + " in " + Math.round(ping.roundTripMs) + " ms";
+          output.textContent = interpolate(
+            gettext("Answered by %(worker)s in %(ms)s ms"),
+            { worker: ping.worker, ms: Math.round(ping.roundTripMs) },
+            true
+          );
           output.className = "ok";
           return;
         }
       }
-      output.textContent = "No worker answered within 30 s.";
+      output.textContent = gettext("No worker answered within 30 s.");
       output.className = "error";
     } catch (error) {
-      output.textContent = "Failed: " + error.message;
+      output.textContent = interpolate(gettext("Failed: %(error)s"), { error: error.message }, true);
       output.className = "error";
     }
   });

@@ -3,12 +3,20 @@
   "use strict";
   const q = JSON.parse(document.getElementById("quality-data").textContent);
   const opts = { animation: false, plugins: { legend: { display: false } } };
+  // A column's kind in the page's language (the report keeps the code).
+  const KIND_TEXT = {
+    numerical: pgettext("column kind", "numerical"),
+    categorical: pgettext("column kind", "categorical"),
+    text: pgettext("column kind", "text"),
+    datetime: pgettext("column kind", "datetime"),
+    boolean: pgettext("column kind", "boolean"),
+  };
 
   new Chart(document.getElementById("missing-chart"), {
     type: "bar",
     data: {
       labels: q.columns.map((c) => c.name),
-      datasets: [{ label: "missing share", data: q.columns.map((c) => c.missingShare), backgroundColor: "#d9534f" }],
+      datasets: [{ label: gettext("missing share"), data: q.columns.map((c) => c.missingShare), backgroundColor: "#d9534f" }],
     },
     options: Object.assign({}, opts, { scales: { y: { beginAtZero: true, max: 1 } } }),
   });
@@ -21,17 +29,34 @@
     const box = document.createElement("div");
     box.className = "card column-card";
     const title = document.createElement("h3");
-    title.textContent = c.name + " · " + c.kind;
+    title.textContent = c.name + " · " + (KIND_TEXT[c.kind] || c.kind);
     box.appendChild(title);
     const facts = document.createElement("p");
     facts.className = "muted";
-    const parts = ["missing " + c.missing + " (" + (100 * c.missingShare).toFixed(1) + "%)", "distinct " + c.distinct];
+    const parts = [
+      interpolate(
+        gettext("missing %(count)s (%(share)s)"),
+        { count: c.missing, share: (100 * c.missingShare).toFixed(1) + "%" },
+        true,
+      ),
+      interpolate(gettext("distinct %(count)s"), { count: c.distinct }, true),
+    ];
     if (c.kind === "numerical" && c.mean !== undefined && c.mean !== null) {
-      parts.push("mean " + fmt(c.mean), "std " + fmt(c.std), "min " + fmt(c.min), "max " + fmt(c.max));
-      if (c.outliers) parts.push("IQR outliers " + c.outliers.iqr.count, "|z|>3: " + c.outliers.zscore.count);
+      parts.push(
+        interpolate(gettext("mean %(value)s"), { value: fmt(c.mean) }, true),
+        interpolate(gettext("std %(value)s"), { value: fmt(c.std) }, true),
+        interpolate(gettext("min %(value)s"), { value: fmt(c.min) }, true),
+        interpolate(gettext("max %(value)s"), { value: fmt(c.max) }, true),
+      );
+      if (c.outliers) {
+        parts.push(
+          interpolate(gettext("IQR outliers %(count)s"), { count: c.outliers.iqr.count }, true),
+          interpolate(gettext("|z|>3: %(count)s"), { count: c.outliers.zscore.count }, true),
+        );
+      }
     }
-    if (c.constant) parts.push("CONSTANT");
-    else if (c.nearConstant) parts.push("near-constant");
+    if (c.constant) parts.push(gettext("CONSTANT"));
+    else if (c.nearConstant) parts.push(gettext("near-constant"));
     facts.textContent = parts.join(" · ");
     box.appendChild(facts);
     const canvas = document.createElement("canvas");

@@ -1,4 +1,5 @@
-// Chart.js drawings shared by the evaluation report and the comparison page.
+// Chart.js drawings shared by the evaluation report and the comparison page. Labels come in
+// translated (gettext from the JavaScript catalogue, loaded by base.html).
 (function () {
   "use strict";
   const COLORS = ["#3b7dd8", "#d9534f", "#2e8b57", "#8a6100", "#7b4bb7", "#17a2b8", "#6c757d", "#e67e22", "#1f3a5f", "#c0392b"];
@@ -16,7 +17,7 @@
   function curve(canvas, datasets, xTitle, yTitle, reference) {
     if (!canvas) return null;
     if (reference !== false) {
-      const ref = reference || { label: "random", points: [{ x: 0, y: 0 }, { x: 1, y: 1 }] };
+      const ref = reference || { label: gettext("random"), points: [{ x: 0, y: 0 }, { x: 1, y: 1 }] };
       datasets.push(line(ref.label, ref.points, "#bbb", { borderDash: [4, 3], borderWidth: 1 }));
     }
     return new Chart(canvas, {

@@ -17,7 +17,8 @@
     const response = await fetch(url, opts);
     const body = await response.json().catch(() => null);
     if (!response.ok) {
-      const error = new Error((body && body.message) || response.statusText);
+      const fallback = interpolate(gettext("The server answered with HTTP status %(status)s."), { status: response.status }, true);
+      const error = new Error((body && body.message) || fallback);
       error.body = body;
       error.status = response.status;
       throw error;

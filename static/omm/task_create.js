@@ -8,6 +8,7 @@
   const defaults = JSON.parse(document.getElementById("default-params").textContent);
   const field = (name) => form.elements[name];
   const wrapper = (name) => document.getElementById("field-" + name);
+  const newest = (version) => interpolate(gettext("newest validated (v%(version)s)"), { version: version }, true);
 
   function fillColumns() {
     const info = datasets[field("dataset").value] || { columns: [] };
@@ -22,7 +23,7 @@
     const info = fillColumns();
     field("label").value = info.label || "";
     field("time_column").placeholder = info.timeColumn || "";
-    field("dataset_version").placeholder = info.version ? "newest validated (v" + info.version + ")" : "";
+    field("dataset_version").placeholder = info.version ? newest(info.version) : "";
   }
 
   function algorithmChanged() {
@@ -41,7 +42,7 @@
     wrapper("schedule_name").hidden = kind === "";
     wrapper("every_minutes").hidden = kind !== "interval";
     wrapper("cron").hidden = kind !== "cron";
-    form.querySelector("button[type=submit]").textContent = kind ? "Save schedule" : "Start training";
+    form.querySelector("button[type=submit]").textContent = kind ? gettext("Save schedule") : gettext("Start training");
   }
 
   field("dataset").addEventListener("change", datasetChanged);
@@ -52,7 +53,7 @@
   const info = datasets[field("dataset").value];
   if (info) {
     field("time_column").placeholder = info.timeColumn || "";
-    field("dataset_version").placeholder = "newest validated (v" + info.version + ")";
+    field("dataset_version").placeholder = newest(info.version);
   }
   featureSetChanged();
   scheduleChanged();

@@ -16,6 +16,21 @@
   const logTable = document.getElementById("logs");
   const logBody = logTable.querySelector("tbody");
   const logBox = logTable.closest(".scroll");
+  // Status and level words as the server renders them (Task.status_word, TaskLog.level_word).
+  const STATUS = {
+    pending: pgettext("task status", "pending"),
+    queued: pgettext("task status", "queued"),
+    running: pgettext("task status", "running"),
+    completed: pgettext("task status", "completed"),
+    failed: pgettext("task status", "failed"),
+    cancelled: pgettext("task status", "cancelled"),
+  };
+  const LEVEL = {
+    debug: pgettext("log level", "debug"),
+    info: pgettext("log level", "info"),
+    warning: pgettext("log level", "warning"),
+    error: pgettext("log level", "error"),
+  };
   let cursor = 0; // newest log row read from the API (and shown in the list)
 
   document.getElementById("show-rounds").addEventListener("change", (event) => {
@@ -27,15 +42,18 @@
     data: {
       labels: [],
       datasets: [
-        { label: "train loss", data: [], borderColor: "#3b7dd8", backgroundColor: "#3b7dd8", pointRadius: 0, borderWidth: 2 },
-        { label: "valid loss", data: [], borderColor: "#d9534f", backgroundColor: "#d9534f", pointRadius: 0, borderWidth: 2 },
+        { label: gettext("train loss"), data: [], borderColor: "#3b7dd8", backgroundColor: "#3b7dd8", pointRadius: 0, borderWidth: 2 },
+        { label: gettext("valid loss"), data: [], borderColor: "#d9534f", backgroundColor: "#d9534f", pointRadius: 0, borderWidth: 2 },
       ],
     },
     options: {
       animation: false,
       spanGaps: true,
       interaction: { mode: "index", intersect: false },
-      scales: { x: { title: { display: true, text: "round" } }, y: { title: { display: true, text: "loss" } } },
+      scales: {
+        x: { title: { display: true, text: pgettext("training", "round") } },
+        y: { title: { display: true, text: gettext("loss") } },
+      },
     },
   });
 
@@ -43,7 +61,7 @@
     const tr = document.createElement("tr");
     tr.dataset.id = row.id;
     tr.className = row.level + (row.step !== null && row.step !== undefined ? " round" : "");
-    for (const value of [(row.createdAt || "").slice(11, 19), row.level, row.message]) {
+    for (const value of [(row.createdAt || "").slice(11, 19), LEVEL[row.level] || row.level, row.message]) {
       const td = document.createElement("td");
       td.textContent = value;
       tr.appendChild(td);
@@ -86,7 +104,7 @@
     bar.style.width = task.progress + "%";
     meter.setAttribute("aria-valuenow", String(percent));
     text.textContent = percent + "%";
-    badge.textContent = task.status;
+    badge.textContent = STATUS[task.status] || task.status;
     badge.className = "badge " + task.status;
   }
 
@@ -103,12 +121,14 @@
         return;
       }
     } catch (error) {
-      note.textContent = "could not refresh: " + error.message;
+      note.textContent = interpolate(gettext("could not refresh: %(error)s"), { error: error.message }, true);
     }
     setTimeout(poll, 1000);
   }
 
   readLogs()
-    .catch((error) => { note.textContent = "could not read the log: " + error.message; })
+    .catch((error) => {
+      note.textContent = interpolate(gettext("could not read the log: %(error)s"), { error: error.message }, true);
+    })
     .finally(() => { if (running) setTimeout(poll, 1000); });
 })();

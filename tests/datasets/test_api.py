@@ -229,7 +229,9 @@ def test_who_may_upload_and_read(upload, client_for, make_user, role, can_upload
 def test_quality_and_records_answer_clear_errors(api, upload):
     tab = upload(CREDIT_CSV, "c.csv", name="t").json()["data"]["dataset"]
     bank = upload(bank_csv(2, bad=False), "b.csv", name="b", kind="bank_records").json()["data"]["dataset"]
-    assert_error(api.get(f"/api/datasets/{bank}/quality"), 400, "validation_error")
+    # Bank records have a quality report too (issue #16): lines per kind and per code scheme.
+    quality = api.get(f"/api/datasets/{bank}/quality").json()
+    assert quality["rowCount"] == 2 and quality["invalidCount"] == 0 and quality["schemes"] == {"cnaps": 2}
     assert_error(api.get(f"/api/datasets/{tab}/records"), 400, "validation_error")
     assert_error(api.get(f"/api/datasets/{tab}/quality", {"version": 9}), 404, "not_found")
     assert_error(api.get(f"/api/datasets/{tab}/quality", {"version": "x"}), 400, "validation_error")

@@ -471,7 +471,7 @@ def test_model_pages_list_versions_side_by_side_with_lineage(
     page = _text(response)
     metrics = page.split('id="metrics"', 1)[1].split("</table>", 1)[0]
     assert "<th>v2</th><th>v1</th>" in metrics
-    assert f"<td>auc</td><td>{v2.metrics['auc']:.4f}</td><td>{v1.metrics['auc']:.4f}</td>" in metrics
+    assert f"<td>AUC</td><td>{v2.metrics['auc']:.4f}</td><td>{v1.metrics['auc']:.4f}</td>" in metrics
     for version, task in ((v1, first), (v2, second)):
         section = page.split(f'id="v{version.version}"', 1)[1].split("</section>", 1)[0]
         assert f'<a href="/tasks/{task.pk}/">#{task.pk} {task.name}</a>' in section

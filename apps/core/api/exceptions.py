@@ -10,6 +10,8 @@ import logging
 
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.http import Http404
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 from rest_framework import exceptions, status
 from rest_framework.response import Response
 from rest_framework.views import set_rollback
@@ -24,7 +26,7 @@ CODE_NAMES = {"invalid": "validation_error", "token_not_valid": "token_invalid"}
 
 class Conflict(exceptions.APIException):
     status_code = status.HTTP_409_CONFLICT
-    default_detail = "The request conflicts with the current state of the resource."
+    default_detail = _("The request conflicts with the current state of the resource.")
     default_code = "conflict"
 
 
@@ -38,18 +40,28 @@ def error_body(status_code: int, code: str, message: str, errors: dict | None = 
     }
 
 
+def invalid_input_message(field: str, messages: list[str]) -> str:
+    """The headline of a validation error: its first field and that field's first message.
+
+    Field names stay as the API spells them (they are keys, not words); the rest follows the
+    request's language.
+    """
+    if not messages:
+        return gettext("Invalid input.")
+    return gettext("Invalid input: %(field)s: %(message)s") % {"field": field, "message": messages[0]}
+
+
 def _message_and_errors(exc: exceptions.APIException) -> tuple[str, str, dict]:
     detail, codes = exc.detail, exc.get_codes()
     if isinstance(exc, exceptions.ValidationError):
         if isinstance(detail, dict):
             errors = {k: [str(m) for m in (v if isinstance(v, list) else [v])] for k, v in detail.items()}
             field, messages = next(iter(errors.items()), ("", []))
-            message = f"Invalid input: {field}: {messages[0]}" if messages else "Invalid input."
-            return "validation_error", message, errors
+            return "validation_error", invalid_input_message(field, messages), errors
         messages = [str(m) for m in (detail if isinstance(detail, list) else [detail])]
         return (
             "validation_error",
-            messages[0] if messages else "Invalid input.",
+            messages[0] if messages else gettext("Invalid input."),
             {"non_field_errors": messages},
         )
     if isinstance(detail, dict):
@@ -75,7 +87,7 @@ def application_error_response(exc: ApplicationError) -> Response:
     if isinstance(exc, Invalid):
         if errors:
             field, messages = next(iter(errors.items()))
-            message = f"Invalid input: {field}: {messages[0]}" if messages else "Invalid input."
+            message = invalid_input_message(field, messages)
         else:
             errors = {"non_field_errors": [exc.message]}
     set_rollback()
@@ -93,7 +105,7 @@ def exception_handler(exc, context):
     if not isinstance(exc, exceptions.APIException):
         logger.exception("unhandled API error", exc_info=exc)
         set_rollback()
-        body = error_body(500, "server_error", "An unexpected error occurred.")
+        body = error_body(500, "server_error", gettext("An unexpected error occurred."))
         return Response(body, status=status.HTTP_500_INTERNAL_SERVER_ERROR)
 
     headers = {}

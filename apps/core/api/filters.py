@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from django.utils.translation import gettext
 from django_filters.rest_framework import DjangoFilterBackend
 from rest_framework.exceptions import ValidationError
 from rest_framework.filters import OrderingFilter
@@ -22,7 +23,7 @@ class StrictFilterBackend(DjangoFilterBackend):
         # Leading underscore: cache busters and similar client-side noise.
         unknown = sorted(k for k in request.query_params if k not in known and not k.startswith("_"))
         if unknown:
-            raise ValidationError({k: ["Unknown query parameter."] for k in unknown})
+            raise ValidationError({k: [gettext("Unknown query parameter.")] for k in unknown})
         return super().filter_queryset(request, queryset, view)
 
 
@@ -36,8 +37,10 @@ class StrictOrderingFilter(OrderingFilter):
             valid = {name for name, _ in self.get_valid_fields(queryset, view, {"request": request})}
             bad = [f for f in fields if f.lstrip("-") not in valid]
             if bad:
-                allowed = ", ".join(sorted(valid)) or "none"
-                raise ValidationError(
-                    {"ordering": [f"Unknown sort field(s) {', '.join(bad)}; allowed: {allowed}."]}
-                )
+                allowed = ", ".join(sorted(valid)) or gettext("none")
+                message = gettext("Unknown sort field(s) %(fields)s; allowed: %(allowed)s.") % {
+                    "fields": ", ".join(bad),
+                    "allowed": allowed,
+                }
+                raise ValidationError({"ordering": [message]})
         return super().get_ordering(request, queryset, view)

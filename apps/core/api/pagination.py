@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from django.utils.translation import gettext
 from rest_framework.exceptions import ValidationError
 from rest_framework.pagination import PageNumberPagination
 from rest_framework.response import Response
@@ -19,9 +20,16 @@ class StandardPagination(PageNumberPagination):
         try:
             size = int(raw)
         except ValueError:
-            raise ValidationError({"pageSize": ["Must be an integer."]}) from None
+            raise ValidationError({"pageSize": [gettext("Must be an integer.")]}) from None
         if not 1 <= size <= self.max_page_size:
-            raise ValidationError({"pageSize": [f"Must be between 1 and {self.max_page_size}."]})
+            raise ValidationError(
+                {
+                    "pageSize": [
+                        gettext("Must be between %(min)s and %(max)s.")
+                        % {"min": 1, "max": self.max_page_size}
+                    ]
+                }
+            )
         return size
 
     def paginate_queryset(self, queryset, request, view=None):
@@ -29,9 +37,9 @@ class StandardPagination(PageNumberPagination):
         try:
             page = int(raw)
         except ValueError:
-            raise ValidationError({"page": ["Must be an integer."]}) from None
+            raise ValidationError({"page": [gettext("Must be an integer.")]}) from None
         if page < 1:
-            raise ValidationError({"page": ["Must be 1 or more."]})
+            raise ValidationError({"page": [gettext("Must be 1 or more.")]})
         # Past the last page answers an empty page, not an error: the total tells why.
         self.request = request
         size = self.get_page_size(request)

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
+from django.utils.translation import gettext
 from rest_framework import serializers
 
+from ..config import described
 from ..models import ApiAuditLog, SystemConfig, WorkerHeartbeat, WorkerPing, coerce_config_value
 
 
@@ -16,7 +18,7 @@ class StrictFieldsMixin:
         if isinstance(data, Mapping):
             unknown = sorted(set(data) - set(self.fields))
             if unknown:
-                raise serializers.ValidationError({key: ["Unknown field."] for key in unknown})
+                raise serializers.ValidationError({key: [gettext("Unknown field.")] for key in unknown})
         return super().to_internal_value(data)
 
 
@@ -40,6 +42,7 @@ class SystemConfigSerializer(StrictModelSerializer):
     def to_representation(self, instance):
         data = super().to_representation(instance)
         data["value"] = instance.display_value
+        data["description"] = described(instance.key, instance.description)
         return data
 
     def validate_value(self, value):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from django.utils.translation import gettext
 from drf_spectacular.utils import extend_schema
 from rest_framework import mixins, status, viewsets
 from rest_framework.response import Response
@@ -72,5 +73,5 @@ class WorkerPingViewSet(mixins.CreateModelMixin, mixins.RetrieveModelMixin, view
         serializer.is_valid(raise_exception=True)
         ping = services.worker_ping_request(user=request.user, queue=serializer.validated_data["queue"])
         response = Response(WorkerPingSerializer(ping).data, status=status.HTTP_201_CREATED)
-        response.message = "Ping enqueued."
+        response.message = gettext("Ping enqueued.")
         return response

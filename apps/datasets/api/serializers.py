@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from apps.core.api.serializers import StrictSerializer
 
-from ..models import Dataset, DatasetKind, DatasetRecord, DatasetVersion
+from .. import texts
+from ..models import CodeScheme, Dataset, DatasetKind, DatasetRecord, DatasetVersion, WarningRule
 
 ENCODINGS = ["utf-8", "utf-8-sig", "gbk", "gb18030", "gb2312", "big5", "latin-1"]
 
@@ -17,7 +20,7 @@ class DatasetUploadSerializer(StrictSerializer):
     name = serializers.RegexField(
         r"^[^\x00-\x1f/\\]{1,100}$",
         max_length=100,
-        error_messages={"invalid": "1-100 characters, without slashes or control characters."},
+        error_messages={"invalid": _("1-100 characters, without slashes or control characters.")},
     )
     kind = serializers.ChoiceField(choices=DatasetKind.choices, default=DatasetKind.TABULAR)
     description = serializers.CharField(required=False, allow_blank=True, default="", max_length=2000)
@@ -27,6 +30,13 @@ class DatasetUploadSerializer(StrictSerializer):
         child=serializers.CharField(max_length=200), required=False, default=list, max_length=20
     )
     encoding = serializers.ChoiceField(choices=ENCODINGS, required=False, allow_blank=True, default="")
+    code_scheme = serializers.ChoiceField(
+        choices=CodeScheme.choices,
+        required=False,
+        allow_blank=True,
+        default="",
+        help_text=_("Bank records: how the codes are read (default: detected per line)."),
+    )
 
     def validate_name(self, value: str) -> str:
         return value.strip()
@@ -36,13 +46,33 @@ class DatasetUploadSerializer(StrictSerializer):
             attrs["label_column"] or attrs["time_column"] or attrs["key_columns"]
         ):
             raise serializers.ValidationError(
-                {"labelColumn": ["Bank-records datasets take no label, time or key columns."]}
+                {"labelColumn": [gettext("Bank-records datasets take no label, time or key columns.")]}
+            )
+        if attrs["kind"] != DatasetKind.BANK_RECORDS and attrs["code_scheme"] not in ("", CodeScheme.AUTO):
+            raise serializers.ValidationError(
+                {"codeScheme": [gettext("Only bank-records datasets have a code scheme.")]}
             )
         return attrs
 
 
+class DatasetSettingsSerializer(StrictSerializer):
+    """What PATCH /api/datasets/{id} may change."""
+
+    description = serializers.CharField(required=False, allow_blank=True, max_length=2000)
+    code_scheme = serializers.ChoiceField(choices=CodeScheme.choices, required=False)
+    error_rules = serializers.ListField(
+        child=serializers.ChoiceField(choices=WarningRule.choices),
+        required=False,
+        max_length=len(WarningRule.values),
+        help_text=_("Warning kinds that make a line invalid (admins); validate a version again to apply."),
+    )
+
+
 class DatasetVersionSerializer(serializers.ModelSerializer):
     dataset_name = serializers.CharField(source="dataset.name", read_only=True)
+    error_message = serializers.SerializerMethodField(
+        help_text=_("Why validation failed, in the request's language.")
+    )
     kind = serializers.CharField(source="dataset.kind", read_only=True)
     created_by = serializers.SlugRelatedField(slug_field="username", read_only=True)
     task_id = serializers.IntegerField(
@@ -87,10 +117,19 @@ class DatasetVersionSerializer(serializers.ModelSerializer):
             "validated_at",
         ]
 
+    def get_error_message(self, obj) -> str:
+        return texts.version_error_text(obj)
+
 
 class DatasetVersionDetailSerializer(DatasetVersionSerializer):
+    validation_result = serializers.SerializerMethodField()
+
     class Meta(DatasetVersionSerializer.Meta):
         fields = [*DatasetVersionSerializer.Meta.fields, "validation_result"]
+
+    @extend_schema_field({"type": "object", "nullable": True})
+    def get_validation_result(self, obj) -> dict | None:
+        return texts.validation_result_shown(obj.validation_result)
 
 
 class DatasetLatestSerializer(serializers.Serializer):
@@ -110,6 +149,8 @@ class DatasetSerializer(serializers.ModelSerializer):
             "name",
             "kind",
             "description",
+            "code_scheme",
+            "error_rules",
             "is_archived",
             "created_by",
             "created_at",
@@ -131,7 +172,16 @@ class DatasetDetailSerializer(DatasetSerializer):
         fields = [*DatasetSerializer.Meta.fields, "versions"]
 
 
+class IssueSerializer(serializers.Serializer):
+    kind = serializers.CharField(help_text=_("Machine-readable kind, e.g. bank_code_format."))
+    message = serializers.CharField(help_text=_("What it means, in the request's language."))
+
+
 class DatasetRecordSerializer(serializers.ModelSerializer):
+    error_message = serializers.SerializerMethodField(help_text=_("The problems, in the request's language."))
+    problems = serializers.SerializerMethodField(help_text=_("What makes the line invalid."))
+    warnings = serializers.SerializerMethodField(help_text=_("Findings that do not make the line invalid."))
+
     class Meta:
         model = DatasetRecord
         fields = [
@@ -139,10 +189,28 @@ class DatasetRecordSerializer(serializers.ModelSerializer):
             "bank_name",
             "bank_code",
             "clearing_code",
+            "scheme",
+            "country",
+            "city",
+            "bic",
+            "address",
             "fields",
             "is_valid",
             "error_message",
+            "problems",
+            "warnings",
         ]
+
+    def get_error_message(self, obj) -> str:
+        return texts.record_error_text(obj)
+
+    @extend_schema_field(IssueSerializer(many=True))
+    def get_problems(self, obj) -> list[dict]:
+        return texts.issues(obj.problems)
+
+    @extend_schema_field(IssueSerializer(many=True))
+    def get_warnings(self, obj) -> list[dict]:
+        return texts.issues(obj.warnings)
 
 
 class ArchiveSerializer(StrictSerializer):

@@ -4,16 +4,17 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.shortcuts import get_object_or_404
+from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
-from rest_framework.exceptions import NotFound, ValidationError
+from rest_framework.exceptions import NotFound, PermissionDenied, ValidationError
 from rest_framework.response import Response
 
 from apps.users.permissions import HasPerms
 
-from .. import selectors, services
+from .. import selectors, services, texts
 from ..errors import FileTooLarge
 from ..filters import DatasetFilter, DatasetRecordFilter
 from ..models import DatasetKind, DatasetStatus
@@ -22,12 +23,19 @@ from .serializers import (
     DatasetDetailSerializer,
     DatasetRecordSerializer,
     DatasetSerializer,
+    DatasetSettingsSerializer,
     DatasetUploadSerializer,
     DatasetVersionDetailSerializer,
     DatasetVersionSerializer,
 )
 
 VERSION_PARAM = OpenApiParameter("version", int, description="Version number (default: newest validated).")
+KIND_PARAM = OpenApiParameter(
+    "kind",
+    str,
+    enum=sorted(texts.KIND_LABELS),
+    description="Only lines with a problem or warning of this kind.",
+)
 
 
 def _version_number(request) -> int | None:
@@ -37,16 +45,20 @@ def _version_number(request) -> int | None:
     try:
         number = int(raw)
     except ValueError:
-        raise ValidationError({"version": ["Must be an integer."]}) from None
+        raise ValidationError({"version": [_("Must be an integer.")]}) from None
     if number < 1:
-        raise ValidationError({"version": ["Must be 1 or more."]})
+        raise ValidationError({"version": [_("Must be 1 or more.")]})
     return number
 
 
 class DatasetViewSet(
     mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.DestroyModelMixin, viewsets.GenericViewSet
 ):
-    """Datasets and their versions. Upload with multipart POST; validation runs as a task."""
+    """Datasets and their versions. Upload with multipart POST; validation runs as a task.
+    PATCH changes a dataset's settings (description, code scheme; admins: the warnings
+    treated as errors)."""
+
+    http_method_names = ["get", "post", "patch", "delete", "head", "options"]
 
     serializer_class = DatasetSerializer
     filterset_class = DatasetFilter
@@ -69,11 +81,15 @@ class DatasetViewSet(
             return DatasetDetailSerializer
         if self.action == "create":
             return DatasetUploadSerializer
+        if self.action == "partial_update":
+            return DatasetSettingsSerializer
         return DatasetSerializer
 
     def get_permissions(self):
-        if self.action == "archive":
+        if self.action in ("archive", "partial_update"):
             return [HasPerms.of("datasets.change_dataset")()]
+        if self.action == "validate":
+            return [HasPerms.of("datasets.change_dataset", "tasks.add_task")()]
         if self.action in ("versions", "version_detail", "quality", "records"):
             return [HasPerms.of("datasets.view_dataset")()]
         return super().get_permissions()
@@ -102,16 +118,32 @@ class DatasetViewSet(
             time_column=data["time_column"],
             key_columns=data["key_columns"],
             declared_encoding=data["encoding"],
+            code_scheme=data["code_scheme"],
         )
         response = Response(
             DatasetVersionSerializer(version).data,
             status=status.HTTP_201_CREATED if created else status.HTTP_200_OK,
         )
+        names = {"name": version.dataset.name, "number": version.version}
         response.message = (
-            f"Uploaded as {version.dataset.name} v{version.version}; validation queued."
+            _("Uploaded as %(name)s v%(number)s; validation queued.") % names
             if created
-            else f"These bytes were already uploaded as {version.dataset.name} v{version.version}."
+            else _("These bytes were already uploaded as %(name)s v%(number)s.") % names
         )
+        return response
+
+    @extend_schema(request=DatasetSettingsSerializer, responses=DatasetSerializer)
+    def partial_update(self, request, *args, **kwargs):
+        serializer = DatasetSettingsSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        data = serializer.validated_data
+        if "error_rules" in data and not (
+            request.user.is_superuser or getattr(request.user, "is_admin_role", False)
+        ):
+            raise PermissionDenied(_("Only admins choose which warnings count as errors."))
+        dataset = services.dataset_settings_update(dataset=self.get_object(), **data)
+        response = Response(DatasetSerializer(selectors.datasets_with_latest().get(pk=dataset.pk)).data)
+        response.message = _("Saved. Validate a version again to apply the settings to its lines.")
         return response
 
     def _dataset(self):
@@ -133,7 +165,7 @@ class DatasetViewSet(
             dataset=self.get_object(), archived=serializer.validated_data["archived"]
         )
         response = Response(DatasetSerializer(selectors.datasets_with_latest().get(pk=dataset.pk)).data)
-        response.message = "Archived." if dataset.is_archived else "Restored."
+        response.message = _("Archived.") if dataset.is_archived else _("Restored.")
         return response
 
     @extend_schema(responses=DatasetVersionSerializer(many=True), filters=False)
@@ -151,18 +183,50 @@ class DatasetViewSet(
             raise NotFound()
         return Response(DatasetVersionDetailSerializer(version).data)
 
+    @extend_schema(
+        request=None,
+        responses={201: OpenApiTypes.OBJECT},
+        filters=False,
+        description="Validate a stored version again under the dataset's current settings (a new task).",
+    )
+    @action(
+        detail=True, methods=["post"], url_path=r"versions/(?P<number>\d+)/validate", filterset_class=None
+    )
+    def validate(self, request, pk=None, number=None):
+        version = selectors.version_numbered(self._dataset(), int(number))
+        if version is None:
+            raise NotFound()
+        task = services.dataset_version_revalidate(version=version, user=request.user)
+        response = Response(
+            {"taskId": task.pk, "datasetVersionId": version.pk}, status=status.HTTP_201_CREATED
+        )
+        response.message = _("Validation of %(version)s queued (task #%(task)s).") % {
+            "version": version,
+            "task": task.pk,
+        }
+        return response
+
     @extend_schema(parameters=[VERSION_PARAM], responses=OpenApiTypes.OBJECT, filters=False)
     @action(detail=True, methods=["get"], filterset_class=None)
     def quality(self, request, pk=None):
+        """Tabular: the data quality report. Bank records: lines valid, invalid and with
+        warnings, per problem and warning kind and per code scheme."""
         dataset = self._dataset()
-        if dataset.kind != DatasetKind.TABULAR:
-            raise ValidationError({"kind": ["Quality reports are computed for tabular datasets."]})
         version = selectors.dataset_version(dataset, _version_number(request))
         if version is None:
-            raise NotFound("No such version.")
+            raise NotFound(_("No such version."))
         if version.status != DatasetStatus.VALIDATED:
-            raise NotFound(f"Version {version.version} is {version.status}; its report is not available.")
-        return Response({"dataset": dataset.pk, "version": version.version, **version.quality})
+            raise NotFound(
+                _("Version %(number)s is %(status)s; its report is not available.")
+                % {"number": version.version, "status": version.get_status_display()}
+            )
+        if dataset.kind == DatasetKind.BANK_RECORDS:
+            return Response(
+                {"dataset": dataset.pk, "version": version.version, **selectors.records_quality(version)}
+            )
+        return Response(
+            {"dataset": dataset.pk, "version": version.version, **texts.quality_shown(version.quality)}
+        )
 
     @extend_schema(
         responses=DatasetRecordSerializer(many=True),
@@ -170,6 +234,13 @@ class DatasetViewSet(
         parameters=[
             VERSION_PARAM,
             OpenApiParameter("isValid", bool, description="Only valid (true) or invalid (false) lines."),
+            KIND_PARAM,
+            OpenApiParameter(
+                "hasWarnings", bool, description="Only lines with (true) or without (false) warnings."
+            ),
+            OpenApiParameter(
+                "scheme", str, enum=["cnaps", "bic", "national"], description="Only lines in this scheme."
+            ),
             OpenApiParameter("search", str, description="Search bank name, codes and error message."),
             OpenApiParameter("ordering", str, enum=["line_number", "-line_number"]),
             OpenApiParameter("page", int),
@@ -180,16 +251,16 @@ class DatasetViewSet(
         detail=True,
         methods=["get"],
         filterset_class=DatasetRecordFilter,
-        search_fields=["bank_name", "bank_code", "clearing_code", "error_message"],
+        search_fields=["bank_name", "bank_code", "clearing_code", "bic", "city", "error_message"],
         ordering_fields=["line_number"],
     )
     def records(self, request, pk=None):
         dataset = self._dataset()
         if dataset.kind != DatasetKind.BANK_RECORDS:
-            raise ValidationError({"kind": ["Only bank-records datasets have records."]})
+            raise ValidationError({"kind": [_("Only bank-records datasets have records.")]})
         version = selectors.dataset_version(dataset, _version_number(request))
         if version is None:
-            raise NotFound("No such version.")
+            raise NotFound(_("No such version."))
         queryset = self.filter_queryset(version.records.order_by("line_number"))
         page = self.paginate_queryset(queryset)
         return self.get_paginated_response(DatasetRecordSerializer(page, many=True).data)

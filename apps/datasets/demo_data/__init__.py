@@ -3,8 +3,8 @@
 Both generators are seeded and vectorised, so the same seed gives the same bytes and the
 default sizes take well under a few seconds. The data is shaped like what a bank risk team
 really gets, with its flaws on purpose: missing values, outliers and duplicated rows in the
-credit table; bad lines (missing name, short code, wrong check digit, foreign clearing code,
-duplicated code) in the bank records, with an answer key of which lines are bad and why.
+credit table; flawed lines (missing name, short code, a letter in a code, foreign clearing
+code, duplicated code) in the bank records, with an answer key of which lines and why.
 
 The package: ``credit`` (the application table and its column descriptions) and
 ``bank_records`` (the branch table, its bad lines and their answer key).

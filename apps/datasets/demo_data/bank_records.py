@@ -1,6 +1,8 @@
 """Demo bank records (联行号): bank branches with their 12-digit code and their clearing
-branch's code, with bad lines on purpose (missing name, short code, wrong check digit,
-foreign clearing code, duplicated code) and an answer key of which lines are bad and why.
+branch's code, with flawed lines on purpose and an answer key of which lines and why: a
+missing name, a code that lost a digit, a letter O typed for a zero, a duplicated code (all
+make the line invalid), and a clearing code of another bank (a warning: a small bank may
+clear through another). The codes are made up (``cnaps.make_code``).
 
 Pure module: no Django import.
 """
@@ -102,7 +104,7 @@ BANK_HEADERS = {
     "en": BANK_COLUMNS,
     "zh": ("银行名称", "联行号", "清算行行号"),
 }
-BAD_REASONS = ("missing_name", "short_code", "bad_check_digit", "foreign_clearing_code", "duplicate_code")
+BAD_REASONS = ("missing_name", "short_code", "letter_in_code", "foreign_clearing_code", "duplicate_code")
 
 
 def _short(place: str) -> str:
@@ -314,9 +316,9 @@ def _break_lines(
         elif reason == "short_code":
             drop = int(rng.integers(3, 12))  # a digit lost after the bank category
             codes[row], column = codes[row][:drop] + codes[row][drop + 1 :], "bank_code"
-        elif reason == "bad_check_digit":
-            wrong = (int(codes[row][11]) + int(rng.integers(1, 10))) % 10
-            codes[row], column = codes[row][:11] + str(wrong), "bank_code"
+        elif reason == "letter_in_code":  # a letter O keyed for a digit
+            at = int(rng.integers(3, 12))
+            codes[row], column = codes[row][:at] + "O" + codes[row][at + 1 :], "bank_code"
         elif reason == "foreign_clearing_code":
             others = [key for key in by_city[int(city[row])] if key[0] != cat[row]]
             if not others:

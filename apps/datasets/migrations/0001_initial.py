@@ -6,7 +6,6 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
@@ -15,87 +14,166 @@ class Migration(migrations.Migration):
 
     operations = [
         migrations.CreateModel(
-            name='Dataset',
+            name="Dataset",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('name', models.CharField(max_length=100, unique=True)),
-                ('kind', models.CharField(choices=[('tabular', 'Tabular'), ('bank_records', 'Bank records')], db_index=True, max_length=20)),
-                ('description', models.TextField(blank=True)),
-                ('is_archived', models.BooleanField(db_index=True, default=False)),
-                ('created_at', models.DateTimeField(auto_now_add=True, db_index=True)),
-                ('updated_at', models.DateTimeField(auto_now=True)),
-                ('created_by', models.ForeignKey(null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='datasets', to=settings.AUTH_USER_MODEL)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("name", models.CharField(max_length=100, unique=True)),
+                (
+                    "kind",
+                    models.CharField(
+                        choices=[("tabular", "Tabular"), ("bank_records", "Bank records")],
+                        db_index=True,
+                        max_length=20,
+                    ),
+                ),
+                ("description", models.TextField(blank=True)),
+                ("is_archived", models.BooleanField(db_index=True, default=False)),
+                ("created_at", models.DateTimeField(auto_now_add=True, db_index=True)),
+                ("updated_at", models.DateTimeField(auto_now=True)),
+                (
+                    "created_by",
+                    models.ForeignKey(
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="datasets",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
             options={
-                'ordering': ['-updated_at'],
+                "ordering": ["-updated_at"],
             },
         ),
         migrations.CreateModel(
-            name='DatasetVersion',
+            name="DatasetVersion",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('version', models.PositiveIntegerField()),
-                ('status', models.CharField(choices=[('uploaded', 'Uploaded'), ('validating', 'Validating'), ('validated', 'Validated'), ('error', 'Error')], db_index=True, default='uploaded', max_length=20)),
-                ('format', models.CharField(choices=[('csv', 'CSV'), ('txt', 'Delimited text'), ('xlsx', 'Excel (.xlsx)')], max_length=10)),
-                ('original_filename', models.CharField(max_length=255)),
-                ('file', models.FileField(max_length=255, upload_to='datasets/')),
-                ('file_size', models.BigIntegerField()),
-                ('sha256', models.CharField(max_length=64, unique=True)),
-                ('parquet', models.FileField(blank=True, max_length=255, upload_to='datasets/')),
-                ('declared_encoding', models.CharField(blank=True, max_length=30)),
-                ('encoding', models.CharField(blank=True, max_length=30)),
-                ('delimiter', models.CharField(blank=True, max_length=4)),
-                ('label_column', models.CharField(blank=True, max_length=200)),
-                ('time_column', models.CharField(blank=True, max_length=200)),
-                ('key_columns', models.JSONField(blank=True, default=list)),
-                ('row_count', models.BigIntegerField(blank=True, null=True)),
-                ('column_count', models.PositiveIntegerField(blank=True, null=True)),
-                ('valid_count', models.BigIntegerField(blank=True, null=True)),
-                ('invalid_count', models.BigIntegerField(blank=True, null=True)),
-                ('validation_result', models.JSONField(blank=True, null=True)),
-                ('quality', models.JSONField(blank=True, null=True)),
-                ('quality_score', models.FloatField(blank=True, null=True)),
-                ('progress', models.FloatField(default=0)),
-                ('error_message', models.TextField(blank=True)),
-                ('attempts', models.PositiveSmallIntegerField(default=0)),
-                ('is_archived', models.BooleanField(default=False)),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('validation_started_at', models.DateTimeField(blank=True, null=True)),
-                ('validated_at', models.DateTimeField(blank=True, null=True)),
-                ('created_by', models.ForeignKey(null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='dataset_versions', to=settings.AUTH_USER_MODEL)),
-                ('dataset', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='versions', to='datasets.dataset')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("version", models.PositiveIntegerField()),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[
+                            ("uploaded", "Uploaded"),
+                            ("validating", "Validating"),
+                            ("validated", "Validated"),
+                            ("error", "Error"),
+                        ],
+                        db_index=True,
+                        default="uploaded",
+                        max_length=20,
+                    ),
+                ),
+                (
+                    "format",
+                    models.CharField(
+                        choices=[("csv", "CSV"), ("txt", "Delimited text"), ("xlsx", "Excel (.xlsx)")],
+                        max_length=10,
+                    ),
+                ),
+                ("original_filename", models.CharField(max_length=255)),
+                ("file", models.FileField(max_length=255, upload_to="datasets/")),
+                ("file_size", models.BigIntegerField()),
+                ("sha256", models.CharField(max_length=64, unique=True)),
+                ("parquet", models.FileField(blank=True, max_length=255, upload_to="datasets/")),
+                ("declared_encoding", models.CharField(blank=True, max_length=30)),
+                ("encoding", models.CharField(blank=True, max_length=30)),
+                ("delimiter", models.CharField(blank=True, max_length=4)),
+                ("label_column", models.CharField(blank=True, max_length=200)),
+                ("time_column", models.CharField(blank=True, max_length=200)),
+                ("key_columns", models.JSONField(blank=True, default=list)),
+                ("row_count", models.BigIntegerField(blank=True, null=True)),
+                ("column_count", models.PositiveIntegerField(blank=True, null=True)),
+                ("valid_count", models.BigIntegerField(blank=True, null=True)),
+                ("invalid_count", models.BigIntegerField(blank=True, null=True)),
+                ("validation_result", models.JSONField(blank=True, null=True)),
+                ("quality", models.JSONField(blank=True, null=True)),
+                ("quality_score", models.FloatField(blank=True, null=True)),
+                ("progress", models.FloatField(default=0)),
+                ("error_message", models.TextField(blank=True)),
+                ("attempts", models.PositiveSmallIntegerField(default=0)),
+                ("is_archived", models.BooleanField(default=False)),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                ("validation_started_at", models.DateTimeField(blank=True, null=True)),
+                ("validated_at", models.DateTimeField(blank=True, null=True)),
+                (
+                    "created_by",
+                    models.ForeignKey(
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="dataset_versions",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "dataset",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="versions",
+                        to="datasets.dataset",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['dataset', '-version'],
+                "ordering": ["dataset", "-version"],
             },
         ),
         migrations.CreateModel(
-            name='DatasetRecord',
+            name="DatasetRecord",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('line_number', models.PositiveIntegerField()),
-                ('bank_name', models.CharField(blank=True, max_length=200)),
-                ('bank_code', models.CharField(blank=True, max_length=50)),
-                ('clearing_code', models.CharField(blank=True, max_length=50)),
-                ('fields', models.JSONField(blank=True, help_text='Other columns of the line, if any.', null=True)),
-                ('is_valid', models.BooleanField()),
-                ('error_message', models.TextField(blank=True)),
-                ('version', models.ForeignKey(db_constraint=False, db_index=False, on_delete=django.db.models.deletion.CASCADE, related_name='records', to='datasets.datasetversion')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("line_number", models.PositiveIntegerField()),
+                ("bank_name", models.CharField(blank=True, max_length=200)),
+                ("bank_code", models.CharField(blank=True, max_length=50)),
+                ("clearing_code", models.CharField(blank=True, max_length=50)),
+                (
+                    "fields",
+                    models.JSONField(blank=True, help_text="Other columns of the line, if any.", null=True),
+                ),
+                ("is_valid", models.BooleanField()),
+                ("error_message", models.TextField(blank=True)),
+                (
+                    "version",
+                    models.ForeignKey(
+                        db_constraint=False,
+                        db_index=False,
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="records",
+                        to="datasets.datasetversion",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['version', 'line_number'],
+                "ordering": ["version", "line_number"],
             },
         ),
         migrations.AddConstraint(
-            model_name='datasetversion',
-            constraint=models.UniqueConstraint(fields=('dataset', 'version'), name='dataset_version_unique'),
+            model_name="datasetversion",
+            constraint=models.UniqueConstraint(fields=("dataset", "version"), name="dataset_version_unique"),
         ),
         migrations.AddConstraint(
-            model_name='datasetversion',
-            constraint=models.CheckConstraint(condition=models.Q(('progress__gte', 0), ('progress__lte', 100)), name='dataset_progress_range'),
+            model_name="datasetversion",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("progress__gte", 0), ("progress__lte", 100)),
+                name="dataset_progress_range",
+            ),
         ),
         migrations.AddIndex(
-            model_name='datasetrecord',
-            index=models.Index(fields=['version', 'is_valid', 'line_number'], name='dataset_record_validity'),
+            model_name="datasetrecord",
+            index=models.Index(fields=["version", "is_valid", "line_number"], name="dataset_record_validity"),
         ),
     ]

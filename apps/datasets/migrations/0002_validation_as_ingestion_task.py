@@ -41,7 +41,6 @@ def fail_unfinished(apps, schema_editor):
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
         ("datasets", "0001_initial"),
         ("tasks", "0003_task_type_ingestion"),

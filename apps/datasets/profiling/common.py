@@ -74,8 +74,25 @@ def column_kind(arrow_type: pa.DataType, distinct: int, count: int) -> str:
 # Small helpers
 
 
-def _alert(level: str, code: str, message: str, column: str | None = None) -> dict:
-    return {"level": level, "code": code, "message": message, "column": column}
+def _(text: str) -> str:
+    """Marks ``text`` for the catalogue; it is translated where an alert is shown."""
+    return text
+
+
+def _alert(
+    level: str, code: str, template: str, params: dict | None = None, column: str | None = None
+) -> dict:
+    """An alert keeps its English ``message`` and its template ``t`` with parameters ``p``, so
+    a page shows it in the reader's language (apps.datasets.texts.message_text)."""
+    params = params or {}
+    return {
+        "level": level,
+        "code": code,
+        "message": template % params,
+        "t": template,
+        "p": params,
+        "column": column,
+    }
 
 
 def _is_string_like(arrow_type: pa.DataType) -> bool:

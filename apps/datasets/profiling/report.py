@@ -13,10 +13,17 @@ import numpy as np
 import pyarrow.parquet as pq
 
 from .columns import _profile_column
-from .common import Thresholds, _alert, _is_string_like, _naive_utc, _share
+from .common import Thresholds, _, _alert, _is_string_like, _naive_utc, _share
 from .hashing import _SEED, _duplicate_count, _duplicate_groups, _fold, _key_examples
 from .score import _alerts, _score
 from .times import _time_section
+
+# One whole sentence per role, so each reads naturally once translated.
+ROLE_MESSAGES = {
+    "label": _("The label column '%(column)s' is not in the dataset."),
+    "time": _("The time column '%(column)s' is not in the dataset."),
+    "key": _("The key column '%(column)s' is not in the dataset."),
+}
 
 PROFILE_VERSION = "1"
 MAX_KEY_EXAMPLES = 5
@@ -54,11 +61,7 @@ def profile_parquet(
     for role, wanted in (("label", [label]), ("time", [time_column]), ("key", key_columns or [])):
         for name in wanted:
             if name is not None and name not in names:
-                alerts.append(
-                    _alert(
-                        "error", "unknown_column", f"The {role} column {name!r} is not in the dataset.", name
-                    )
-                )
+                alerts.append(_alert("error", "unknown_column", ROLE_MESSAGES[role], {"column": name}, name))
     keys = [k for k in (key_columns or []) if k in names]
 
     row_hash = np.full(n, _SEED, dtype=np.uint64)

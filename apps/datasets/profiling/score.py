@@ -6,7 +6,7 @@ Pure module: no Django import.
 
 from __future__ import annotations
 
-from .common import Thresholds, _alert, _mean, _share
+from .common import Thresholds, _, _alert, _mean, _share
 
 # Score components: (weight in points, share at which half of the weight is lost).
 SCORE_WEIGHTS: dict[str, tuple[float, float]] = {
@@ -89,14 +89,19 @@ def _alerts(report: dict, t: Thresholds) -> list[dict]:
     out: list[dict] = []
     n = report["rowCount"]
     if n == 0:
-        return [_alert("error", "empty_dataset", "The dataset has no rows.")]
+        return [_alert("error", "empty_dataset", _("The dataset has no rows."))]
     dup = report["duplicateRows"]
     if dup["share"] > t.max_duplicate_row_share:
         out.append(
             _alert(
                 "warning",
                 "duplicate_rows",
-                f"{dup['count']} duplicate rows ({dup['share']:.1%}), above {t.max_duplicate_row_share:.1%}.",
+                _("%(count)s duplicate rows (%(share)s), above %(limit)s."),
+                {
+                    "count": dup["count"],
+                    "share": f"{dup['share']:.1%}",
+                    "limit": f"{t.max_duplicate_row_share:.1%}",
+                },
             )
         )
     keys = report["duplicateKeys"]
@@ -105,7 +110,8 @@ def _alerts(report: dict, t: Thresholds) -> list[dict]:
             _alert(
                 "error",
                 "duplicate_keys",
-                f"{keys['count']} rows repeat a key of {', '.join(keys['columns'])}.",
+                _("%(count)s rows repeat a key of %(columns)s."),
+                {"count": keys["count"], "columns": ", ".join(keys["columns"])},
             )
         )
     for c in report["columns"]:
@@ -115,18 +121,32 @@ def _alerts(report: dict, t: Thresholds) -> list[dict]:
                 _alert(
                     "warning",
                     "high_missing",
-                    f"{c['missingShare']:.1%} of {name!r} is missing, above {t.max_missing_share:.1%}.",
+                    _("%(share)s of '%(column)s' is missing, above %(limit)s."),
+                    {
+                        "share": f"{c['missingShare']:.1%}",
+                        "column": name,
+                        "limit": f"{t.max_missing_share:.1%}",
+                    },
                     name,
                 )
             )
         if c["constant"]:
-            out.append(_alert("warning", "constant_column", f"{name!r} holds a single value or none.", name))
+            out.append(
+                _alert(
+                    "warning",
+                    "constant_column",
+                    _("'%(column)s' holds a single value or none."),
+                    {"column": name},
+                    name,
+                )
+            )
         elif c["nearConstant"]:
             out.append(
                 _alert(
                     "warning",
                     "near_constant_column",
-                    f"One value covers {c['topValueShare']:.1%} of {name!r}.",
+                    _("One value covers %(share)s of '%(column)s'."),
+                    {"share": f"{c['topValueShare']:.1%}", "column": name},
                     name,
                 )
             )
@@ -137,8 +157,8 @@ def _alerts(report: dict, t: Thresholds) -> list[dict]:
                     _alert(
                         "warning",
                         "outliers",
-                        f"{share:.1%} of {name!r} lies outside the 1.5 IQR fences, above "
-                        f"{t.max_outlier_share:.1%}.",
+                        _("%(share)s of '%(column)s' lies outside the 1.5 IQR fences, above %(limit)s."),
+                        {"share": f"{share:.1%}", "column": name, "limit": f"{t.max_outlier_share:.1%}"},
                         name,
                     )
                 )
@@ -148,7 +168,11 @@ def _alerts(report: dict, t: Thresholds) -> list[dict]:
         if time["futureCount"]:
             out.append(
                 _alert(
-                    "error", "future_timestamps", f"{time['futureCount']} timestamps are in the future.", col
+                    "error",
+                    "future_timestamps",
+                    _("%(count)s timestamps are in the future."),
+                    {"count": time["futureCount"]},
+                    col,
                 )
             )
         if time["gapCount"]:
@@ -156,15 +180,24 @@ def _alerts(report: dict, t: Thresholds) -> list[dict]:
                 _alert(
                     "warning",
                     "time_gaps",
-                    f"{time['missingPeriods']} of {time['expectedPeriods']} {time['frequency']} periods "
-                    f"have no rows ({time['gapCount']} gaps).",
+                    _("%(missing)s of %(expected)s %(frequency)s periods have no rows (%(gaps)s gaps)."),
+                    {
+                        "missing": time["missingPeriods"],
+                        "expected": time["expectedPeriods"],
+                        "frequency": time["frequency"],
+                        "gaps": time["gapCount"],
+                    },
                     col,
                 )
             )
         if time["unparseable"]:
             out.append(
                 _alert(
-                    "warning", "unparseable_timestamps", f"{time['unparseable']} values are not dates.", col
+                    "warning",
+                    "unparseable_timestamps",
+                    _("%(count)s values are not dates."),
+                    {"count": time["unparseable"]},
+                    col,
                 )
             )
     label = report["label"]
@@ -172,14 +205,21 @@ def _alerts(report: dict, t: Thresholds) -> list[dict]:
         col = label["column"]
         if label["classCount"] < 2:
             out.append(
-                _alert("error", "label_single_class", f"The label {col!r} has fewer than 2 classes.", col)
+                _alert(
+                    "error",
+                    "label_single_class",
+                    _("The label '%(column)s' has fewer than 2 classes."),
+                    {"column": col},
+                    col,
+                )
             )
         elif label["imbalanced"]:
             out.append(
                 _alert(
                     "warning",
                     "label_imbalance",
-                    f"The smallest class of {col!r} holds {label['minorityShare']:.1%} of the rows.",
+                    _("The smallest class of '%(column)s' holds %(share)s of the rows."),
+                    {"column": col, "share": f"{label['minorityShare']:.1%}"},
                     col,
                 )
             )
@@ -188,7 +228,8 @@ def _alerts(report: dict, t: Thresholds) -> list[dict]:
             _alert(
                 "error",
                 "low_quality_score",
-                f"Quality score {report['score']:.1f} is below {t.min_quality_score:.1f}.",
+                _("Quality score %(score)s is below %(limit)s."),
+                {"score": f"{report['score']:.1f}", "limit": f"{t.min_quality_score:.1f}"},
             )
         )
     return out

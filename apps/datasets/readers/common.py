@@ -1,6 +1,10 @@
 """What the text and workbook readers share: IngestError, Limits, the result types
 (ColumnInfo, Problem, BadLine, ConvertResult), the header check and the NA tokens.
 
+Messages are English templates marked with ``_`` (a no-op here) and carried with their
+parameters, so the Django side shows them in the reader's language:
+``gettext(error.template) % error.params``.
+
 Pure module: no Django import.
 """
 
@@ -12,18 +16,48 @@ import numpy as np
 import pyarrow as pa
 
 
-class IngestError(ValueError):
-    """A file that cannot be taken in, with a stable ``code`` and, if known, a 1-based line."""
+def _(text: str) -> str:
+    """Marks a message template for extraction; the Django side translates it."""
+    return text
 
-    def __init__(self, code: str, message: str, line: int | None = None):
-        super().__init__(message)
+
+def msg(template: str, **params) -> dict:
+    """A message inside another one's parameters: ``{"t": template, "p": params}`` (a list
+    of them reads joined by ", ")."""
+    return {"t": template, "p": params}
+
+
+def _fill(template: str, params: dict) -> str:
+    if not params:
+        return template
+    values = {}
+    for key, value in params.items():
+        if isinstance(value, dict) and "t" in value:
+            value = _fill(value["t"], value.get("p") or {})
+        elif isinstance(value, list):
+            value = ", ".join(_fill(v["t"], v.get("p") or {}) for v in value)
+        values[key] = value
+    return template % values
+
+
+class IngestError(ValueError):
+    """A file that cannot be taken in, with a stable ``code`` and, if known, a 1-based line.
+
+    ``template`` is the English message with ``%(name)s`` placeholders, ``params`` their
+    values, ``message`` the two combined.
+    """
+
+    def __init__(self, code: str, template: str, line: int | None = None, params: dict | None = None):
         self.code = code
-        self.message = message
+        self.template = template
+        self.params = dict(params or {})
+        self.message = _fill(template, self.params)
         self.line = line
+        super().__init__(self.message)
 
     def __reduce__(self):
-        # Pickle with all three arguments (Celery may carry the error between processes).
-        return (type(self), (self.code, self.message, self.line))
+        # Pickle with every argument (Celery may carry the error between processes).
+        return (type(self), (self.code, self.template, self.line, self.params))
 
     def __repr__(self) -> str:
         return f"IngestError({self.code!r}, {self.message!r}, line={self.line!r})"
@@ -58,7 +92,12 @@ class Problem:
     """Something worth telling the uploader that did not stop the conversion."""
 
     line: int | None
-    message: str
+    template: str
+    params: dict = field(default_factory=dict)
+
+    @property
+    def message(self) -> str:
+        return _fill(self.template, self.params)
 
 
 @dataclass
@@ -67,7 +106,12 @@ class BadLine:
 
     line: int
     text: str
-    message: str
+    template: str
+    params: dict = field(default_factory=dict)
+
+    @property
+    def message(self) -> str:
+        return _fill(self.template, self.params)
 
 
 @dataclass
@@ -97,14 +141,20 @@ def _check_header(names: list[str], limits: Limits, line: int | None) -> list[st
     if len(names) > limits.max_columns:
         raise IngestError(
             "too_many_columns",
-            f"The file has {len(names):,} columns; the limit is {limits.max_columns:,}.",
+            _("The file has %(columns)s columns; the limit is %(limit)s."),
             line,
+            {"columns": f"{len(names):,}", "limit": f"{limits.max_columns:,}"},
         )
     names = [n.strip() for n in names]
     empty = [i + 1 for i, n in enumerate(names) if not n]
     if empty:
         where = ", ".join(map(str, empty[:10]))
-        raise IngestError("empty_column_name", f"Column(s) {where} of the header have no name.", line)
+        raise IngestError(
+            "empty_column_name",
+            _("Column(s) %(columns)s of the header have no name."),
+            line,
+            {"columns": where},
+        )
     seen: set[str] = set()
     dups: list[str] = []
     for n in names:
@@ -112,7 +162,12 @@ def _check_header(names: list[str], limits: Limits, line: int | None) -> list[st
             dups.append(n)
         seen.add(n)
     if dups:
-        raise IngestError("duplicate_columns", f"Duplicate column names: {', '.join(dups[:10])}.", line)
+        raise IngestError(
+            "duplicate_columns",
+            _("Duplicate column names: %(names)s."),
+            line,
+            {"names": ", ".join(dups[:10])},
+        )
     return names
 
 

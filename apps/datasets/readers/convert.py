@@ -13,7 +13,7 @@ from pathlib import Path
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from .common import ConvertResult, IngestError, Limits
+from .common import ConvertResult, IngestError, Limits, _
 from .text import _read_text
 from .xlsx import _read_xlsx
 
@@ -49,7 +49,9 @@ def convert_to_parquet(
     elif fmt == "xlsx":
         table, result = _read_xlsx(src, all_strings, limits, report)
     else:
-        raise IngestError("unknown_extension", f"Unsupported format {fmt!r}.")
+        raise IngestError(
+            "unknown_extension", _("Unsupported format %(format)s."), None, {"format": repr(fmt)}
+        )
     report(0.85)
     _write_parquet(table, dest)
     report(1.0)

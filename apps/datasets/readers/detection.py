@@ -13,7 +13,7 @@ import unicodedata
 import zipfile
 from pathlib import Path
 
-from .common import IngestError
+from .common import IngestError, _, msg
 
 FORMATS: dict[str, str] = {".csv": "csv", ".txt": "txt", ".xlsx": "xlsx"}
 
@@ -49,16 +49,19 @@ def clean_filename(name: str) -> str:
 
 _ZIP_MAGIC = (b"PK\x03\x04", b"PK\x05\x06", b"PK\x07\x08")
 _BINARY_MAGIC: tuple[tuple[bytes, str], ...] = (
-    (b"%PDF", "a PDF document"),
-    (b"\x7fELF", "an ELF executable"),
-    (b"\x89PNG\r\n\x1a\n", "a PNG image"),
-    (b"\xff\xd8\xff", "a JPEG image"),
-    (b"GIF87a", "a GIF image"),
-    (b"GIF89a", "a GIF image"),
-    (b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1", "an old-format Office file (.xls/.doc) or an encrypted workbook"),
-    (b"\x1f\x8b", "a gzip archive"),
-    (b"Rar!", "a RAR archive"),
-    (b"7z\xbc\xaf\x27\x1c", "a 7-Zip archive"),
+    (b"%PDF", _("a PDF document")),
+    (b"\x7fELF", _("an ELF executable")),
+    (b"\x89PNG\r\n\x1a\n", _("a PNG image")),
+    (b"\xff\xd8\xff", _("a JPEG image")),
+    (b"GIF87a", _("a GIF image")),
+    (b"GIF89a", _("a GIF image")),
+    (
+        b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1",
+        _("an old-format Office file (.xls/.doc) or an encrypted workbook"),
+    ),
+    (b"\x1f\x8b", _("a gzip archive")),
+    (b"Rar!", _("a RAR archive")),
+    (b"7z\xbc\xaf\x27\x1c", _("a 7-Zip archive")),
 )
 _HTML_START = re.compile(rb"^\s*<(!doctype\s+html|html|head|body|script|meta|iframe|svg|\?xml)\b", re.I)
 _HEAD_BYTES = 8192
@@ -76,11 +79,16 @@ def detect_format(path: Path, original_name: str) -> str:
     fmt = FORMATS.get(ext)
     if fmt is None:
         allowed = ", ".join(sorted(FORMATS))
-        raise IngestError("unknown_extension", f"Unsupported file type {ext or '(none)'!r}; use {allowed}.")
+        raise IngestError(
+            "unknown_extension",
+            _("Unsupported file type %(ext)s; use %(allowed)s."),
+            None,
+            {"ext": repr(ext or "(none)"), "allowed": allowed},
+        )
     with Path(path).open("rb") as fh:
         head = fh.read(_HEAD_BYTES)
     if not head:
-        raise IngestError("empty_file", "The file is empty.")
+        raise IngestError("empty_file", _("The file is empty."))
     if fmt == "xlsx":
         _check_xlsx_head(path, head)
     else:
@@ -90,31 +98,43 @@ def detect_format(path: Path, original_name: str) -> str:
 
 def _check_text_head(head: bytes, ext: str) -> None:
     def mismatch(what: str) -> IngestError:
-        return IngestError("content_mismatch", f"The file is named {ext} but looks like {what}.")
+        return IngestError(
+            "content_mismatch",
+            _("The file is named %(ext)s but looks like %(what)s."),
+            None,
+            {"ext": ext, "what": msg(what)},
+        )
 
     if head.startswith(_ZIP_MAGIC):
-        raise mismatch("a zip archive (an .xlsx workbook?)")
+        raise mismatch(_("a zip archive (an .xlsx workbook?)"))
     for magic, what in _BINARY_MAGIC:
         if head.startswith(magic):
             raise mismatch(what)
     if head.startswith(b"MZ") and b"\x00" in head:
-        raise mismatch("a Windows executable")
+        raise mismatch(_("a Windows executable"))
     if _HTML_START.match(head.removeprefix(codecs.BOM_UTF8)):
-        raise mismatch("an HTML or XML document")
+        raise mismatch(_("an HTML or XML document"))
     if b"\x00" in head and not head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
-        raise mismatch("a binary file (it contains NUL bytes)")
+        raise mismatch(_("a binary file (it contains NUL bytes)"))
 
 
 def _check_xlsx_head(path: Path, head: bytes) -> None:
     if not head.startswith(_ZIP_MAGIC):
         for magic, what in _BINARY_MAGIC:
             if head.startswith(magic):
-                raise IngestError("content_mismatch", f"The file is named .xlsx but looks like {what}.")
-        raise IngestError("content_mismatch", "The file is named .xlsx but is not a workbook (not a zip).")
+                raise IngestError(
+                    "content_mismatch",
+                    _("The file is named .xlsx but looks like %(what)s."),
+                    None,
+                    {"what": msg(what)},
+                )
+        raise IngestError("content_mismatch", _("The file is named .xlsx but is not a workbook (not a zip)."))
     try:
         with zipfile.ZipFile(path) as zf:
             names = set(zf.namelist())
     except (zipfile.BadZipFile, OSError, ValueError) as exc:
-        raise IngestError("xlsx_unreadable", f"The workbook is damaged: {exc}.") from exc
+        raise IngestError(
+            "xlsx_unreadable", _("The workbook is damaged: %(reason)s."), None, {"reason": str(exc)}
+        ) from exc
     if "xl/workbook.xml" not in names:
-        raise IngestError("content_mismatch", "The file is a zip archive but not an Excel workbook.")
+        raise IngestError("content_mismatch", _("The file is a zip archive but not an Excel workbook."))

@@ -14,7 +14,7 @@ from typing import Any
 
 import numpy as np
 
-from .common import IngestError, Limits
+from .common import IngestError, Limits, _
 
 # --- text: encodings --------------------------------------------------------------------
 
@@ -62,8 +62,9 @@ def _check_line_lengths(breaks: np.ndarray, size: int, limits: Limits) -> None:
         line = int(over[0]) + 1
         raise IngestError(
             "line_too_long",
-            f"Line {line} is {int(lengths[over[0]]):,} bytes long; the limit is {limits.max_line_bytes:,}.",
+            _("Line %(line)s is %(size)s bytes long; the limit is %(limit)s."),
             line,
+            {"line": line, "size": f"{int(lengths[over[0]]):,}", "limit": f"{limits.max_line_bytes:,}"},
         )
 
 
@@ -118,7 +119,7 @@ def _open_body(src: Path, raw: np.ndarray, declared: str | None, limits: Limits,
     """
     head = raw[:4].tobytes()
     if head.startswith((codecs.BOM_UTF32_LE, codecs.BOM_UTF32_BE)):
-        raise IngestError("encoding_error", "UTF-32 files are not supported; save the file as UTF-8.", 1)
+        raise IngestError("encoding_error", _("UTF-32 files are not supported; save the file as UTF-8."), 1)
     if head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
         return _transcode_utf16(raw, tmp, limits)
 
@@ -128,11 +129,18 @@ def _open_body(src: Path, raw: np.ndarray, declared: str | None, limits: Limits,
         try:
             codec = codecs.lookup(declared).name
         except LookupError:
-            raise IngestError("encoding_error", f"Unknown encoding {declared!r}.") from None
+            raise IngestError(
+                "encoding_error", _("Unknown encoding %(encoding)s."), None, {"encoding": repr(declared)}
+            ) from None
         if codec == "utf-8-sig":  # its BOM was not there: plain UTF-8
             codec = "utf-8"
         if not _ascii_compatible(codec):
-            raise IngestError("encoding_error", f"Encoding {declared!r} is not supported; save as UTF-8.")
+            raise IngestError(
+                "encoding_error",
+                _("Encoding %(encoding)s is not supported; save as UTF-8."),
+                None,
+                {"encoding": repr(declared)},
+            )
         encoding, offset, candidates = codec, 0, [codec]
     else:
         encoding, offset, candidates = "utf-8", 0, ["utf-8", "gb18030"]
@@ -144,7 +152,7 @@ def _open_body(src: Path, raw: np.ndarray, declared: str | None, limits: Limits,
     for codec in candidates:
         try:
             if codec == "utf-8":
-                for _ in _decode_chunks(data, "utf-8"):
+                for _chunk in _decode_chunks(data, "utf-8"):
                     pass
                 return _Body(data, encoding, src, offset, breaks)
             _transcode(data, codec, tmp)
@@ -157,10 +165,10 @@ def _open_body(src: Path, raw: np.ndarray, declared: str | None, limits: Limits,
     assert first_failure is not None
     line = int(_line_of(breaks, first_failure))
     if len(candidates) > 1:
-        message = f"Line {line} is neither valid UTF-8 nor GB18030/GBK; save the file as UTF-8."
+        template = _("Line %(line)s is neither valid UTF-8 nor GB18030/GBK; save the file as UTF-8.")
     else:
-        message = f"Line {line} is not valid {candidates[0]}."
-    raise IngestError("encoding_error", message, line)
+        template = _("Line %(line)s is not valid %(encoding)s.")
+    raise IngestError("encoding_error", template, line, {"line": line, "encoding": candidates[0]})
 
 
 def _transcode(data: np.ndarray, codec: str, tmp: Path) -> None:
@@ -176,7 +184,9 @@ def _transcode_utf16(raw: np.ndarray, tmp: Path, limits: Limits) -> _Body:
         text = blob.decode("utf-16")
     except UnicodeDecodeError as exc:
         line = blob[: exc.start].decode("utf-16", "replace").count("\n") + 1
-        raise IngestError("encoding_error", f"Line {line} is not valid UTF-16.", line) from None
+        raise IngestError(
+            "encoding_error", _("Line %(line)s is not valid UTF-16."), line, {"line": line}
+        ) from None
     tmp.write_bytes(text.encode("utf-8"))
     del blob, text
     body = np.memmap(tmp, dtype=np.uint8, mode="r") if tmp.stat().st_size else np.zeros(0, np.uint8)

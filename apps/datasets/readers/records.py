@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .common import IngestError, Limits
+from .common import IngestError, Limits, _
 from .encoding import _CR, _NL, _QUOTE, _line_breaks, _line_of, _positions
 
 # --- text: delimiters and records --------------------------------------------------------
@@ -104,9 +104,12 @@ def _scan_records(data: np.ndarray, delim: str, limits: Limits, breaks: np.ndarr
         line = int(lines[too_long[0]])
         raise IngestError(
             "line_too_long",
-            f"The record starting on line {line} (a quoted field spanning lines) is longer than "
-            f"{limits.max_line_bytes:,} bytes.",
+            _(
+                "The record starting on line %(line)s (a quoted field spanning lines) is longer than "
+                "%(limit)s bytes."
+            ),
             line,
+            {"line": line, "limit": f"{limits.max_line_bytes:,}"},
         )
     multiline = len(rec_breaks) != len(breaks)
     return _Records(starts, ends, fields[: len(starts)], lines, multiline)
@@ -164,7 +167,12 @@ def _walk_quotes(
             field_start = pos + 1
     if in_quote:
         line = int(_line_of(breaks, opened_at))
-        raise IngestError("unclosed_quote", f"The quoted field opened on line {line} is never closed.", line)
+        raise IngestError(
+            "unclosed_quote",
+            _("The quoted field opened on line %(line)s is never closed."),
+            line,
+            {"line": line},
+        )
     return np.array(out_breaks, np.int64), np.array(out_delims, np.int64)
 
 

@@ -22,8 +22,10 @@ from .common import (
     IngestError,
     Limits,
     Problem,
+    _,
     _check_header,
     _columns_of,
+    msg,
 )
 from .encoding import _CR, _NL, _WHITESPACE_BYTES, _Body, _open_body
 from .records import _parse_header, _record_text, _Records, _scan_records, _sniff_delimiter
@@ -44,7 +46,7 @@ def _read_text(
     report: Callable[[float], None],
 ) -> tuple[pa.Table, ConvertResult]:
     if src.stat().st_size == 0:
-        raise IngestError("empty_file", "The file is empty.")
+        raise IngestError("empty_file", _("The file is empty."))
     tmp = dest.with_name(dest.name + ".utf8.tmp")
     try:
         raw = np.memmap(src, dtype=np.uint8, mode="r")
@@ -64,7 +66,7 @@ def _parse_body(
         np.isin(data[i : i + encoding._CHUNK], _WHITESPACE_BYTES, invert=True).any()
         for i in range(0, len(data), encoding._CHUNK)
     ):
-        raise IngestError("empty_file", "The file holds only whitespace.")
+        raise IngestError("empty_file", _("The file holds only whitespace."))
 
     delim = _sniff_delimiter(data, fmt)
     recs = _scan_records(data, delim, limits, body.breaks)
@@ -75,34 +77,40 @@ def _parse_body(
     if recs.fields[header] > limits.max_columns:
         raise IngestError(
             "too_many_columns",
-            f"The file has {int(recs.fields[header]):,} columns; the limit is {limits.max_columns:,}.",
+            _("The file has %(columns)s columns; the limit is %(limit)s."),
             header_line,
+            {"columns": f"{int(recs.fields[header]):,}", "limit": f"{limits.max_columns:,}"},
         )
     names = _check_header(
         _parse_header(data, recs.starts[header], recs.ends[header], delim), limits, header_line
     )
     ncols = len(names)
     if ncols != recs.fields[header]:
-        raise IngestError("unreadable", "The header line could not be split consistently.", header_line)
+        raise IngestError("unreadable", _("The header line could not be split consistently."), header_line)
 
     rows = nonempty[nonempty > header]
     if rows.size == 0:
-        raise IngestError("no_data_rows", "The file has a header but no data rows.", header_line)
+        raise IngestError("no_data_rows", _("The file has a header but no data rows."), header_line)
     good_mask = recs.fields[rows] == ncols
     good, bad = rows[good_mask], rows[~good_mask]
     if bad.size and not tolerate:
-        shown = ", ".join(f"line {int(recs.lines[i])} ({int(recs.fields[i])} fields)" for i in bad[:5])
-        more = f" and {bad.size - 5:,} more" if bad.size > 5 else ""
+        shown = [
+            msg(_("line %(line)s (%(fields)s fields)"), line=int(recs.lines[i]), fields=int(recs.fields[i]))
+            for i in bad[:5]
+        ]
+        more = msg(_(" and %(count)s more"), count=f"{bad.size - 5:,}") if bad.size > 5 else ""
         raise IngestError(
             "ragged_rows",
-            f"{bad.size:,} line(s) do not have the header's {ncols} fields: {shown}{more}.",
+            _("%(count)s line(s) do not have the header's %(columns)s fields: %(lines)s%(more)s."),
             int(recs.lines[bad[0]]),
+            {"count": f"{bad.size:,}", "columns": ncols, "lines": shown, "more": more},
         )
     bad_lines = [
         BadLine(
             int(recs.lines[i]),
             _record_text(data, int(recs.starts[i]), int(recs.ends[i])),
-            f"expected {ncols} fields, found {int(recs.fields[i])}",
+            _("expected %(expected)s fields, found %(found)s"),
+            {"expected": ncols, "found": int(recs.fields[i])},
         )
         for i in bad
     ]
@@ -111,7 +119,9 @@ def _parse_body(
     if table.num_rows != good.size:
         raise IngestError(
             "unreadable",
-            f"The file could not be parsed consistently ({table.num_rows} rows, expected {good.size}).",
+            _("The file could not be parsed consistently (%(rows)s rows, expected %(expected)s)."),
+            None,
+            {"rows": table.num_rows, "expected": int(good.size)},
         )
     report(0.75)
     problems: list[Problem] = []
@@ -119,7 +129,8 @@ def _parse_body(
         problems.append(
             Problem(
                 bad_lines[0].line,
-                f"{len(bad_lines):,} line(s) had the wrong number of fields and were set aside.",
+                _("%(count)s line(s) had the wrong number of fields and were set aside."),
+                {"count": f"{len(bad_lines):,}"},
             )
         )
     result = ConvertResult(
@@ -180,9 +191,13 @@ def _arrow_parse(
         try:
             table = pacsv.read_csv(pa.BufferReader(rest), read_options, parse_options, convert_options)
         except pa.ArrowException as exc:
-            raise IngestError("unreadable", f"The file could not be parsed: {exc}.") from exc
+            raise IngestError(
+                "unreadable", _("The file could not be parsed: %(reason)s."), None, {"reason": str(exc)}
+            ) from exc
     if len(skipped) != n_bad:
-        raise IngestError("unreadable", "The file could not be parsed consistently (field counts disagree).")
+        raise IngestError(
+            "unreadable", _("The file could not be parsed consistently (field counts disagree).")
+        )
     # Columns with no value at all come out as Arrow's null type; strings are more useful.
     for i, f in enumerate(table.schema):
         if pa.types.is_null(f.type):

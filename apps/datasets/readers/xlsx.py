@@ -21,7 +21,7 @@ import numpy as np
 import pyarrow as pa
 from defusedxml import DefusedXmlException
 
-from .common import _NULL_VALUES, ConvertResult, IngestError, Limits, Problem, _check_header, _columns_of
+from .common import _NULL_VALUES, ConvertResult, IngestError, Limits, Problem, _, _check_header, _columns_of
 
 # --- xlsx ------------------------------------------------------------------------------
 
@@ -43,35 +43,47 @@ def _check_xlsx_container(path: Path, limits: Limits) -> None:
     try:
         zf = zipfile.ZipFile(path)
     except (zipfile.BadZipFile, OSError, ValueError) as exc:
-        raise IngestError("xlsx_unreadable", f"The workbook is damaged: {exc}.") from exc
+        raise IngestError(
+            "xlsx_unreadable", _("The workbook is damaged: %(reason)s."), None, {"reason": str(exc)}
+        ) from exc
     with zf:
         infos = zf.infolist()
         if len(infos) > _MAX_PARTS:
             raise IngestError(
-                "xlsx_unreadable", f"The workbook has {len(infos):,} parts; that is not a real workbook."
+                "xlsx_unreadable",
+                _("The workbook has %(parts)s parts; that is not a real workbook."),
+                None,
+                {"parts": f"{len(infos):,}"},
             )
         if "xl/workbook.xml" not in {i.filename for i in infos}:
-            raise IngestError("content_mismatch", "The file is a zip archive but not an Excel workbook.")
+            raise IngestError("content_mismatch", _("The file is a zip archive but not an Excel workbook."))
         total = sum(i.file_size for i in infos)
         if total > limits.xlsx_max_uncompressed_bytes:
             raise IngestError(
                 "xlsx_too_large",
-                f"The workbook expands to {total:,} bytes; "
-                f"the limit is {limits.xlsx_max_uncompressed_bytes:,}.",
+                _("The workbook expands to %(size)s bytes; the limit is %(limit)s."),
+                None,
+                {"size": f"{total:,}", "limit": f"{limits.xlsx_max_uncompressed_bytes:,}"},
             )
         for info in infos:
             ratio = info.file_size / max(info.compress_size, 1)
             if info.file_size > _RATIO_FLOOR_BYTES and ratio > limits.xlsx_max_ratio:
                 raise IngestError(
                     "xlsx_too_large",
-                    f"Part {info.filename} is compressed {ratio:,.0f} to 1 (limit {limits.xlsx_max_ratio}): "
-                    "a decompression bomb, refused.",
+                    _(
+                        "Part %(part)s is compressed %(ratio)s to 1 (limit %(limit)s): "
+                        "a decompression bomb, refused."
+                    ),
+                    None,
+                    {"part": info.filename, "ratio": f"{ratio:,.0f}", "limit": limits.xlsx_max_ratio},
                 )
         for info in infos:
             if info.is_dir():
                 continue
             if info.flag_bits & 0x1:
-                raise IngestError("xlsx_unreadable", "The workbook is encrypted; save it without a password.")
+                raise IngestError(
+                    "xlsx_unreadable", _("The workbook is encrypted; save it without a password.")
+                )
             try:
                 _check_part(zf, info)
             except IngestError:
@@ -85,7 +97,10 @@ def _check_xlsx_container(path: Path, limits: Limits) -> None:
                 ValueError,
             ) as exc:
                 raise IngestError(
-                    "xlsx_unreadable", f"Part {info.filename} of the workbook is damaged: {exc}."
+                    "xlsx_unreadable",
+                    _("Part %(part)s of the workbook is damaged: %(reason)s."),
+                    None,
+                    {"part": info.filename, "reason": str(exc)},
                 ) from exc
 
 
@@ -98,11 +113,17 @@ def _check_part(zf: zipfile.ZipFile, info: zipfile.ZipInfo) -> None:
                 safe_et.fromstring(blob, forbid_dtd=True, forbid_entities=True, forbid_external=True)
             except DefusedXmlException as exc:
                 raise IngestError(
-                    "xlsx_unsafe_xml", f"Part {info.filename} declares a DTD or entities; refused."
+                    "xlsx_unsafe_xml",
+                    _("Part %(part)s declares a DTD or entities; refused."),
+                    None,
+                    {"part": info.filename},
                 ) from exc
             except ParseError as exc:
                 raise IngestError(
-                    "xlsx_unreadable", f"Part {info.filename} is not well-formed XML: {exc}."
+                    "xlsx_unreadable",
+                    _("Part %(part)s is not well-formed XML: %(reason)s."),
+                    None,
+                    {"part": info.filename, "reason": str(exc)},
                 ) from exc
             return
         head = b""
@@ -116,7 +137,12 @@ def _check_part(zf: zipfile.ZipFile, info: zipfile.ZipInfo) -> None:
                     break
             verdict = _prolog_verdict(head, final=True)
             if verdict:
-                raise IngestError("xlsx_unsafe_xml", f"Part {info.filename}: {verdict}; refused.")
+                raise IngestError(
+                    "xlsx_unsafe_xml",
+                    _("Part %(part)s: %(reason)s; refused."),
+                    None,
+                    {"part": info.filename, "reason": verdict},
+                )
         # Read to the end (discarding) so zipfile checks the real size and CRC.
         while fh.read(1 << 20):
             pass
@@ -179,7 +205,7 @@ def _read_xlsx(
     from python_calamine import CalamineWorkbook  # deferred: only workbooks need it
 
     if src.stat().st_size == 0:
-        raise IngestError("empty_file", "The file is empty.")
+        raise IngestError("empty_file", _("The file is empty."))
     _check_xlsx_container(src, limits)
     report(0.1)
     problems: list[Problem] = []
@@ -187,7 +213,7 @@ def _read_xlsx(
         with CalamineWorkbook.from_path(str(src)) as wb:
             sheet_names = wb.sheet_names
             if not sheet_names:
-                raise IngestError("xlsx_unreadable", "The workbook has no sheets.")
+                raise IngestError("xlsx_unreadable", _("The workbook has no sheets."))
             sheet = wb.get_sheet_by_index(0)
             start = sheet.start
             with _gc_paused():
@@ -196,17 +222,22 @@ def _read_xlsx(
     except IngestError:
         raise
     except Exception as exc:  # calamine raises several of its own types
-        raise IngestError("xlsx_unreadable", f"The workbook could not be read: {exc}.") from exc
+        raise IngestError(
+            "xlsx_unreadable", _("The workbook could not be read: %(reason)s."), None, {"reason": str(exc)}
+        ) from exc
     report(0.5)
     if len(sheet_names) > 1:
         problems.append(
             Problem(
                 None,
-                f"Only the first sheet ({sheet_names[0]}) was read; the workbook has {len(sheet_names)}.",
+                _("Only the first sheet (%(sheet)s) was read; the workbook has %(count)s."),
+                {"sheet": sheet_names[0], "count": len(sheet_names)},
             )
         )
     if not rows or not any(_present(v) for v in rows[0]):
-        raise IngestError("empty_file", f"The first sheet ({sheet_names[0]}) is empty.")
+        raise IngestError(
+            "empty_file", _("The first sheet (%(sheet)s) is empty."), None, {"sheet": sheet_names[0]}
+        )
     header_row = (start[0] if start else 0) + 1  # worksheet row numbers are 1-based
 
     with _gc_paused():
@@ -225,7 +256,7 @@ def _read_xlsx(
             width -= 1
         names = _check_header(header[:width], limits, header_row)
         if cells.shape[0] == 0:
-            raise IngestError("no_data_rows", "The first sheet has a header but no data rows.", header_row)
+            raise IngestError("no_data_rows", _("The first sheet has a header but no data rows."), header_row)
         arrays = [_cells_to_arrow(cells[:, j], all_strings) for j in range(width)]
     table = pa.table(arrays, names=names)
     report(0.8)

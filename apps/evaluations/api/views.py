@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from django.http import HttpResponse
+from django.utils.translation import gettext
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import mixins, status, viewsets
@@ -30,7 +31,8 @@ TABLE_PARAM = OpenApiParameter(
 def _completed(evaluation: Evaluation) -> Evaluation:
     if evaluation.status != EvaluationStatus.COMPLETED:
         raise NotCompleted(
-            f"Evaluation #{evaluation.pk} is {evaluation.status}; export it once it has completed."
+            gettext("Evaluation #%(id)s is %(status)s; export it once it has completed.")
+            % {"id": evaluation.pk, "status": str(EvaluationStatus(evaluation.status).label).lower()}
         )
     return evaluation
 
@@ -72,7 +74,10 @@ class EvaluationViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewse
         evaluation = services.evaluation_create(user=request.user, request=data, priority=priority)
         evaluation = self.get_queryset().get(pk=evaluation.pk)
         response = Response(EvaluationSerializer(evaluation).data, status=status.HTTP_201_CREATED)
-        response.message = f"Evaluation #{evaluation.pk} is queued as task #{evaluation.task_id}."
+        response.message = gettext("Evaluation #%(id)s is queued as task #%(task)s.") % {
+            "id": evaluation.pk,
+            "task": evaluation.task_id,
+        }
         return response
 
     @extend_schema(responses=EvaluationResultSerializer, filters=False)

@@ -24,7 +24,7 @@ from .core import (
     _spread_indices,
     quantile_edges,
 )
-from .definitions import LOGLOSS_EPSILON, MAX_CURVE_POINTS, METRICS_VERSION
+from .definitions import LOGLOSS_EPSILON, MAX_CURVE_POINTS, METRICS_VERSION, _
 from .drift import _psi_sorted
 
 # --------------------------------------------------------------------------- binary
@@ -242,8 +242,8 @@ def rank_curve(y_true: ArrayLike, score: ArrayLike) -> RankCurve:
     s = _float_1d(score, "score")
     y = _binary_labels(y_true, s.shape[0])
     if s.shape[0] == 0:
-        raise ValueError("no rows to evaluate (empty input)")
-    notes: list[dict[str, str]] = []
+        raise ValueError(_("no rows to evaluate (empty input)"))
+    notes: list[dict[str, Any]] = []
     finite = np.isfinite(s)
     n_dropped = int(s.shape[0] - np.count_nonzero(finite))
     if n_dropped:
@@ -251,11 +251,12 @@ def rank_curve(y_true: ArrayLike, score: ArrayLike) -> RankCurve:
         notes.append(
             _note(
                 "non_finite_scores_dropped",
-                f"{n_dropped} rows with a NaN or infinite score were left out of every figure.",
+                _("%(count)s rows with a NaN or infinite score were left out of every figure."),
+                count=n_dropped,
             )
         )
         if s.shape[0] == 0:
-            raise ValueError("no finite score to evaluate")
+            raise ValueError(_("no finite score to evaluate"))
     pos = s[y]
     pos.sort()
     neg = s[~y]
@@ -282,25 +283,35 @@ def rank_curve(y_true: ArrayLike, score: ArrayLike) -> RankCurve:
         notes.append(
             _note(
                 "constant_score",
-                "Every row has the same score: AUC is 0.5, KS is 0 and there is a single bucket.",
+                _("Every row has the same score: AUC is 0.5, KS is 0 and there is a single bucket."),
             )
         )
     elif thresholds.shape[0] < n:
         notes.append(
             _note(
                 "tied_scores",
-                f"{n - thresholds.shape[0]} rows share their score with another row "
-                f"({thresholds.shape[0]} distinct scores). Tied (bad, good) pairs count one half "
-                "in AUC; KS and the curves step only between distinct scores.",
+                _(
+                    "%(tied)s rows share their score with another row (%(distinct)s distinct scores). "
+                    "Tied (bad, good) pairs count one half in AUC; KS and the curves step only between "
+                    "distinct scores."
+                ),
+                tied=int(n - thresholds.shape[0]),
+                distinct=int(thresholds.shape[0]),
             )
         )
     if pos.shape[0] == 0 or neg.shape[0] == 0:
-        missing = "positive (1)" if pos.shape[0] == 0 else "negative (0)"
         notes.append(
             _note(
                 "single_class",
-                f"No {missing} label among the evaluated rows: AUC, Gini, KS and the ROC curve "
-                "are undefined.",
+                _(
+                    "No positive (1) label among the evaluated rows: AUC, Gini, KS and the ROC curve "
+                    "are undefined."
+                )
+                if pos.shape[0] == 0
+                else _(
+                    "No negative (0) label among the evaluated rows: AUC, Gini, KS and the ROC curve "
+                    "are undefined."
+                ),
             )
         )
     return RankCurve(
@@ -374,18 +385,19 @@ def classification_report(
     auc = curve.auc()
     ks = curve.ks()
     if ks is not None and ks[1] is None:
-        notes.append(_note("no_separation", "KS is 0: no threshold separates the classes."))
+        notes.append(_note("no_separation", _("KS is 0: no threshold separates the classes.")))
     log_loss = curve.log_loss()
     if log_loss is None:
         notes.append(
-            _note("scores_not_probabilities", "Some scores lie outside [0, 1]: log loss is undefined.")
+            _note("scores_not_probabilities", _("Some scores lie outside [0, 1]: log loss is undefined."))
         )
     at_threshold = threshold_metrics(confusion)
     if at_threshold["precision"] is None:
         notes.append(
             _note(
                 "nothing_predicted_positive",
-                f"No score reaches the threshold {threshold}: precision is undefined.",
+                _("No score reaches the threshold %(threshold)s: precision is undefined."),
+                threshold=threshold,
             )
         )
     roc, pr = curve.display_curves(curve_points)

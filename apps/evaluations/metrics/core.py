@@ -16,8 +16,15 @@ from .definitions import MAX_BINS
 # --------------------------------------------------------------------------- helpers
 
 
-def _note(code: str, message: str) -> dict[str, str]:
-    return {"code": code, "message": message}
+def _note(code: str, template: str, **params: Any) -> dict[str, Any]:
+    """A note on the data behind the figures: ``message`` in English, and the marked
+    ``template`` with its ``params`` (plain numbers and text), so a page shows the note in
+    its reader's language (``gettext(template) % params``)."""
+    note: dict[str, Any] = {"code": code, "message": template % params if params else template}
+    note["template"] = template
+    if params:
+        note["params"] = params
+    return note
 
 
 def _num(x: Any) -> float | None:

@@ -6,6 +6,13 @@ from __future__ import annotations
 
 import numpy as np
 
+
+def _(text: str) -> str:
+    """Marks ``text`` for translation (this module imports no Django): the pages show
+    ``gettext(text)``, and a note's template is translated before its params go in."""
+    return text
+
+
 METRICS_VERSION = "1.0"
 
 # An empty PSI bin would make ln(a / e) infinite. A share of exactly 0 (and only 0) is
@@ -31,32 +38,44 @@ OTHER_CATEGORY = "__other__"
 MISSING_CATEGORY = "__missing__"
 
 DEFINITIONS: dict[str, str] = {
-    "threshold": "A row is predicted positive (bad) when score >= threshold.",
-    "accuracy": "(TP + TN) / n at the threshold.",
-    "precision": "TP / (TP + FP) at the threshold; undefined when nothing is predicted positive.",
-    "recall": "TP / (TP + FN) at the threshold (true positive rate).",
-    "f1": "2·TP / (2·TP + FP + FN) at the threshold.",
-    "auc": "Area under the ROC curve, trapezoids between distinct scores: tied (bad, good) "
-    "pairs count one half (equals the Mann-Whitney U / (P·N)).",
-    "gini": "2·AUC - 1.",
-    "ks": "max over thresholds t of |TPR(t) - FPR(t)| with TPR(t) = P(score >= t | bad), "
-    "FPR(t) = P(score >= t | good); equals the two-sample Kolmogorov-Smirnov statistic "
-    "of the two classes' scores. ks_threshold is the t where it is reached (the highest "
-    "such t).",
-    "average_precision": "Σ (R_k - R_{k-1})·P_k over distinct thresholds, highest first.",
-    "log_loss": "-mean(y·ln p + (1 - y)·ln(1 - p)), p clipped to [ε, 1 - ε], ε = float64 eps; "
-    "undefined when a score lies outside [0, 1].",
-    "deciles": "Cut points are the distinct values of numpy.quantile(score, [0, 1/b, ..., "
-    "(b-1)/b]) (linear interpolation) without the first; bucket k holds cut[k-1] <= score < "
-    "cut[k] (toad KS_bucket, method 'quantile'); empty buckets are omitted; rows are listed "
-    "from the highest scores down, cumulative shares accumulate from the top.",
-    "psi": "Σ (a_i - e_i)·ln(a_i / e_i) over bins frozen from the baseline (its decile cut "
-    "points, as for deciles), e = baseline share, a = current share; a share of 0 counts "
-    "as PSI_EPSILON.",
-    "csi": "PSI of one feature: numeric features binned on baseline deciles, categorical "
-    "features by category; missing values form their own bin.",
-    "r2": "1 - Σ(y - ŷ)² / Σ(y - ȳ)²; undefined when y is constant.",
-    "mse": "mean (y - ŷ)².",
-    "rmse": "√MSE, in the target's unit.",
-    "mae": "mean |y - ŷ|.",
+    "threshold": _("A row is predicted positive (bad) when score >= threshold."),
+    "accuracy": _("(TP + TN) / n at the threshold."),
+    "precision": _("TP / (TP + FP) at the threshold; undefined when nothing is predicted positive."),
+    "recall": _("TP / (TP + FN) at the threshold (true positive rate)."),
+    "f1": _("2·TP / (2·TP + FP + FN) at the threshold."),
+    "auc": _(
+        "Area under the ROC curve, trapezoids between distinct scores: tied (bad, good) "
+        "pairs count one half (equals the Mann-Whitney U / (P·N))."
+    ),
+    "gini": _("2·AUC - 1."),
+    "ks": _(
+        "max over thresholds t of |TPR(t) - FPR(t)| with TPR(t) = P(score >= t | bad), "
+        "FPR(t) = P(score >= t | good); equals the two-sample Kolmogorov-Smirnov statistic "
+        "of the two classes' scores. ks_threshold is the t where it is reached (the highest "
+        "such t)."
+    ),
+    "average_precision": _("Σ (R_k - R_{k-1})·P_k over distinct thresholds, highest first."),
+    "log_loss": _(
+        "-mean(y·ln p + (1 - y)·ln(1 - p)), p clipped to [ε, 1 - ε], ε = float64 eps; "
+        "undefined when a score lies outside [0, 1]."
+    ),
+    "deciles": _(
+        "Cut points are the distinct values of numpy.quantile(score, [0, 1/b, ..., "
+        "(b-1)/b]) (linear interpolation) without the first; bucket k holds cut[k-1] <= score < "
+        "cut[k] (toad KS_bucket, method 'quantile'); empty buckets are omitted; rows are listed "
+        "from the highest scores down, cumulative shares accumulate from the top."
+    ),
+    "psi": _(
+        "Σ (a_i - e_i)·ln(a_i / e_i) over bins frozen from the baseline (its decile cut "
+        "points, as for deciles), e = baseline share, a = current share; a share of 0 counts "
+        "as PSI_EPSILON."
+    ),
+    "csi": _(
+        "PSI of one feature: numeric features binned on baseline deciles, categorical "
+        "features by category; missing values form their own bin."
+    ),
+    "r2": _("1 - Σ(y - ŷ)² / Σ(y - ȳ)²; undefined when y is constant."),
+    "mse": _("mean (y - ŷ)²."),
+    "rmse": _("√MSE, in the target's unit."),
+    "mae": _("mean |y - ŷ|."),
 }

@@ -19,6 +19,7 @@ from .definitions import (
     PSI_EPSILON,
     PSI_MODERATE,
     PSI_SIGNIFICANT,
+    _,
 )
 
 # --------------------------------------------------------------------------- stability
@@ -33,7 +34,7 @@ def edges_from_baseline(baseline: ArrayLike, bins: int = 10) -> list[float]:
     x = _float_1d(baseline, "baseline")
     x = np.sort(x[np.isfinite(x)])
     if x.shape[0] == 0:
-        raise ValueError("the baseline has no finite value")
+        raise ValueError(_("the baseline has no finite value"))
     return quantile_edges(x, bins).tolist()
 
 
@@ -46,7 +47,7 @@ def score_baseline(baseline: ArrayLike, bins: int = 10) -> dict[str, Any]:
     finite = np.isfinite(x)
     x = np.sort(x[finite])
     if x.shape[0] == 0:
-        raise ValueError("the baseline has no finite value")
+        raise ValueError(_("the baseline has no finite value"))
     edges = quantile_edges(x, bins)
     return {
         "edges": edges.tolist(),
@@ -92,7 +93,9 @@ def psi_from_counts(
         notes.append(
             _note(
                 "empty_psi_bins",
-                f"{empty} bins are empty on one side; their share counts as {PSI_EPSILON}.",
+                _("%(count)s bins are empty on one side; their share counts as %(epsilon)s."),
+                count=empty,
+                epsilon=PSI_EPSILON,
             )
         )
     labels = list(labels) if labels is not None else [str(i) for i in range(e.shape[0])]
@@ -129,8 +132,8 @@ def _interval_labels(edges: np.ndarray) -> list[tuple[float | None, float | None
 
 def _binned_psi(edges: np.ndarray, baseline_counts: np.ndarray, current_counts: np.ndarray) -> dict:
     intervals = _interval_labels(edges)
-    result = psi_from_counts(baseline_counts, current_counts, [t for _, _, t in intervals])
-    for row, (lo, hi, _) in zip(result["rows"], intervals, strict=True):
+    result = psi_from_counts(baseline_counts, current_counts, [label for _lo, _hi, label in intervals])
+    for row, (lo, hi, _label) in zip(result["rows"], intervals, strict=True):
         row["lower"], row["upper"] = lo, hi
     result["edges"] = edges.tolist()
     return result
@@ -172,7 +175,7 @@ def psi(baseline: ArrayLike | Mapping[str, Any], current: ArrayLike, bins: int =
     finite = np.isfinite(x)
     x = np.sort(x[finite])
     if x.shape[0] == 0:
-        raise ValueError("the current sample has no finite value")
+        raise ValueError(_("the current sample has no finite value"))
     return _psi_sorted(baseline, x, _check_bins(bins), int(finite.shape[0] - x.shape[0]))
 
 

@@ -9,6 +9,7 @@ import numpy as np
 from numpy.typing import ArrayLike
 
 from .binary import roc_auc
+from .definitions import _
 
 # --------------------------------------------------------------------------- importance
 
@@ -128,7 +129,7 @@ def permutation_importance(
     def evaluate() -> float:
         value = score_fn(y_arr, np.asarray(predict(work), dtype=np.float64))
         if value is None:
-            raise ValueError("the metric is undefined on this data (e.g. a single class)")
+            raise ValueError(_("the metric is undefined on this data (e.g. a single class)"))
         return float(value)
 
     base = evaluate()

@@ -9,7 +9,7 @@ import numpy as np
 from numpy.typing import ArrayLike
 
 from .core import _note, _num
-from .definitions import LOGLOSS_EPSILON, METRICS_VERSION, PROBA_SUM_TOLERANCE
+from .definitions import LOGLOSS_EPSILON, METRICS_VERSION, PROBA_SUM_TOLERANCE, _
 
 # --------------------------------------------------------------------------- multiclass
 
@@ -36,7 +36,7 @@ def multiclass_report(y_true: ArrayLike, proba: ArrayLike, classes: Sequence[Any
     if y.ndim != 1 or y.shape[0] != p.shape[0]:
         raise ValueError("y_true must be one-dimensional with one label per proba row")
     if y.shape[0] == 0:
-        raise ValueError("no rows to evaluate (empty input)")
+        raise ValueError(_("no rows to evaluate (empty input)"))
     order = np.argsort(classes_arr)
     sorted_classes = classes_arr[order]
     try:
@@ -56,11 +56,12 @@ def multiclass_report(y_true: ArrayLike, proba: ArrayLike, classes: Sequence[Any
         notes.append(
             _note(
                 "non_finite_scores_dropped",
-                f"{n_dropped} rows with a NaN or infinite probability were left out.",
+                _("%(count)s rows with a NaN or infinite probability were left out."),
+                count=n_dropped,
             )
         )
         if p.shape[0] == 0:
-            raise ValueError("no row with finite probabilities to evaluate")
+            raise ValueError(_("no row with finite probabilities to evaluate"))
     n = p.shape[0]
     pred_idx = np.argmax(p, axis=1)
     matrix = np.bincount(true_idx * k + pred_idx, minlength=k * k).reshape(k, k)
@@ -75,8 +76,10 @@ def multiclass_report(y_true: ArrayLike, proba: ArrayLike, classes: Sequence[Any
         notes.append(
             _note(
                 "undefined_class_ratios",
-                "Some classes are never predicted or never occur: their undefined precision or "
-                "recall counts as 0 in the averages.",
+                _(
+                    "Some classes are never predicted or never occur: their undefined precision or "
+                    "recall counts as 0 in the averages."
+                ),
             )
         )
     weights = support / n
@@ -87,7 +90,7 @@ def multiclass_report(y_true: ArrayLike, proba: ArrayLike, classes: Sequence[Any
     else:
         log_loss = None
         notes.append(
-            _note("scores_not_probabilities", "Probability rows do not sum to 1: log loss is undefined.")
+            _note("scores_not_probabilities", _("Probability rows do not sum to 1: log loss is undefined."))
         )
     per_class = [
         {

@@ -9,7 +9,7 @@ import numpy as np
 from numpy.typing import ArrayLike
 
 from .core import _float_1d, _note, _num
-from .definitions import METRICS_VERSION
+from .definitions import METRICS_VERSION, _
 
 # --------------------------------------------------------------------------- regression
 
@@ -26,7 +26,7 @@ def regression_report(y_true: ArrayLike, y_pred: ArrayLike) -> dict[str, Any]:
     if y.shape != pred.shape:
         raise ValueError(f"y_true has {y.shape[0]} values but y_pred has {pred.shape[0]}")
     if y.shape[0] == 0:
-        raise ValueError("no rows to evaluate (empty input)")
+        raise ValueError(_("no rows to evaluate (empty input)"))
     if not np.all(np.isfinite(y)):
         raise ValueError("y_true must be finite (NaN is not a target)")
     notes: list[dict[str, str]] = []
@@ -37,17 +37,18 @@ def regression_report(y_true: ArrayLike, y_pred: ArrayLike) -> dict[str, Any]:
         notes.append(
             _note(
                 "non_finite_scores_dropped",
-                f"{n_dropped} rows with a NaN or infinite prediction were left out.",
+                _("%(count)s rows with a NaN or infinite prediction were left out."),
+                count=n_dropped,
             )
         )
         if y.shape[0] == 0:
-            raise ValueError("no finite prediction to evaluate")
+            raise ValueError(_("no finite prediction to evaluate"))
     residual = y - pred
     mse = float(np.mean(residual**2))
     ss_tot = float(np.sum((y - y.mean()) ** 2))
     if ss_tot == 0:
         r2 = None
-        notes.append(_note("constant_target", "The target is constant: R² is undefined."))
+        notes.append(_note("constant_target", _("The target is constant: R² is undefined.")))
     else:
         r2 = 1 - float(np.sum(residual**2)) / ss_tot
     return {

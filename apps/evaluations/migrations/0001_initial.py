@@ -6,41 +6,90 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
-        ('datasets', '0001_initial'),
-        ('models', '0004_registry_governance_ab_predictions'),
-        ('tasks', '0002_task_types_evaluation_prediction'),
+        ("datasets", "0001_initial"),
+        ("models", "0004_registry_governance_ab_predictions"),
+        ("tasks", "0002_task_types_evaluation_prediction"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='Evaluation',
+            name="Evaluation",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('objective', models.CharField(choices=[('binary', 'Binary classification'), ('multiclass', 'Multiclass classification'), ('regression', 'Regression')], max_length=20)),
-                ('label', models.CharField(max_length=200)),
-                ('threshold', models.FloatField(blank=True, help_text='Predicted bad when score >= threshold.', null=True)),
-                ('options', models.JSONField(blank=True, default=dict)),
-                ('metrics', models.JSONField(blank=True, default=dict)),
-                ('report', models.JSONField(blank=True, null=True)),
-                ('importance', models.JSONField(blank=True, null=True)),
-                ('metrics_version', models.CharField(blank=True, max_length=20)),
-                ('rows', models.BigIntegerField(blank=True, null=True)),
-                ('is_monitor', models.BooleanField(db_index=True, default=False)),
-                ('alerts', models.JSONField(blank=True, default=list)),
-                ('created_at', models.DateTimeField(auto_now_add=True, db_index=True)),
-                ('completed_at', models.DateTimeField(blank=True, null=True)),
-                ('created_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('dataset_version', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='evaluations', to='datasets.datasetversion')),
-                ('model_version', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='evaluations', to='models.modelversion')),
-                ('task', models.OneToOneField(on_delete=django.db.models.deletion.PROTECT, related_name='evaluation', to='tasks.task')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "objective",
+                    models.CharField(
+                        choices=[
+                            ("binary", "Binary classification"),
+                            ("multiclass", "Multiclass classification"),
+                            ("regression", "Regression"),
+                        ],
+                        max_length=20,
+                    ),
+                ),
+                ("label", models.CharField(max_length=200)),
+                (
+                    "threshold",
+                    models.FloatField(
+                        blank=True, help_text="Predicted bad when score >= threshold.", null=True
+                    ),
+                ),
+                ("options", models.JSONField(blank=True, default=dict)),
+                ("metrics", models.JSONField(blank=True, default=dict)),
+                ("report", models.JSONField(blank=True, null=True)),
+                ("importance", models.JSONField(blank=True, null=True)),
+                ("metrics_version", models.CharField(blank=True, max_length=20)),
+                ("rows", models.BigIntegerField(blank=True, null=True)),
+                ("is_monitor", models.BooleanField(db_index=True, default=False)),
+                ("alerts", models.JSONField(blank=True, default=list)),
+                ("created_at", models.DateTimeField(auto_now_add=True, db_index=True)),
+                ("completed_at", models.DateTimeField(blank=True, null=True)),
+                (
+                    "created_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "dataset_version",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="evaluations",
+                        to="datasets.datasetversion",
+                    ),
+                ),
+                (
+                    "model_version",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="evaluations",
+                        to="models.modelversion",
+                    ),
+                ),
+                (
+                    "task",
+                    models.OneToOneField(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="evaluation",
+                        to="tasks.task",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['-created_at', '-id'],
+                "ordering": ["-created_at", "-id"],
             },
         ),
     ]

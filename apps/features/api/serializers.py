@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
@@ -19,7 +21,7 @@ class TagListField(serializers.ListField):
     child = serializers.RegexField(
         TAG_RE.pattern,
         max_length=50,
-        error_messages={"invalid": "Tags are 1-50 letters, digits, _ - . or :."},
+        error_messages={"invalid": gettext_lazy("Tags are 1-50 letters, digits, _ - . or :.")},
     )
 
     def __init__(self, **kwargs):
@@ -36,7 +38,9 @@ class FeatureSerializer(StrictModelSerializer):
     name = serializers.RegexField(
         FEATURE_NAME_RE,
         max_length=100,
-        error_messages={"invalid": "Start with a letter; then letters, digits or _ (at most 100)."},
+        error_messages={
+            "invalid": gettext_lazy("Start with a letter; then letters, digits or _ (at most 100).")
+        },
     )
     version = serializers.SerializerMethodField()
     tags = TagListField(required=False, default=list)
@@ -70,7 +74,9 @@ class FeatureSerializer(StrictModelSerializer):
 
     def validate_metadata(self, value: dict) -> dict:
         if len(json.dumps(value, ensure_ascii=False)) > MAX_METADATA_BYTES:
-            raise serializers.ValidationError(f"At most {MAX_METADATA_BYTES // 1024} KiB of metadata.")
+            raise serializers.ValidationError(
+                _("At most %(size)d KiB of metadata.") % {"size": MAX_METADATA_BYTES // 1024}
+            )
         return value
 
 
@@ -151,7 +157,7 @@ class RegisterSerializer(DatasetVersionRefSerializer):
     def validate_columns(self, value):
         names = [c.get("name") or c["column"] for c in value]
         if len(set(names)) != len(names):
-            raise serializers.ValidationError("Each column may be registered once, under a distinct name.")
+            raise serializers.ValidationError(_("Each column may be registered once, under a distinct name."))
         return value
 
 

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 from django.db.models import Prefetch
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from drf_spectacular.utils import extend_schema
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
@@ -17,6 +19,7 @@ from .. import services
 from ..filters import FeatureFilter, FeatureSetFilter
 from ..models import Feature, FeatureSet, Tag
 from ..selectors import current_versions, feature_set_feature_ids, feature_versions
+from ..texts import registered_message
 from .serializers import (
     DatasetVersionRefSerializer,
     FeatureDetailSerializer,
@@ -30,10 +33,10 @@ from .serializers import (
 def _dataset_version(data: dict):
     dataset = Dataset.objects.filter(pk=data["dataset"]).first()
     if dataset is None:
-        raise ValidationError({"dataset": ["No such dataset."]})
+        raise ValidationError({"dataset": [_("No such dataset.")]})
     version = dataset_version(dataset, data.get("version") or data.get("dataset_version"))
     if version is None:
-        raise ValidationError({"version": ["No such version of this dataset."]})
+        raise ValidationError({"version": [_("No such version of this dataset.")]})
     return version
 
 
@@ -78,7 +81,7 @@ class FeatureViewSet(
 
     def update(self, request, *args, **kwargs):
         response = super().update(request, *args, **kwargs)
-        response.message = f"Saved; version {response.data['version']}."
+        response.message = _("Saved; version %(version)s.") % {"version": response.data["version"]}
         return response
 
     @extend_schema(responses=FeatureVersionSerializer(many=True), filters=False)
@@ -106,7 +109,9 @@ class FeatureViewSet(
                 "columns": proposals,
             }
         )
-        response.message = f"{len(proposals)} column(s) can be registered."
+        response.message = ngettext(
+            "%(count)d column can be registered.", "%(count)d columns can be registered.", len(proposals)
+        ) % {"count": len(proposals)}
         return response
 
     @extend_schema(request=RegisterSerializer, responses={201: FeatureSerializer(many=True)}, filters=False)
@@ -131,9 +136,7 @@ class FeatureViewSet(
             "featureSet": FeatureSetSerializer(feature_set).data if feature_set else None,
         }
         response = Response(body, status=status.HTTP_201_CREATED)
-        response.message = f"Registered {len(features)} feature(s)" + (
-            f" and {feature_set}." if feature_set else "."
-        )
+        response.message = registered_message(len(features), feature_set)
         return response
 
 
@@ -202,5 +205,5 @@ class FeatureSetViewSet(
         serializer.is_valid(raise_exception=True)
         created = self._write(serializer)
         response = Response(FeatureSetSerializer(created).data, status=status.HTTP_201_CREATED)
-        response.message = f"Created {created}."
+        response.message = _("Created %(feature_set)s.") % {"feature_set": created}
         return response

@@ -7,118 +7,249 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
-        ('datasets', '0001_initial'),
+        ("datasets", "0001_initial"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='Tag',
+            name="Tag",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('name', models.CharField(max_length=50, unique=True)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("name", models.CharField(max_length=50, unique=True)),
             ],
             options={
-                'ordering': ['name'],
+                "ordering": ["name"],
             },
         ),
         migrations.CreateModel(
-            name='Feature',
+            name="Feature",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('name', models.CharField(max_length=100, unique=True)),
-                ('display_name', models.CharField(blank=True, max_length=200)),
-                ('description', models.TextField(blank=True)),
-                ('type', models.CharField(choices=[('numerical', 'Numerical'), ('categorical', 'Categorical'), ('text', 'Text'), ('datetime', 'Datetime')], db_index=True, max_length=20)),
-                ('data_type', models.CharField(blank=True, max_length=50)),
-                ('shape', models.JSONField(blank=True, default=list)),
-                ('version', models.PositiveIntegerField(default=1)),
-                ('metadata', models.JSONField(blank=True, default=dict)),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('updated_at', models.DateTimeField(auto_now=True, db_index=True)),
-                ('tag_text', models.TextField(default=' ', editable=False)),
-                ('search_text', models.GeneratedField(db_persist=True, expression=django.db.models.functions.text.Lower(django.db.models.functions.text.Concat('name', models.Value(' '), 'display_name', models.Value(' '), 'description', output_field=models.TextField())), output_field=models.TextField())),
-                ('created_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='features', to=settings.AUTH_USER_MODEL)),
-                ('tags', models.ManyToManyField(blank=True, related_name='features', to='features.tag')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("name", models.CharField(max_length=100, unique=True)),
+                ("display_name", models.CharField(blank=True, max_length=200)),
+                ("description", models.TextField(blank=True)),
+                (
+                    "type",
+                    models.CharField(
+                        choices=[
+                            ("numerical", "Numerical"),
+                            ("categorical", "Categorical"),
+                            ("text", "Text"),
+                            ("datetime", "Datetime"),
+                        ],
+                        db_index=True,
+                        max_length=20,
+                    ),
+                ),
+                ("data_type", models.CharField(blank=True, max_length=50)),
+                ("shape", models.JSONField(blank=True, default=list)),
+                ("version", models.PositiveIntegerField(default=1)),
+                ("metadata", models.JSONField(blank=True, default=dict)),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                ("updated_at", models.DateTimeField(auto_now=True, db_index=True)),
+                ("tag_text", models.TextField(default=" ", editable=False)),
+                (
+                    "search_text",
+                    models.GeneratedField(
+                        db_persist=True,
+                        expression=django.db.models.functions.text.Lower(
+                            django.db.models.functions.text.Concat(
+                                "name",
+                                models.Value(" "),
+                                "display_name",
+                                models.Value(" "),
+                                "description",
+                                output_field=models.TextField(),
+                            )
+                        ),
+                        output_field=models.TextField(),
+                    ),
+                ),
+                (
+                    "created_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="features",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                ("tags", models.ManyToManyField(blank=True, related_name="features", to="features.tag")),
             ],
             options={
-                'ordering': ['name'],
+                "ordering": ["name"],
             },
         ),
         migrations.CreateModel(
-            name='FeatureSet',
+            name="FeatureSet",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('name', models.CharField(max_length=100)),
-                ('version', models.PositiveIntegerField(default=1)),
-                ('description', models.TextField(blank=True)),
-                ('label_column', models.CharField(blank=True, max_length=200)),
-                ('locked_at', models.DateTimeField(blank=True, null=True)),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('updated_at', models.DateTimeField(auto_now=True)),
-                ('created_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('dataset_version', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='feature_sets', to='datasets.datasetversion')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("name", models.CharField(max_length=100)),
+                ("version", models.PositiveIntegerField(default=1)),
+                ("description", models.TextField(blank=True)),
+                ("label_column", models.CharField(blank=True, max_length=200)),
+                ("locked_at", models.DateTimeField(blank=True, null=True)),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                ("updated_at", models.DateTimeField(auto_now=True)),
+                (
+                    "created_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "dataset_version",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="feature_sets",
+                        to="datasets.datasetversion",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['name', '-version'],
+                "ordering": ["name", "-version"],
             },
         ),
         migrations.CreateModel(
-            name='FeatureVersion',
+            name="FeatureVersion",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('version', models.PositiveIntegerField()),
-                ('type', models.CharField(choices=[('numerical', 'Numerical'), ('categorical', 'Categorical'), ('text', 'Text'), ('datetime', 'Datetime')], max_length=20)),
-                ('data_type', models.CharField(blank=True, max_length=50)),
-                ('shape', models.JSONField(blank=True, default=list)),
-                ('metadata', models.JSONField(blank=True, default=dict)),
-                ('statistics', models.JSONField(blank=True, null=True)),
-                ('source_column', models.CharField(blank=True, max_length=200)),
-                ('change_note', models.CharField(blank=True, max_length=255)),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('created_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('dataset_version', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='feature_versions', to='datasets.datasetversion')),
-                ('feature', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='versions', to='features.feature')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("version", models.PositiveIntegerField()),
+                (
+                    "type",
+                    models.CharField(
+                        choices=[
+                            ("numerical", "Numerical"),
+                            ("categorical", "Categorical"),
+                            ("text", "Text"),
+                            ("datetime", "Datetime"),
+                        ],
+                        max_length=20,
+                    ),
+                ),
+                ("data_type", models.CharField(blank=True, max_length=50)),
+                ("shape", models.JSONField(blank=True, default=list)),
+                ("metadata", models.JSONField(blank=True, default=dict)),
+                ("statistics", models.JSONField(blank=True, null=True)),
+                ("source_column", models.CharField(blank=True, max_length=200)),
+                ("change_note", models.CharField(blank=True, max_length=255)),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                (
+                    "created_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "dataset_version",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="feature_versions",
+                        to="datasets.datasetversion",
+                    ),
+                ),
+                (
+                    "feature",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="versions",
+                        to="features.feature",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['feature', '-version'],
+                "ordering": ["feature", "-version"],
             },
         ),
         migrations.CreateModel(
-            name='FeatureSetItem',
+            name="FeatureSetItem",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('position', models.PositiveIntegerField()),
-                ('feature_set', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='items', to='features.featureset')),
-                ('feature_version', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to='features.featureversion')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("position", models.PositiveIntegerField()),
+                (
+                    "feature_set",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="items",
+                        to="features.featureset",
+                    ),
+                ),
+                (
+                    "feature_version",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to="features.featureversion",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['feature_set', 'position'],
+                "ordering": ["feature_set", "position"],
             },
         ),
         migrations.AddField(
-            model_name='featureset',
-            name='features',
-            field=models.ManyToManyField(related_name='feature_sets', through='features.FeatureSetItem', to='features.featureversion'),
+            model_name="featureset",
+            name="features",
+            field=models.ManyToManyField(
+                related_name="feature_sets", through="features.FeatureSetItem", to="features.featureversion"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='featureversion',
-            constraint=models.UniqueConstraint(fields=('feature', 'version'), name='feature_version_unique'),
+            model_name="featureversion",
+            constraint=models.UniqueConstraint(fields=("feature", "version"), name="feature_version_unique"),
         ),
         migrations.AddConstraint(
-            model_name='featuresetitem',
-            constraint=models.UniqueConstraint(fields=('feature_set', 'feature_version'), name='feature_set_item_unique'),
+            model_name="featuresetitem",
+            constraint=models.UniqueConstraint(
+                fields=("feature_set", "feature_version"), name="feature_set_item_unique"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='featureset',
-            constraint=models.UniqueConstraint(fields=('name', 'version'), name='feature_set_version_unique'),
+            model_name="featureset",
+            constraint=models.UniqueConstraint(fields=("name", "version"), name="feature_set_version_unique"),
         ),
         migrations.AddIndex(
-            model_name='feature',
-            index=models.Index(fields=['type', 'name'], name='feature_type_name'),
+            model_name="feature",
+            index=models.Index(fields=["type", "name"], name="feature_type_name"),
         ),
     ]

@@ -9,6 +9,7 @@ from typing import Any
 from django.contrib import messages
 from django.contrib.admin import helpers
 from django.template.response import TemplateResponse
+from django.utils.translation import gettext
 
 from ..errors import ConcurrentChange, LifecycleError
 from ..forms import ReasonForm
@@ -63,15 +64,20 @@ class ReasonActionsMixin:
         done: str,
         failed: str,
         level: int = messages.SUCCESS,
+        about: Callable[[Any], dict[str, Any]] | None = None,
     ) -> None:
-        """``change(obj)`` for each object; ``done`` and ``failed`` word the messages
-        (``done`` is formatted with ``obj``)."""
+        """``change(obj)`` for each object; ``done`` and ``failed`` word the messages, both
+        translated templates: ``done`` formatted with ``obj``, ``failed`` with ``obj`` and
+        ``error`` (the service's refusal), and both with what ``about(obj)`` adds."""
         for obj in objs:
+            params = {"obj": obj, **(about(obj) if about else {})}
             try:
                 change(obj)
             except (LifecycleError, ConcurrentChange) as exc:
-                self.message_user(request, f"{obj} {failed}: {exc}", messages.ERROR)
+                self.message_user(request, failed % {**params, "error": exc}, messages.ERROR)
                 continue
-            text = done.format(obj=obj)
-            self.log_change(request, obj, f"{text} Reason: {reason}")
+            text = done % params
+            self.log_change(
+                request, obj, gettext("%(done)s Reason: %(reason)s") % {"done": text, "reason": reason}
+            )
             self.message_user(request, text, level)

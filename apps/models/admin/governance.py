@@ -4,10 +4,13 @@ requests, approved or rejected by a different admin."""
 from __future__ import annotations
 
 from django.contrib import admin
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 
 from apps.core.admin import ReadOnlyAdmin, admin_link, json_display
 
 from .. import services
+from ..labels import version_status_label
 from ..models import PromotionRequest, VersionEvent
 from .actions import ReasonActionsMixin
 
@@ -22,8 +25,8 @@ class VersionEventAdmin(ReadOnlyAdmin):
         "model",
         "version",
         "action",
-        "from_status",
-        "to_status",
+        "from_status_label",
+        "to_status_label",
         "previous_active",
         "actor",
         "reason",
@@ -38,19 +41,27 @@ class VersionEventAdmin(ReadOnlyAdmin):
         "model",
         "version",
         "action",
-        "from_status",
-        "to_status",
+        "from_status_label",
+        "to_status_label",
         "previous_active",
         "actor",
         "reason",
         "details_pretty",
     ]
-    readonly_fields = ["details_pretty"]
+    readonly_fields = ["from_status_label", "to_status_label", "details_pretty"]
 
     def has_delete_permission(self, request, obj=None) -> bool:
         return False
 
-    details_pretty = json_display("details")
+    details_pretty = json_display("details", _("details"))
+
+    @admin.display(description=_("from status"), ordering="from_status")
+    def from_status_label(self, obj: VersionEvent) -> str:
+        return version_status_label(obj.from_status)
+
+    @admin.display(description=_("to status"), ordering="to_status")
+    def to_status_label(self, obj: VersionEvent) -> str:
+        return version_status_label(obj.to_status)
 
 
 @admin.register(PromotionRequest)
@@ -82,47 +93,54 @@ class PromotionRequestAdmin(ReasonActionsMixin, ReadOnlyAdmin):
     def has_delete_permission(self, request, obj=None) -> bool:
         return False
 
-    @admin.display(description="version", ordering="version")
+    @admin.display(description=_("version"), ordering="version")
     def version_link(self, obj: PromotionRequest):
         return admin_link("admin:models_modelversion_change", obj.version)
 
     def _rows(self, filed: list[PromotionRequest]) -> list[tuple[PromotionRequest, str]]:
-        return [(r, f"requested by {r.requested_by}: {r.reason}") for r in filed]
+        return [
+            (r, gettext("requested by %(user)s: %(reason)s") % {"user": r.requested_by, "reason": r.reason})
+            for r in filed
+        ]
 
-    @admin.action(description="Approve selected requests (asks for a reason)", permissions=["lifecycle"])
+    @admin.action(description=_("Approve selected requests (asks for a reason)"), permissions=["lifecycle"])
     def approve(self, request, queryset):
         filed = list(queryset.select_related("version__model", "requested_by").order_by("requested_at"))
         return self.ask_reason(
             request,
             self._rows(filed),
-            title="Approve promotions",
-            confirm="Approve",
-            note="Each version becomes its model's active version. You cannot approve your own request.",
+            title=gettext("Approve promotions"),
+            confirm=gettext("Approve"),
+            note=gettext(
+                "Each version becomes its model's active version. You cannot approve your own request."
+            ),
             apply=lambda reason: self.change_each(
                 request,
                 filed,
                 lambda r: services.promotion_approve(request=r, user=request.user, reason=reason),
                 reason=reason,
-                done="Approved: {obj.version} is active.",
-                failed="not approved",
+                done=gettext("Approved: %(version)s is active."),
+                failed=gettext("%(obj)s not approved: %(error)s"),
+                about=lambda r: {"version": r.version},
             ),
         )
 
-    @admin.action(description="Reject selected requests (asks for a reason)", permissions=["lifecycle"])
+    @admin.action(description=_("Reject selected requests (asks for a reason)"), permissions=["lifecycle"])
     def reject(self, request, queryset):
         filed = list(queryset.select_related("version__model", "requested_by").order_by("requested_at"))
         return self.ask_reason(
             request,
             self._rows(filed),
-            title="Reject promotions",
-            confirm="Reject",
-            note="The versions keep their status. You cannot reject your own request.",
+            title=gettext("Reject promotions"),
+            confirm=gettext("Reject"),
+            note=gettext("The versions keep their status. You cannot reject your own request."),
             apply=lambda reason: self.change_each(
                 request,
                 filed,
                 lambda r: services.promotion_reject(request=r, user=request.user, reason=reason),
                 reason=reason,
-                done="Rejected the promotion of {obj.version}.",
-                failed="not rejected",
+                done=gettext("Rejected the promotion of %(version)s."),
+                failed=gettext("%(obj)s not rejected: %(error)s"),
+                about=lambda r: {"version": r.version},
             ),
         )

@@ -8,12 +8,15 @@ from django.db.models import Count, OuterRef, Subquery
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.html import format_html, format_html_join
+from django.utils.translation import gettext, pgettext_lazy
+from django.utils.translation import gettext_lazy as _
 
 from apps.core.admin import ProtectedDeleteMixin, ReadOnlyInlineMixin, admin_link, human_size, json_display
 
-from .. import services
+from .. import labels, services
 from ..display import headline_metrics
 from ..forms import ActiveAtForm
+from ..labels import version_status_label
 from ..models import Model, ModelVersion, VersionStatus
 from .actions import ReasonActionsMixin
 
@@ -27,7 +30,7 @@ class ModelVersionInline(ReadOnlyInlineMixin, admin.TabularInline):
         "version_link",
         "status",
         "algorithm",
-        "objective",
+        "objective_label",
         "metrics_summary",
         "size_display",
         "task_link",
@@ -45,20 +48,24 @@ class ModelVersionInline(ReadOnlyInlineMixin, admin.TabularInline):
             .select_related("model", "task", "dataset_version__dataset", "created_by")
         )
 
-    @admin.display(description="version")
+    @admin.display(description=_("version"))
     def version_link(self, obj: ModelVersion):
         url = reverse("admin:models_modelversion_change", args=[obj.pk])
         return format_html('<a href="{}">v{}</a>', url, obj.version)
 
-    @admin.display(description="metrics")
+    @admin.display(description=_("metrics"))
     def metrics_summary(self, obj: ModelVersion) -> str:
         return headline_metrics(obj.metrics)
 
-    @admin.display(description="size")
+    @admin.display(description=_("objective"))
+    def objective_label(self, obj: ModelVersion) -> str:
+        return labels.objective_label(obj.objective) or "-"
+
+    @admin.display(description=_("size"))
     def size_display(self, obj: ModelVersion) -> str:
         return human_size(obj.size)
 
-    @admin.display(description="task")
+    @admin.display(description=_("task"))
     def task_link(self, obj: ModelVersion):
         return admin_link("admin:tasks_task_change", obj.task)
 
@@ -147,37 +154,38 @@ class RegistryModelAdmin(ReasonActionsMixin, ProtectedDeleteMixin, admin.ModelAd
             }
         return super().change_view(request, object_id, form_url, extra_context)
 
-    @admin.display(description="versions", ordering="n_versions")
+    @admin.display(description=_("versions"), ordering="n_versions")
     def version_count(self, obj: Model) -> int:
         return obj.n_versions
 
-    @admin.display(description="latest", ordering="latest")
+    @admin.display(description=_("latest"), ordering="latest")
     def latest_version(self, obj: Model) -> str:
         return f"v{obj.latest}" if obj.latest else "-"
 
-    @admin.display(description="active", ordering="active")
+    @admin.display(description=pgettext_lazy("active version column", "active"), ordering="active")
     def active_version(self, obj: Model) -> str:
         return f"v{obj.active}" if obj.active else "-"
 
-    @admin.display(description="active version")
+    @admin.display(description=_("active version"))
     def active_version_link(self, obj: Model):
         return admin_link(
             "admin:models_modelversion_change", obj.versions.filter(status=VersionStatus.ACTIVE).first()
         )
 
-    @admin.display(description="A/B split")
+    @admin.display(description=_("A/B split"))
     def ab_split(self, obj: Model):
         """ab_version and ab_percent: the share of traffic the B version gets."""
         if obj.ab_version is None or not obj.ab_percent:
-            return "none: the active version answers every request"
+            return gettext("none: the active version answers every request")
         return format_html(
-            '<a href="{}">{}</a> gets {}% of the requests; the active version the rest',
+            # The share is passed as "20%": a "%" in the message itself would read as a format.
+            gettext('<a href="{}">{}</a> gets {} of the requests; the active version the rest'),
             reverse("admin:models_modelversion_change", args=[obj.ab_version_id]),
             obj.ab_version,
-            obj.ab_percent,
+            f"{obj.ab_percent}%",
         )
 
-    @admin.display(description="lifecycle trail")
+    @admin.display(description=_("lifecycle trail"))
     def lifecycle_trail(self, obj: Model):
         events = list(
             obj.events.select_related("version", "actor").order_by("-created_at", "-id")[:TRAIL_LIMIT]
@@ -193,45 +201,54 @@ class RegistryModelAdmin(ReasonActionsMixin, ProtectedDeleteMixin, admin.ModelAd
                     timezone.localtime(e.created_at).strftime("%Y-%m-%d %H:%M:%S"),
                     e.version.version,
                     e.get_action_display(),
-                    e.from_status or "-",
-                    e.to_status,
-                    e.actor.username if e.actor else "system",
+                    version_status_label(e.from_status),
+                    version_status_label(e.to_status),
+                    e.actor.username if e.actor else gettext("system"),
                     e.reason or "-",
                 )
                 for e in events
             ),
         )
         return format_html(
-            '<table id="lifecycle-trail"><thead><tr><th>when</th><th>version</th><th>change</th>'
-            "<th>status</th><th>by</th><th>why</th></tr></thead><tbody>{}</tbody></table>"
-            '<p>The newest {} changes; <a href="{}">the whole trail</a>.</p>',
+            '<table id="lifecycle-trail"><thead><tr><th>{}</th><th>{}</th><th>{}</th>'
+            "<th>{}</th><th>{}</th><th>{}</th></tr></thead><tbody>{}</tbody></table>"
+            "<p>{}</p>",
+            gettext("when"),
+            gettext("version"),
+            gettext("change"),
+            gettext("status"),
+            gettext("by"),
+            gettext("why"),
             rows,
-            len(events),
-            url,
+            format_html(
+                gettext('The newest {} changes; <a href="{}">the whole trail</a>.'),
+                len(events),
+                url,
+            ),
         )
 
-    parameters_pretty = json_display("parameters")
+    parameters_pretty = json_display("parameters", _("parameters"))
 
     def save_model(self, request, obj, form, change):
         # Only the editable fields are written: a status changed meanwhile by a service stays.
         if form.changed_data:
             obj.save(update_fields=[*form.changed_data, "updated_at"])
 
-    @admin.action(description="Archive selected models (asks for a reason)", permissions=["lifecycle"])
+    @admin.action(description=_("Archive selected models (asks for a reason)"), permissions=["lifecycle"])
     def archive(self, request, queryset):
         models = list(queryset.order_by("name"))
         return self.ask_reason(
             request,
             [(m, m.get_status_display()) for m in models],
-            title="Archive models",
-            confirm="Archive",
-            note="An archived model stops serving and takes no new versions or promotions.",
+            title=gettext("Archive models"),
+            confirm=gettext("Archive"),
+            note=gettext("An archived model stops serving and takes no new versions or promotions."),
             apply=lambda reason: self.change_each(
                 request,
                 models,
                 lambda m: services.model_archive(model=m, user=request.user, reason=reason),
                 reason=reason,
-                done="Archived {obj}.",
-                failed="not archived",
+                done=gettext("Archived %(obj)s."),
+                failed=gettext("%(obj)s not archived: %(error)s"),
             ),
         )

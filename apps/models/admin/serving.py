@@ -5,6 +5,7 @@ from __future__ import annotations
 from django.contrib import admin
 from django.urls import reverse
 from django.utils.html import format_html
+from django.utils.translation import gettext_lazy as _
 
 from apps.core.admin import ReadOnlyAdmin, admin_link, human_size, json_display
 
@@ -43,8 +44,8 @@ class PredictionLogAdmin(ReadOnlyAdmin):
     def has_delete_permission(self, request, obj=None) -> bool:
         return False
 
-    inputs_pretty = json_display("inputs")
-    scores_pretty = json_display("scores")
+    inputs_pretty = json_display("inputs", _("inputs"))
+    scores_pretty = json_display("scores", _("scores"))
 
 
 @admin.register(BatchPrediction)
@@ -73,14 +74,14 @@ class BatchPredictionAdmin(ReadOnlyAdmin):
     def has_delete_permission(self, request, obj=None) -> bool:
         return False  # the file is what the task produced; its lineage stays
 
-    @admin.display(description="size", ordering="size")
+    @admin.display(description=_("size"), ordering="size")
     def size_display(self, obj: BatchPrediction) -> str:
         return human_size(obj.size)
 
-    @admin.display(description="task", ordering="task")
+    @admin.display(description=_("task"), ordering="task")
     def task_link(self, obj: BatchPrediction):
         return admin_link("admin:tasks_task_change", obj.task)
 
-    @admin.display(description="file")
+    @admin.display(description=_("file"))
     def download(self, obj: BatchPrediction):
         return format_html('<a href="{}">CSV</a>', reverse("batch-prediction-download", args=[obj.pk]))

@@ -9,10 +9,12 @@ from django.core.files.storage import default_storage
 from django.db import transaction
 from django.urls import reverse
 from django.utils.html import format_html
+from django.utils.translation import gettext, pgettext_lazy
+from django.utils.translation import gettext_lazy as _
 
 from apps.core.admin import ProtectedDeleteMixin, admin_link, human_size, json_display
 
-from .. import services
+from .. import labels, services
 from ..display import headline_metrics
 from ..models import ModelVersion, VersionStatus
 from .actions import ReasonActionsMixin
@@ -28,7 +30,7 @@ class ModelVersionAdmin(ReasonActionsMixin, ProtectedDeleteMixin, admin.ModelAdm
         "review_required",
         "source",
         "algorithm",
-        "objective",
+        "objective_label",
         "metrics_summary",
         "size_display",
         "task_link",
@@ -69,11 +71,11 @@ class ModelVersionAdmin(ReasonActionsMixin, ProtectedDeleteMixin, admin.ModelAdm
             },
         ),
         (
-            "Training",
+            pgettext_lazy("fieldset", "Training"),
             {
                 "fields": [
                     "algorithm",
-                    "objective",
+                    "objective_label",
                     "metrics_pretty",
                     "parameters_pretty",
                     "test_results_pretty",
@@ -82,11 +84,11 @@ class ModelVersionAdmin(ReasonActionsMixin, ProtectedDeleteMixin, admin.ModelAdm
             },
         ),
         (
-            "Artifact",
+            _("Artifact"),
             {"fields": ["artifact_name", "artifact_format", "size_display", "checksum", "signature"]},
         ),
         (
-            "Lineage",
+            _("Lineage"),
             {
                 "fields": [
                     "task_link",
@@ -111,7 +113,7 @@ class ModelVersionAdmin(ReasonActionsMixin, ProtectedDeleteMixin, admin.ModelAdm
         "created_by",
         "created_at",
         "algorithm",
-        "objective",
+        "objective_label",
         "metrics_pretty",
         "parameters_pretty",
         "test_results_pretty",
@@ -163,57 +165,66 @@ class ModelVersionAdmin(ReasonActionsMixin, ProtectedDeleteMixin, admin.ModelAdm
     def delete_queryset(self, request, queryset):
         for version in queryset:
             if not self.has_delete_permission(request, version):
-                self.message_user(request, f"{version} kept: it has lineage or is active.", messages.WARNING)
+                self.message_user(
+                    request,
+                    gettext("%(version)s kept: it has lineage or is active.") % {"version": version},
+                    messages.WARNING,
+                )
                 continue
             self.delete_model(request, version)
 
     # ----------------------------------------------------------------- columns and fields
 
-    @admin.display(description="metrics")
+    @admin.display(description=_("metrics"))
     def metrics_summary(self, obj: ModelVersion) -> str:
         return headline_metrics(obj.metrics)
 
-    @admin.display(description="size", ordering="size")
+    @admin.display(description=_("size"), ordering="size")
     def size_display(self, obj: ModelVersion) -> str:
         return human_size(obj.size)
 
-    @admin.display(description="model")
+    @admin.display(description=_("objective"), ordering="objective")
+    def objective_label(self, obj: ModelVersion) -> str:
+        return labels.objective_label(obj.objective) or "-"
+
+    @admin.display(description=_("model"))
     def model_link(self, obj: ModelVersion):
         return admin_link("admin:models_model_change", obj.model)
 
-    @admin.display(description="task", ordering="task")
+    @admin.display(description=_("task"), ordering="task")
     def task_link(self, obj: ModelVersion):
         return admin_link("admin:tasks_task_change", obj.task)
 
-    @admin.display(description="dataset version")
+    @admin.display(description=_("dataset version"))
     def dataset_version_link(self, obj: ModelVersion):
         return admin_link("admin:datasets_datasetversion_change", obj.dataset_version)
 
-    @admin.display(description="feature set")
+    @admin.display(description=_("feature set"))
     def feature_set_link(self, obj: ModelVersion):
         return admin_link("admin:features_featureset_change", obj.feature_set)
 
-    @admin.display(description="artifact")
+    @admin.display(description=_("artifact"))
     def artifact_name(self, obj: ModelVersion) -> str:
         # The name only: the signed file is served through the registry, never as a media URL.
         return obj.artifact.name or "-"
 
-    @admin.display(description="trace")
+    @admin.display(description=_("trace"))
     def trace_link(self, obj: ModelVersion):
         events = reverse("admin:models_versionevent_changelist") + f"?version__id__exact={obj.pk}"
         return format_html(
-            '<a href="{}">back to its data, forward to its predictions</a> · '
-            '<a href="{}">lifecycle events</a>',
+            '<a href="{}">{}</a> · <a href="{}">{}</a>',
             reverse("trace-page", args=[obj.pk]),
+            gettext("back to its data, forward to its predictions"),
             events,
+            gettext("lifecycle events"),
         )
 
-    metrics_pretty = json_display("metrics")
-    parameters_pretty = json_display("parameters")
-    test_results_pretty = json_display("test_results")
-    feature_schema_pretty = json_display("feature_schema")
-    library_versions_pretty = json_display("library_versions")
-    training_info_pretty = json_display("training_info")
+    metrics_pretty = json_display("metrics", _("metrics"))
+    parameters_pretty = json_display("parameters", _("parameters"))
+    test_results_pretty = json_display("test_results", _("test results"))
+    feature_schema_pretty = json_display("feature_schema", _("feature schema"))
+    library_versions_pretty = json_display("library_versions", _("library versions"))
+    training_info_pretty = json_display("training_info", _("training info"))
 
     # ----------------------------------------------------------------- lifecycle actions
 
@@ -228,19 +239,24 @@ class ModelVersionAdmin(ReasonActionsMixin, ProtectedDeleteMixin, admin.ModelAdm
         return [
             (
                 v,
-                f"{v.get_status_display().lower()}; "
-                + (f"v{active[v.model_id]} is active now" if v.model_id in active else "none is active now"),
+                (
+                    gettext("%(status)s; v%(active)s is active now")
+                    % {"status": v.get_status_display().lower(), "active": active[v.model_id]}
+                    if v.model_id in active
+                    else gettext("%(status)s; none is active now")
+                    % {"status": v.get_status_display().lower()}
+                ),
             )
             for v in versions
         ]
 
-    @admin.action(description="Promote selected versions (asks for a reason)", permissions=["lifecycle"])
+    @admin.action(description=_("Promote selected versions (asks for a reason)"), permissions=["lifecycle"])
     def promote(self, request, queryset):
         versions = list(queryset.select_related("model").order_by("model__name", "version"))
         if len({v.model_id for v in versions}) < len(versions):
             self.message_user(
                 request,
-                "Select at most one version per model: a model has one active version.",
+                gettext("Select at most one version per model: a model has one active version."),
                 messages.ERROR,
             )
             return None
@@ -248,50 +264,53 @@ class ModelVersionAdmin(ReasonActionsMixin, ProtectedDeleteMixin, admin.ModelAdm
             return self.ask_reason(
                 request,
                 self._rows(versions),
-                title="Request promotion",
-                confirm="Request promotion",
-                note="Maker-checker is on: this files a promotion request; a different admin approves or "
-                "rejects it under Promotion requests.",
+                title=gettext("Request promotion"),
+                confirm=gettext("Request promotion"),
+                note=gettext(
+                    "Maker-checker is on: this files a promotion request; a different admin approves or "
+                    "rejects it under Promotion requests."
+                ),
                 apply=lambda reason: self.change_each(
                     request,
                     versions,
                     lambda v: services.promotion_request(version=v, user=request.user, reason=reason),
                     reason=reason,
-                    done="Promotion of {obj} requested; a different admin must approve it.",
-                    failed="not requested",
+                    done=gettext("Promotion of %(obj)s requested; a different admin must approve it."),
+                    failed=gettext("%(obj)s not requested: %(error)s"),
                     level=messages.INFO,
                 ),
             )
         return self.ask_reason(
             request,
             self._rows(versions),
-            title="Promote versions",
-            confirm="Promote",
-            note="Each becomes its model's active version; the version active now becomes inactive.",
+            title=gettext("Promote versions"),
+            confirm=gettext("Promote"),
+            note=gettext("Each becomes its model's active version; the version active now becomes inactive."),
             apply=lambda reason: self.change_each(
                 request,
                 versions,
                 lambda v: services.version_activate(version=v, user=request.user, reason=reason),
                 reason=reason,
-                done="Promoted {obj}.",
-                failed="not promoted",
+                done=gettext("Promoted %(obj)s."),
+                failed=gettext("%(obj)s not promoted: %(error)s"),
             ),
         )
 
     @admin.action(
-        description="Roll back to the selected version (asks for a reason)", permissions=["lifecycle"]
+        description=_("Roll back to the selected version (asks for a reason)"), permissions=["lifecycle"]
     )
     def rollback_to(self, request, queryset):
         versions = list(queryset.select_related("model")[:2])
         if len(versions) != 1:
-            self.message_user(request, "Select the one version to roll back to.", messages.ERROR)
+            self.message_user(request, gettext("Select the one version to roll back to."), messages.ERROR)
             return None
         return self.ask_reason(
             request,
             self._rows(versions),
-            title=f"Roll {versions[0].model} back to v{versions[0].version}",
-            confirm="Roll back",
-            note="It becomes the active version again; the version active now becomes inactive.",
+            title=gettext("Roll %(model)s back to v%(number)s")
+            % {"model": versions[0].model, "number": versions[0].version},
+            confirm=gettext("Roll back"),
+            note=gettext("It becomes the active version again; the version active now becomes inactive."),
             apply=lambda reason: self.change_each(
                 request,
                 versions,
@@ -299,48 +318,50 @@ class ModelVersionAdmin(ReasonActionsMixin, ProtectedDeleteMixin, admin.ModelAdm
                     model=v.model, user=request.user, reason=reason, to_version=v
                 ),
                 reason=reason,
-                done="Rolled back to {obj}.",
-                failed="not rolled back to",
+                done=gettext("Rolled back to %(obj)s."),
+                failed=gettext("%(obj)s not rolled back to: %(error)s"),
             ),
         )
 
-    @admin.action(description="Deprecate selected versions (asks for a reason)", permissions=["lifecycle"])
+    @admin.action(description=_("Deprecate selected versions (asks for a reason)"), permissions=["lifecycle"])
     def deprecate(self, request, queryset):
         versions = list(queryset.select_related("model").order_by("model__name", "version"))
         return self.ask_reason(
             request,
             self._rows(versions),
-            title="Deprecate versions",
-            confirm="Deprecate",
-            note="A deprecated version can no longer be made active; the active one cannot be deprecated.",
+            title=gettext("Deprecate versions"),
+            confirm=gettext("Deprecate"),
+            note=gettext(
+                "A deprecated version can no longer be made active; the active one cannot be deprecated."
+            ),
             apply=lambda reason: self.change_each(
                 request,
                 versions,
                 lambda v: services.version_deprecate(version=v, user=request.user, reason=reason),
                 reason=reason,
-                done="Deprecated {obj}.",
-                failed="not deprecated",
+                done=gettext("Deprecated %(obj)s."),
+                failed=gettext("%(obj)s not deprecated: %(error)s"),
             ),
         )
 
     @admin.action(
-        description="Clear the review flag of selected versions (asks for a reason)",
+        description=_("Clear the review flag of selected versions (asks for a reason)"),
         permissions=["lifecycle"],
     )
     def clear_review(self, request, queryset):
         versions = list(queryset.select_related("model").order_by("model__name", "version"))
         return self.ask_reason(
             request,
-            [(v, v.review_reason or "not marked for review") for v in versions],
-            title="Clear review flags",
-            confirm="Clear the flag",
-            note="Say what the review found; the flag and this reason both stay in the trail.",
+            [(v, v.review_reason or gettext("not marked for review")) for v in versions],
+            title=gettext("Clear review flags"),
+            confirm=gettext("Clear the flag"),
+            note=gettext("Say what the review found; the flag and this reason both stay in the trail."),
             apply=lambda reason: self.change_each(
                 request,
                 versions,
                 lambda v: services.version_review_clear(version=v, user=request.user, reason=reason),
                 reason=reason,
-                done="Review of {obj} cleared.",
-                failed="review not cleared",
+                done=gettext("Review of %(obj)s cleared."),
+                failed=gettext("%(obj)s review not cleared: %(error)s"),
             ),
         )

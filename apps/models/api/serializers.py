@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from django.utils.translation import gettext
 from rest_framework import serializers
 
 from apps.core.api.serializers import StrictSerializer
@@ -136,7 +137,7 @@ class UploadSerializer(StrictSerializer):
 
     def validate_features(self, value):
         if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
-            raise serializers.ValidationError("A JSON list of feature names.")
+            raise serializers.ValidationError(gettext("A JSON list of feature names."))
         return value
 
 
@@ -291,5 +292,7 @@ class TrainingRequestSerializer(StrictSerializer):
 
     def validate(self, attrs):
         if "dataset" not in attrs and "feature_set" not in attrs:
-            raise serializers.ValidationError({"dataset": ["A dataset (or a feature set) is required."]})
+            raise serializers.ValidationError(
+                {"dataset": [gettext("A dataset (or a feature set) is required.")]}
+            )
         return attrs

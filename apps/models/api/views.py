@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from django.http import FileResponse
 from django.utils.dateparse import parse_datetime
+from django.utils.translation import gettext
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import mixins, status, viewsets
 from rest_framework.authentication import SessionAuthentication
@@ -42,10 +43,10 @@ from .serializers import (
 
 
 def _changed(version: ModelVersion, message: str) -> Response:
-    """The version a lifecycle change left, with ``message`` (formatted with ``version``)."""
+    """The version a lifecycle change left, with ``message`` (translated, formatted with ``version``)."""
     version = selectors.versions().get(pk=version.pk)
     response = Response(ModelVersionSerializer(version).data)
-    response.message = message.format(version=version)
+    response.message = message % {"version": version}
     return response
 
 
@@ -53,7 +54,13 @@ def _numbered(model: Model, number: int) -> ModelVersion:
     """The model's version ``number``; a request naming one it lacks is invalid."""
     version = model.versions.filter(version=number).first()
     if version is None:
-        raise ValidationError({"version": [f"{model} has no version {number}."]})
+        raise ValidationError(
+            {
+                "version": [
+                    gettext("%(model)s has no version %(number)s.") % {"model": model, "number": number}
+                ]
+            }
+        )
     return version
 
 
@@ -90,7 +97,7 @@ class ModelViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Ge
             ModelSerializer(selectors.models_with_latest().get(pk=model.pk)).data,
             status=status.HTTP_201_CREATED,
         )
-        response.message = f"Model {model.name} registered."
+        response.message = gettext("Model %(name)s registered.") % {"name": model.name}
         return response
 
     @extend_schema(request={"multipart/form-data": UploadSerializer}, responses={201: ModelVersionSerializer})
@@ -103,11 +110,22 @@ class ModelViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Ge
         model = selectors.model_by_ref(data["model"])
         if model is None:
             ref = data["model"].strip()
-            raise ValidationError({"model": [f"No model {ref!r}; create it first (POST /api/models)."]})
+            raise ValidationError(
+                {
+                    "model": [
+                        gettext("No model %(ref)s; create it first (POST /api/models).") % {"ref": repr(ref)}
+                    ]
+                }
+            )
         upload = data["file"]
         if upload.size > services.MAX_UPLOAD_BYTES:
             raise ValidationError(
-                {"file": [f"Model files are limited to {services.MAX_UPLOAD_BYTES // 2**20} MB."]}
+                {
+                    "file": [
+                        gettext("Model files are limited to %(mb)s MB.")
+                        % {"mb": services.MAX_UPLOAD_BYTES // 2**20}
+                    ]
+                }
             )
         version = services.version_upload(
             model=model,
@@ -122,7 +140,7 @@ class ModelViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Ge
             ModelVersionSerializer(selectors.versions().get(pk=version.pk)).data,
             status=status.HTTP_201_CREATED,
         )
-        response.message = f"Uploaded {version}."
+        response.message = gettext("Uploaded %(version)s.") % {"version": version}
         return response
 
     @extend_schema(
@@ -144,18 +162,20 @@ class ModelViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Ge
         """Score one ``record`` or a batch of ``records`` with the active version (or its A/B split)."""
         body = request.data
         if not isinstance(body, dict):
-            raise ValidationError({"records": ["Send an object with record or records."]})
+            raise ValidationError({"records": [gettext("Send an object with record or records.")]})
         unknown = set(body) - {"record", "records", "entityKey"}
         if unknown:
-            raise ValidationError({name: ["Unknown field."] for name in sorted(unknown)})
+            raise ValidationError({name: [gettext("Unknown field.")] for name in sorted(unknown)})
         if ("record" in body) == ("records" in body):
-            raise ValidationError({"records": ["Give either record (one object) or records (a list)."]})
+            raise ValidationError(
+                {"records": [gettext("Give either record (one object) or records (a list).")]}
+            )
         records = [body["record"]] if "record" in body else body["records"]
         key = body.get("entityKey")
         if key is not None and (
             not isinstance(key, str | int) or isinstance(key, bool) or len(str(key)) > 200
         ):
-            raise ValidationError({"entityKey": ["A string or integer of at most 200 characters."]})
+            raise ValidationError({"entityKey": [gettext("A string or integer of at most 200 characters.")]})
         answer = serving.predict(
             model_id=int(pk),
             records=records,
@@ -163,7 +183,7 @@ class ModelViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Ge
             user=request.user,
         )
         response = Response(answer)
-        response.message = "Scored."
+        response.message = gettext("Scored.")
         return response
 
     @extend_schema(request=ABSerializer, responses=ModelSerializer, filters=False)
@@ -183,7 +203,7 @@ class ModelViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Ge
                 reason=serializer.validated_data["reason"],
             )
         response = Response(selectors.ab_state(model))
-        response.message = "A/B split updated." if request.method == "PUT" else ""
+        response.message = gettext("A/B split updated.") if request.method == "PUT" else ""
         return response
 
     @extend_schema(request=ReasonRequiredSerializer, responses=ModelSerializer, filters=False)
@@ -195,7 +215,7 @@ class ModelViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Ge
         serializer.is_valid(raise_exception=True)
         services.model_archive(model=model, user=request.user, reason=serializer.validated_data["reason"])
         response = Response(ModelSerializer(selectors.models_with_latest().get(pk=model.pk)).data)
-        response.message = f"Archived {model.name}."
+        response.message = gettext("Archived %(model)s.") % {"model": model.name}
         return response
 
     @extend_schema(responses=PredictionLogSerializer(many=True), filters=False)
@@ -223,7 +243,9 @@ class ModelViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Ge
         else:
             version = model.versions.filter(status=VersionStatus.ACTIVE).first()
             if version is None:
-                raise Conflict(f"{model} has no active version; name one with version.")
+                raise Conflict(
+                    gettext("%(model)s has no active version; name one with version.") % {"model": model}
+                )
         task = batch.batch_create(
             user=request.user,
             request={
@@ -234,7 +256,7 @@ class ModelViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Ge
             priority=data["priority"],
         )
         response = Response(TaskSerializer(task).data, status=status.HTTP_201_CREATED)
-        response.message = f"Batch prediction queued as task #{task.pk}."
+        response.message = gettext("Batch prediction queued as task #%(id)s.") % {"id": task.pk}
         return response
 
     @extend_schema(request=RollbackSerializer, responses=ModelVersionSerializer, filters=False)
@@ -251,7 +273,7 @@ class ModelViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Ge
             reason=serializer.validated_data["reason"],
             to_version=None if number is None else _numbered(model, number),
         )
-        return _changed(version, "Rolled back to {version}.")
+        return _changed(version, gettext("Rolled back to %(version)s."))
 
     @extend_schema(responses=VersionEventSerializer(many=True), filters=False)
     @action(detail=True, methods=["get"], filterset_class=None)
@@ -274,11 +296,13 @@ class ModelViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Ge
         when = parse_datetime(raw)
         if when is None or when.tzinfo is None:
             raise ValidationError(
-                {"at": ["An ISO 8601 time with a timezone is required, e.g. 2026-01-31T12:00:00Z."]}
+                {"at": [gettext("An ISO 8601 time with a timezone is required, e.g. 2026-01-31T12:00:00Z.")]}
             )
         version = selectors.active_version_at(model=model, when=when)
         if version is None:
-            raise NotFound(f"No version of {model} was active at {raw}.")
+            raise NotFound(
+                gettext("No version of %(model)s was active at %(at)s.") % {"model": model, "at": raw}
+            )
         return Response(ModelVersionSerializer(selectors.versions().get(pk=version.pk)).data)
 
     @extend_schema(responses=ModelVersionSerializer(many=True), filters=False)
@@ -322,10 +346,12 @@ class ModelVersionViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, view
         if services.approval_required():
             filed = services.promotion_request(version=version, user=request.user, reason=reason)
             response = Response(PromotionRequestSerializer(filed).data, status=status.HTTP_202_ACCEPTED)
-            response.message = f"Promotion of {version} requested; another admin must approve it."
+            response.message = gettext(
+                "Promotion of %(version)s requested; another admin must approve it."
+            ) % {"version": version}
             return response
         version = services.version_activate(version=version, user=request.user, reason=reason)
-        return _changed(version, "Promoted {version}.")
+        return _changed(version, gettext("Promoted %(version)s."))
 
     @extend_schema(request=ReasonSerializer, responses=ModelVersionSerializer, filters=False)
     @action(detail=True, methods=["post"], filterset_class=None)
@@ -336,7 +362,7 @@ class ModelVersionViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, view
         serializer.is_valid(raise_exception=True)
         reason = serializer.validated_data["reason"]
         version = services.version_deprecate(version=version, user=request.user, reason=reason)
-        return _changed(version, "Deprecated {version}.")
+        return _changed(version, gettext("Deprecated %(version)s."))
 
     @extend_schema(request=ReasonRequiredSerializer, responses=ModelVersionSerializer, filters=False)
     @action(detail=True, methods=["post"], url_path="clear-review", filterset_class=None)
@@ -348,7 +374,7 @@ class ModelVersionViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, view
         version = services.version_review_clear(
             version=version, user=request.user, reason=serializer.validated_data["reason"]
         )
-        return _changed(version, "Review of {version} cleared.")
+        return _changed(version, gettext("Review of %(version)s cleared."))
 
     @extend_schema(filters=False)
     @action(detail=True, methods=["get"], filterset_class=None)
@@ -364,7 +390,10 @@ class ModelVersionViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, view
         version = self.get_object()
         task = training_tasks.version_reproduce(version=version, user=request.user)
         response = Response(TaskSerializer(task).data, status=status.HTTP_201_CREATED)
-        response.message = f"Reproduction of {version} queued as task #{task.pk}."
+        response.message = gettext("Reproduction of %(version)s queued as task #%(id)s.") % {
+            "version": version,
+            "id": task.pk,
+        }
         return response
 
 
@@ -392,7 +421,7 @@ class PromotionRequestViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, 
         version = services.promotion_approve(
             request=filed, user=request.user, reason=serializer.validated_data["reason"]
         )
-        return _changed(version, "Approved: {version} is active.")
+        return _changed(version, gettext("Approved: %(version)s is active."))
 
     @extend_schema(request=ReasonRequiredSerializer, responses=PromotionRequestSerializer, filters=False)
     @action(detail=True, methods=["post"], filterset_class=None)
@@ -404,7 +433,7 @@ class PromotionRequestViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, 
             request=filed, user=request.user, reason=serializer.validated_data["reason"]
         )
         response = Response(PromotionRequestSerializer(filed).data)
-        response.message = "Promotion rejected."
+        response.message = gettext("Promotion rejected.")
         return response
 
 
@@ -425,7 +454,7 @@ class BatchPredictionViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, v
         try:
             handle = batch.batch_file_open(row)
         except FileNotFoundError:
-            raise NotFound("The file of this batch prediction is gone.") from None
+            raise NotFound(gettext("The file of this batch prediction is gone.")) from None
         return FileResponse(
             handle,
             as_attachment=True,

@@ -6,64 +6,169 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
-        ('datasets', '0001_initial'),
-        ('features', '0002_search_trigram_indexes'),
+        ("datasets", "0001_initial"),
+        ("features", "0002_search_trigram_indexes"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='Model',
+            name="Model",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('name', models.CharField(max_length=100, unique=True)),
-                ('type', models.CharField(choices=[('classification', 'Classification'), ('regression', 'Regression'), ('retrieval', 'Retrieval')], db_index=True, max_length=20)),
-                ('algorithm', models.CharField(db_index=True, max_length=50)),
-                ('description', models.TextField(blank=True)),
-                ('parameters', models.JSONField(blank=True, default=dict)),
-                ('status', models.CharField(choices=[('draft', 'Draft'), ('training', 'Training'), ('evaluating', 'Evaluating'), ('deployed', 'Deployed'), ('archived', 'Archived')], db_index=True, default='draft', max_length=20)),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('updated_at', models.DateTimeField(auto_now=True, db_index=True)),
-                ('created_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("name", models.CharField(max_length=100, unique=True)),
+                (
+                    "type",
+                    models.CharField(
+                        choices=[
+                            ("classification", "Classification"),
+                            ("regression", "Regression"),
+                            ("retrieval", "Retrieval"),
+                        ],
+                        db_index=True,
+                        max_length=20,
+                    ),
+                ),
+                ("algorithm", models.CharField(db_index=True, max_length=50)),
+                ("description", models.TextField(blank=True)),
+                ("parameters", models.JSONField(blank=True, default=dict)),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[
+                            ("draft", "Draft"),
+                            ("training", "Training"),
+                            ("evaluating", "Evaluating"),
+                            ("deployed", "Deployed"),
+                            ("archived", "Archived"),
+                        ],
+                        db_index=True,
+                        default="draft",
+                        max_length=20,
+                    ),
+                ),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                ("updated_at", models.DateTimeField(auto_now=True, db_index=True)),
+                (
+                    "created_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
             options={
-                'ordering': ['name'],
+                "ordering": ["name"],
             },
         ),
         migrations.CreateModel(
-            name='ModelVersion',
+            name="ModelVersion",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('version', models.PositiveIntegerField()),
-                ('status', models.CharField(choices=[('registered', 'Registered'), ('testing', 'Testing'), ('active', 'Active'), ('inactive', 'Inactive'), ('deprecated', 'Deprecated')], db_index=True, default='registered', max_length=20)),
-                ('changelog', models.TextField(blank=True)),
-                ('algorithm', models.CharField(max_length=50)),
-                ('objective', models.CharField(blank=True, max_length=20)),
-                ('metrics', models.JSONField(blank=True, default=dict)),
-                ('parameters', models.JSONField(blank=True, default=dict)),
-                ('test_results', models.JSONField(blank=True, null=True)),
-                ('artifact', models.FileField(max_length=255, upload_to='models/')),
-                ('artifact_format', models.CharField(max_length=20)),
-                ('size', models.BigIntegerField()),
-                ('checksum', models.CharField(max_length=64)),
-                ('signature', models.CharField(max_length=64)),
-                ('feature_schema', models.JSONField(blank=True, default=dict, help_text='Features, categorical levels, label classes: what scoring needs.')),
-                ('dataset_sha256', models.CharField(blank=True, max_length=64)),
-                ('seed', models.BigIntegerField(blank=True, null=True)),
-                ('library_versions', models.JSONField(blank=True, default=dict)),
-                ('training_info', models.JSONField(blank=True, default=dict, help_text='Split, rows, best iteration, fallback: how the run went.')),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('created_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('dataset_version', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='model_versions', to='datasets.datasetversion')),
-                ('feature_set', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='model_versions', to='features.featureset')),
-                ('model', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='versions', to='models.model')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("version", models.PositiveIntegerField()),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[
+                            ("registered", "Registered"),
+                            ("testing", "Testing"),
+                            ("active", "Active"),
+                            ("inactive", "Inactive"),
+                            ("deprecated", "Deprecated"),
+                        ],
+                        db_index=True,
+                        default="registered",
+                        max_length=20,
+                    ),
+                ),
+                ("changelog", models.TextField(blank=True)),
+                ("algorithm", models.CharField(max_length=50)),
+                ("objective", models.CharField(blank=True, max_length=20)),
+                ("metrics", models.JSONField(blank=True, default=dict)),
+                ("parameters", models.JSONField(blank=True, default=dict)),
+                ("test_results", models.JSONField(blank=True, null=True)),
+                ("artifact", models.FileField(max_length=255, upload_to="models/")),
+                ("artifact_format", models.CharField(max_length=20)),
+                ("size", models.BigIntegerField()),
+                ("checksum", models.CharField(max_length=64)),
+                ("signature", models.CharField(max_length=64)),
+                (
+                    "feature_schema",
+                    models.JSONField(
+                        blank=True,
+                        default=dict,
+                        help_text="Features, categorical levels, label classes: what scoring needs.",
+                    ),
+                ),
+                ("dataset_sha256", models.CharField(blank=True, max_length=64)),
+                ("seed", models.BigIntegerField(blank=True, null=True)),
+                ("library_versions", models.JSONField(blank=True, default=dict)),
+                (
+                    "training_info",
+                    models.JSONField(
+                        blank=True,
+                        default=dict,
+                        help_text="Split, rows, best iteration, fallback: how the run went.",
+                    ),
+                ),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                (
+                    "created_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "dataset_version",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="model_versions",
+                        to="datasets.datasetversion",
+                    ),
+                ),
+                (
+                    "feature_set",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="model_versions",
+                        to="features.featureset",
+                    ),
+                ),
+                (
+                    "model",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="versions",
+                        to="models.model",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['model', '-version'],
+                "ordering": ["model", "-version"],
             },
         ),
     ]

@@ -6,145 +6,241 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('datasets', '0001_initial'),
-        ('models', '0003_version_events'),
-        ('tasks', '0002_task_types_evaluation_prediction'),
+        ("datasets", "0001_initial"),
+        ("models", "0003_version_events"),
+        ("tasks", "0002_task_types_evaluation_prediction"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='BatchPrediction',
+            name="BatchPrediction",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('file', models.FileField(max_length=255, upload_to='predictions/')),
-                ('rows', models.PositiveIntegerField()),
-                ('size', models.BigIntegerField()),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("file", models.FileField(max_length=255, upload_to="predictions/")),
+                ("rows", models.PositiveIntegerField()),
+                ("size", models.BigIntegerField()),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
             ],
             options={
-                'ordering': ['-created_at', '-id'],
+                "ordering": ["-created_at", "-id"],
             },
         ),
         migrations.CreateModel(
-            name='PredictionLog',
+            name="PredictionLog",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('request_id', models.CharField(db_index=True, max_length=64)),
-                ('records', models.PositiveIntegerField()),
-                ('arm', models.CharField(blank=True, help_text='A/B side: active or challenger.', max_length=20)),
-                ('entity_key', models.CharField(blank=True, max_length=200)),
-                ('inputs', models.JSONField(help_text='The first records of the request (up to 5).')),
-                ('scores', models.JSONField(help_text='Their scores.')),
-                ('latency_ms', models.FloatField()),
-                ('created_at', models.DateTimeField(db_index=True)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("request_id", models.CharField(db_index=True, max_length=64)),
+                ("records", models.PositiveIntegerField()),
+                (
+                    "arm",
+                    models.CharField(blank=True, help_text="A/B side: active or challenger.", max_length=20),
+                ),
+                ("entity_key", models.CharField(blank=True, max_length=200)),
+                ("inputs", models.JSONField(help_text="The first records of the request (up to 5).")),
+                ("scores", models.JSONField(help_text="Their scores.")),
+                ("latency_ms", models.FloatField()),
+                ("created_at", models.DateTimeField(db_index=True)),
             ],
             options={
-                'ordering': ['-created_at', '-id'],
+                "ordering": ["-created_at", "-id"],
             },
         ),
         migrations.CreateModel(
-            name='PromotionRequest',
+            name="PromotionRequest",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('status', models.CharField(choices=[('pending', 'Pending'), ('approved', 'Approved'), ('rejected', 'Rejected'), ('withdrawn', 'Withdrawn')], db_index=True, default='pending', max_length=20)),
-                ('reason', models.TextField()),
-                ('requested_at', models.DateTimeField(auto_now_add=True)),
-                ('decided_at', models.DateTimeField(blank=True, null=True)),
-                ('decision_reason', models.TextField(blank=True)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[
+                            ("pending", "Pending"),
+                            ("approved", "Approved"),
+                            ("rejected", "Rejected"),
+                            ("withdrawn", "Withdrawn"),
+                        ],
+                        db_index=True,
+                        default="pending",
+                        max_length=20,
+                    ),
+                ),
+                ("reason", models.TextField()),
+                ("requested_at", models.DateTimeField(auto_now_add=True)),
+                ("decided_at", models.DateTimeField(blank=True, null=True)),
+                ("decision_reason", models.TextField(blank=True)),
             ],
             options={
-                'ordering': ['-requested_at', '-id'],
+                "ordering": ["-requested_at", "-id"],
             },
         ),
         migrations.AddField(
-            model_name='model',
-            name='ab_percent',
+            model_name="model",
+            name="ab_percent",
             field=models.PositiveSmallIntegerField(default=0),
         ),
         migrations.AddField(
-            model_name='model',
-            name='ab_version',
-            field=models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to='models.modelversion'),
+            model_name="model",
+            name="ab_version",
+            field=models.ForeignKey(
+                blank=True,
+                null=True,
+                on_delete=django.db.models.deletion.SET_NULL,
+                related_name="+",
+                to="models.modelversion",
+            ),
         ),
         migrations.AddField(
-            model_name='modelversion',
-            name='review_reason',
+            model_name="modelversion",
+            name="review_reason",
             field=models.TextField(blank=True),
         ),
         migrations.AddField(
-            model_name='modelversion',
-            name='review_required',
+            model_name="modelversion",
+            name="review_required",
             field=models.BooleanField(db_index=True, default=False),
         ),
         migrations.AddField(
-            model_name='modelversion',
-            name='source',
-            field=models.CharField(choices=[('trained', 'Trained'), ('uploaded', 'Uploaded')], default='trained', max_length=20),
+            model_name="modelversion",
+            name="source",
+            field=models.CharField(
+                choices=[("trained", "Trained"), ("uploaded", "Uploaded")], default="trained", max_length=20
+            ),
         ),
         migrations.AddField(
-            model_name='versionevent',
-            name='details',
-            field=models.JSONField(blank=True, default=dict, help_text='Figures behind the change (gate metrics, drift).'),
+            model_name="versionevent",
+            name="details",
+            field=models.JSONField(
+                blank=True, default=dict, help_text="Figures behind the change (gate metrics, drift)."
+            ),
         ),
         migrations.AlterField(
-            model_name='versionevent',
-            name='action',
-            field=models.CharField(choices=[('register', 'Register'), ('promote', 'Promote'), ('rollback', 'Roll back'), ('deprecate', 'Deprecate'), ('archive', 'Archive'), ('request', 'Promotion requested'), ('approve', 'Promotion approved'), ('reject', 'Promotion rejected'), ('gate', 'Challenger decision'), ('flag', 'Flagged for review'), ('review', 'Review cleared'), ('ab', 'A/B split changed')], max_length=20),
+            model_name="versionevent",
+            name="action",
+            field=models.CharField(
+                choices=[
+                    ("register", "Register"),
+                    ("promote", "Promote"),
+                    ("rollback", "Roll back"),
+                    ("deprecate", "Deprecate"),
+                    ("archive", "Archive"),
+                    ("request", "Promotion requested"),
+                    ("approve", "Promotion approved"),
+                    ("reject", "Promotion rejected"),
+                    ("gate", "Challenger decision"),
+                    ("flag", "Flagged for review"),
+                    ("review", "Review cleared"),
+                    ("ab", "A/B split changed"),
+                ],
+                max_length=20,
+            ),
         ),
         migrations.AddConstraint(
-            model_name='model',
-            constraint=models.CheckConstraint(condition=models.Q(('ab_percent__lte', 100)), name='model_ab_percent_max_100'),
+            model_name="model",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("ab_percent__lte", 100)), name="model_ab_percent_max_100"
+            ),
         ),
         migrations.AddField(
-            model_name='batchprediction',
-            name='dataset_version',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='batch_predictions', to='datasets.datasetversion'),
+            model_name="batchprediction",
+            name="dataset_version",
+            field=models.ForeignKey(
+                on_delete=django.db.models.deletion.PROTECT,
+                related_name="batch_predictions",
+                to="datasets.datasetversion",
+            ),
         ),
         migrations.AddField(
-            model_name='batchprediction',
-            name='task',
-            field=models.OneToOneField(on_delete=django.db.models.deletion.PROTECT, related_name='batch_prediction', to='tasks.task'),
+            model_name="batchprediction",
+            name="task",
+            field=models.OneToOneField(
+                on_delete=django.db.models.deletion.PROTECT, related_name="batch_prediction", to="tasks.task"
+            ),
         ),
         migrations.AddField(
-            model_name='batchprediction',
-            name='version',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='batch_predictions', to='models.modelversion'),
+            model_name="batchprediction",
+            name="version",
+            field=models.ForeignKey(
+                on_delete=django.db.models.deletion.PROTECT,
+                related_name="batch_predictions",
+                to="models.modelversion",
+            ),
         ),
         migrations.AddField(
-            model_name='predictionlog',
-            name='model',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='prediction_logs', to='models.model'),
+            model_name="predictionlog",
+            name="model",
+            field=models.ForeignKey(
+                on_delete=django.db.models.deletion.CASCADE, related_name="prediction_logs", to="models.model"
+            ),
         ),
         migrations.AddField(
-            model_name='predictionlog',
-            name='user',
-            field=models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL),
+            model_name="predictionlog",
+            name="user",
+            field=models.ForeignKey(
+                blank=True,
+                null=True,
+                on_delete=django.db.models.deletion.SET_NULL,
+                related_name="+",
+                to=settings.AUTH_USER_MODEL,
+            ),
         ),
         migrations.AddField(
-            model_name='predictionlog',
-            name='version',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='prediction_logs', to='models.modelversion'),
+            model_name="predictionlog",
+            name="version",
+            field=models.ForeignKey(
+                on_delete=django.db.models.deletion.CASCADE,
+                related_name="prediction_logs",
+                to="models.modelversion",
+            ),
         ),
         migrations.AddField(
-            model_name='promotionrequest',
-            name='decided_by',
-            field=models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL),
+            model_name="promotionrequest",
+            name="decided_by",
+            field=models.ForeignKey(
+                blank=True,
+                null=True,
+                on_delete=django.db.models.deletion.PROTECT,
+                related_name="+",
+                to=settings.AUTH_USER_MODEL,
+            ),
         ),
         migrations.AddField(
-            model_name='promotionrequest',
-            name='requested_by',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL),
+            model_name="promotionrequest",
+            name="requested_by",
+            field=models.ForeignKey(
+                on_delete=django.db.models.deletion.PROTECT, related_name="+", to=settings.AUTH_USER_MODEL
+            ),
         ),
         migrations.AddField(
-            model_name='promotionrequest',
-            name='version',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='promotion_requests', to='models.modelversion'),
+            model_name="promotionrequest",
+            name="version",
+            field=models.ForeignKey(
+                on_delete=django.db.models.deletion.PROTECT,
+                related_name="promotion_requests",
+                to="models.modelversion",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='promotionrequest',
-            constraint=models.UniqueConstraint(condition=models.Q(('status', 'pending')), fields=('version',), name='promotion_one_pending_per_version'),
+            model_name="promotionrequest",
+            constraint=models.UniqueConstraint(
+                condition=models.Q(("status", "pending")),
+                fields=("version",),
+                name="promotion_one_pending_per_version",
+            ),
         ),
     ]

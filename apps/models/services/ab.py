@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from django.db import transaction
+from django.utils.translation import gettext
 
 from ..errors import LifecycleError
 from ..models import EventAction, Model, ModelStatus, ModelVersion, VersionStatus
@@ -12,23 +13,31 @@ from .lifecycle import event_record
 def ab_set(*, model: Model, version: ModelVersion | None, percent: int, user, reason: str = "") -> Model:
     """Send ``percent`` % of the model's traffic to ``version`` (0 or None ends the split)."""
     if isinstance(percent, bool) or not isinstance(percent, int) or not 0 <= percent <= 100:
-        raise LifecycleError("percent must be an integer between 0 and 100.")
+        raise LifecycleError(gettext("percent must be an integer between 0 and 100."))
     with transaction.atomic():
         model = Model.objects.select_for_update().get(pk=model.pk)
         if model.status == ModelStatus.ARCHIVED:
-            raise LifecycleError(f"{model} is archived.")
+            raise LifecycleError(gettext("%(model)s is archived.") % {"model": model})
         active = model.versions.filter(status=VersionStatus.ACTIVE).first()
         if version is None or percent == 0:
             version, percent = None, 0
         else:
             if version.model_id != model.pk:
-                raise LifecycleError(f"{version} is not a version of {model}.")
+                raise LifecycleError(
+                    gettext("%(version)s is not a version of %(model)s.")
+                    % {"version": version, "model": model}
+                )
             if active is None:
-                raise LifecycleError(f"{model} has no active version to split traffic with.")
+                raise LifecycleError(
+                    gettext("%(model)s has no active version to split traffic with.") % {"model": model}
+                )
             if version.pk == active.pk:
-                raise LifecycleError(f"{version} is the active version; choose another one for B.")
+                raise LifecycleError(
+                    gettext("%(version)s is the active version; choose another one for B.")
+                    % {"version": version}
+                )
             if version.status == VersionStatus.DEPRECATED:
-                raise LifecycleError(f"{version} is deprecated.")
+                raise LifecycleError(gettext("%(version)s is deprecated.") % {"version": version})
         previous = model.ab_version
         Model.objects.filter(pk=model.pk).update(ab_version=version, ab_percent=percent)
         subject = version or previous or active

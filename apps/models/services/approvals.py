@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from django.db import IntegrityError, transaction
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from apps.core.config import config_get
 
@@ -20,7 +21,7 @@ def approval_required() -> bool:
 def promotion_request(*, version: ModelVersion, user, reason: str) -> PromotionRequest:
     """Ask for ``version`` to be promoted; a different admin approves or rejects it."""
     if not reason.strip():
-        raise LifecycleError("A promotion request needs a reason.")
+        raise LifecycleError(gettext("A promotion request needs a reason."))
     _check_promotable(version)
     try:
         with transaction.atomic():
@@ -33,24 +34,34 @@ def promotion_request(*, version: ModelVersion, user, reason: str) -> PromotionR
                 reason=reason,
             )
     except IntegrityError:
-        raise LifecycleError(f"A promotion of {version} is already waiting for approval.") from None
+        raise LifecycleError(
+            gettext("A promotion of %(version)s is already waiting for approval.") % {"version": version}
+        ) from None
     return request
 
 
 def _check_promotable(version: ModelVersion) -> None:
     version.refresh_from_db()
     if version.model.status == ModelStatus.ARCHIVED:
-        raise LifecycleError(f"{version.model} is archived; its versions cannot be made active.")
+        raise LifecycleError(
+            gettext("%(model)s is archived; its versions cannot be made active.") % {"model": version.model}
+        )
     if version.status in (VersionStatus.ACTIVE, VersionStatus.DEPRECATED):
-        raise LifecycleError(f"{version} is {version.status}; it cannot be promoted.")
+        raise LifecycleError(
+            gettext("%(version)s is %(status)s; it cannot be promoted.")
+            % {"version": version, "status": str(version.get_status_display()).lower()}
+        )
 
 
 def _decide(request: PromotionRequest, user) -> PromotionRequest:
     request = PromotionRequest.objects.select_for_update().select_related("version__model").get(pk=request.pk)
     if request.status != RequestStatus.PENDING:
-        raise LifecycleError(f"This request is already {request.status}.")
+        raise LifecycleError(
+            gettext("This request is already %(status)s.")
+            % {"status": str(request.get_status_display()).lower()}
+        )
     if request.requested_by_id == user.pk:
-        raise LifecycleError("A different admin must decide on a promotion you requested.")
+        raise LifecycleError(gettext("A different admin must decide on a promotion you requested."))
     return request
 
 
@@ -70,7 +81,7 @@ def promotion_approve(*, request: PromotionRequest, user, reason: str = "") -> M
 def promotion_reject(*, request: PromotionRequest, user, reason: str) -> PromotionRequest:
     """Reject a pending promotion (not your own); the version keeps its status."""
     if not reason.strip():
-        raise LifecycleError("Say why the promotion is rejected.")
+        raise LifecycleError(gettext("Say why the promotion is rejected."))
     with transaction.atomic():
         request = _decide(request, user)
         PromotionRequest.objects.filter(pk=request.pk).update(

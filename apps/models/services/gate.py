@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.utils.translation import gettext
+
 from apps.core.config import config_get
 
 from ..models import EventAction, ModelVersion
@@ -26,7 +28,8 @@ def gate_compare(*, objective: str, challenger: dict, champion: dict) -> dict[st
     margin = float(config_get("models-challenger-margin"))
     a, b = challenger.get(metric), champion.get(metric)
     if a is None or b is None:
-        return {"metric": metric, "margin": margin, "promote": False, "why": f"{metric} is not available"}
+        why = gettext("%(metric)s is not available") % {"metric": metric}
+        return {"metric": metric, "margin": margin, "promote": False, "why": why}
     gain = (b - a) if metric in LOWER_IS_BETTER else (a - b)
     return {
         "metric": metric,
@@ -38,6 +41,18 @@ def gate_compare(*, objective: str, challenger: dict, champion: dict) -> dict[st
     }
 
 
+def _figures(details: dict[str, Any], champion: ModelVersion) -> dict[str, Any]:
+    """The gate's figures as its summaries show them (4 decimals)."""
+    return {
+        "metric": details["metric"],
+        "challenger": f"{details['challenger']:.4f}",
+        "champion": f"{details['champion']:.4f}",
+        "gain": f"{details['gain']:.4f}",
+        "margin": details["margin"],
+        "version": champion.version,
+    }
+
+
 def gate_decide(*, version: ModelVersion, champion: ModelVersion, details: dict[str, Any], user) -> str:
     """Apply a champion/challenger decision to a freshly registered version; the trail keeps it.
 
@@ -45,10 +60,10 @@ def gate_decide(*, version: ModelVersion, champion: ModelVersion, details: dict[
     """
     details = {**details, "championVersion": champion.version}
     if details.get("promote"):
-        summary = (
-            f"Challenger {details['metric']} {details['challenger']:.4f} beats champion v{champion.version} "
-            f"({details['champion']:.4f}) by {details['gain']:.4f} >= margin {details['margin']}."
-        )
+        summary = gettext(
+            "Challenger %(metric)s %(challenger)s beats champion v%(version)s (%(champion)s) "
+            "by %(gain)s >= margin %(margin)s."
+        ) % _figures(details, champion)
         if approval_required() and user is not None:
             promotion_request(version=version, user=user, reason=summary)
             event_record(
@@ -56,20 +71,22 @@ def gate_decide(*, version: ModelVersion, champion: ModelVersion, details: dict[
                 action=EventAction.GATE,
                 from_status=version.status,
                 user=user,
-                reason=summary + " Waiting for approval.",
+                reason=gettext("%(summary)s Waiting for approval.") % {"summary": summary},
                 details=details,
             )
             return "requested"
         version_activate(version=version, user=user, reason=summary, action=EventAction.GATE, details=details)
         return "promoted"
     if "gain" in details:
-        summary = (
-            f"Kept registered: {details['metric']} {details['challenger']:.4f} vs champion "
-            f"v{champion.version} {details['champion']:.4f} "
-            f"(gain {details['gain']:.4f} < margin {details['margin']})."
-        )
+        summary = gettext(
+            "Kept registered: %(metric)s %(challenger)s vs champion v%(version)s %(champion)s "
+            "(gain %(gain)s < margin %(margin)s)."
+        ) % _figures(details, champion)
     else:
-        summary = f"Kept registered: not comparable with champion v{champion.version} ({details.get('why')})."
+        summary = gettext("Kept registered: not comparable with champion v%(version)s (%(why)s).") % {
+            "version": champion.version,
+            "why": details.get("why"),
+        }
     event_record(
         version=version,
         action=EventAction.GATE,

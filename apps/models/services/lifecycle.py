@@ -5,8 +5,10 @@ from __future__ import annotations
 
 from django.db import IntegrityError, transaction
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from ..errors import ConcurrentChange, LifecycleError
+from ..labels import version_status_label
 from ..models import (
     ACTIVATING_ACTIONS,
     EventAction,
@@ -54,14 +56,18 @@ def version_activate(
     version per model, so concurrent promotions serialise or fail with ConcurrentChange.
     """
     if version.status == VersionStatus.DEPRECATED:
-        raise LifecycleError(f"{version} is deprecated; it cannot be made active.")
+        raise LifecycleError(
+            gettext("%(version)s is deprecated; it cannot be made active.") % {"version": version}
+        )
     if version.status == VersionStatus.ACTIVE:
-        raise LifecycleError(f"{version} is already active.")
+        raise LifecycleError(gettext("%(version)s is already active.") % {"version": version})
     try:
         with transaction.atomic():
             model = Model.objects.select_for_update().get(pk=version.model_id)
             if model.status == ModelStatus.ARCHIVED:
-                raise LifecycleError(f"{model} is archived; its versions cannot be made active.")
+                raise LifecycleError(
+                    gettext("%(model)s is archived; its versions cannot be made active.") % {"model": model}
+                )
             if model.ab_version_id == version.pk:  # the challenger takes all the traffic now
                 Model.objects.filter(pk=model.pk).update(ab_version=None, ab_percent=0)
             previous = ModelVersion.objects.filter(
@@ -72,7 +78,10 @@ def version_activate(
                 previous.status = VersionStatus.INACTIVE
             from_status = ModelVersion.objects.get(pk=version.pk).status
             if from_status in (VersionStatus.ACTIVE, VersionStatus.DEPRECATED):
-                raise LifecycleError(f"{version} is {from_status} now.")
+                raise LifecycleError(
+                    gettext("%(version)s is %(status)s now.")
+                    % {"version": version, "status": version_status_label(from_status)}
+                )
             ModelVersion.objects.filter(pk=version.pk).update(status=VersionStatus.ACTIVE)
             version.status = VersionStatus.ACTIVE
             Model.objects.filter(pk=version.model_id).update(status=ModelStatus.DEPLOYED)
@@ -87,7 +96,8 @@ def version_activate(
             )
     except IntegrityError as exc:
         raise ConcurrentChange(
-            f"The active version of {version.model} changed meanwhile; try again."
+            gettext("The active version of %(model)s changed meanwhile; try again.")
+            % {"model": version.model}
         ) from exc
     return version
 
@@ -110,10 +120,14 @@ def model_rollback(
             .first()
         )
         if current is None or last is None or last.version_id != current.pk:
-            raise LifecycleError(f"{model} has no earlier active version to roll back to.")
+            raise LifecycleError(
+                gettext("%(model)s has no earlier active version to roll back to.") % {"model": model}
+            )
         to_version = last.previous_active
     if to_version.model_id != model.pk:
-        raise LifecycleError(f"{to_version} is not a version of {model}.")
+        raise LifecycleError(
+            gettext("%(version)s is not a version of %(model)s.") % {"version": to_version, "model": model}
+        )
     return version_activate(version=to_version, user=user, reason=reason, action=EventAction.ROLLBACK)
 
 
@@ -122,9 +136,12 @@ def version_deprecate(*, version: ModelVersion, user, reason: str = "") -> Model
     with transaction.atomic():
         from_status = ModelVersion.objects.select_for_update().get(pk=version.pk).status
         if from_status == VersionStatus.ACTIVE:
-            raise LifecycleError(f"{version} is active; promote or roll back to another version first.")
+            raise LifecycleError(
+                gettext("%(version)s is active; promote or roll back to another version first.")
+                % {"version": version}
+            )
         if from_status == VersionStatus.DEPRECATED:
-            raise LifecycleError(f"{version} is already deprecated.")
+            raise LifecycleError(gettext("%(version)s is already deprecated.") % {"version": version})
         ModelVersion.objects.filter(pk=version.pk).update(status=VersionStatus.DEPRECATED)
         version.status = VersionStatus.DEPRECATED
         event_record(
@@ -138,7 +155,7 @@ def model_archive(*, model: Model, user, reason: str) -> Model:
     with transaction.atomic():
         model = Model.objects.select_for_update().get(pk=model.pk)
         if model.status == ModelStatus.ARCHIVED:
-            raise LifecycleError(f"{model} is already archived.")
+            raise LifecycleError(gettext("%(model)s is already archived.") % {"model": model})
         active = model.versions.filter(status=VersionStatus.ACTIVE).first()
         latest = active or model.versions.order_by("-version").first()
         if active is not None:
@@ -148,7 +165,7 @@ def model_archive(*, model: Model, user, reason: str) -> Model:
         PromotionRequest.objects.filter(version__model=model, status=RequestStatus.PENDING).update(
             status=RequestStatus.WITHDRAWN,
             decided_at=timezone.now(),
-            decision_reason="The model was archived.",
+            decision_reason=gettext("The model was archived."),
         )
         if latest is not None:
             event_record(
@@ -189,7 +206,7 @@ def version_review_clear(*, version: ModelVersion, user, reason: str) -> ModelVe
     """An admin has looked at a flagged version; the flag goes, the trail keeps both."""
     with transaction.atomic():
         if not ModelVersion.objects.filter(pk=version.pk, review_required=True).update(review_required=False):
-            raise LifecycleError(f"{version} is not marked for review.")
+            raise LifecycleError(gettext("%(version)s is not marked for review.") % {"version": version})
         version.refresh_from_db()
         event_record(
             version=version, action=EventAction.REVIEW, from_status=version.status, user=user, reason=reason

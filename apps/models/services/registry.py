@@ -6,6 +6,7 @@ from typing import Any
 
 from django.db import IntegrityError, transaction
 from django.db.models import Max
+from django.utils.translation import gettext
 
 from apps.features.services import feature_set_lock
 
@@ -20,6 +21,11 @@ def model_type_for(*, objective: str) -> str:
     return ModelType.REGRESSION if objective == "regression" else ModelType.CLASSIFICATION
 
 
+def _type_label(code: str) -> str:
+    """A model type code (``regression``) as the messages say it, in lower case."""
+    return str(ModelType(code).label).lower() if code in ModelType.values else code
+
+
 def _next_version(model: Model) -> int:
     return (model.versions.aggregate(m=Max("version"))["m"] or 0) + 1
 
@@ -30,7 +36,7 @@ def model_create(
     """Register a model name before its first version (uploads and trainings may also create it)."""
     name = name.strip()
     if Model.objects.filter(name=name).exists():
-        raise ModelNameTaken(f"A model named {name!r} exists.")
+        raise ModelNameTaken(gettext("A model named %(name)s exists.") % {"name": repr(name)})
     return Model.objects.create(
         name=name,
         type=type,
@@ -86,12 +92,20 @@ def version_register(
         )
         model = Model.objects.select_for_update().get(pk=model.pk)  # serialises version numbers
         if model.type != model_type:
-            raise LifecycleError(f"{model} is a {model.type} model; a {model_type} version cannot join it.")
+            raise LifecycleError(
+                gettext("%(model)s is a %(type)s model; a %(other)s version cannot join it.")
+                % {"model": model, "type": _type_label(model.type), "other": _type_label(model_type)}
+            )
         if model.status == ModelStatus.ARCHIVED:
-            raise LifecycleError(f"{model} is archived; it takes no new versions.")
+            raise LifecycleError(
+                gettext("%(model)s is archived; it takes no new versions.") % {"model": model}
+            )
         number = version_number or _next_version(model)
         if version_number is not None and model.versions.filter(version=version_number).exists():
-            raise VersionTaken(f"{model} already has a version {version_number}.")
+            raise VersionTaken(
+                gettext("%(model)s already has a version %(number)s.")
+                % {"model": model, "number": version_number}
+            )
         try:
             with transaction.atomic():
                 version = ModelVersion.objects.create(

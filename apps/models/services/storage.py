@@ -11,6 +11,7 @@ from typing import Any
 from django.conf import settings
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
+from django.utils.translation import gettext
 
 from .. import artifacts
 from ..errors import ArtifactError
@@ -56,5 +57,5 @@ def version_load(*, version: ModelVersion) -> tuple[artifacts.Artifact, Any]:
         blob = fh.read()
     artifact = artifacts.unpack(blob, key=artifact_key())
     if artifact.checksum != version.checksum:
-        raise ArtifactError("checksum_mismatch", "artifact does not match the registered checksum")
+        raise ArtifactError("checksum_mismatch", gettext("artifact does not match the registered checksum"))
     return artifact, artifacts.load_model(artifact)

@@ -5,6 +5,8 @@ from __future__ import annotations
 import os
 from typing import Any
 
+from django.utils.translation import gettext
+
 from .. import artifacts
 from ..errors import ArtifactError, LifecycleError, UploadRefused
 from ..models import Model, ModelType, ModelVersion, VersionSource
@@ -43,17 +45,27 @@ def _feature_names(features: list[str] | None, declared: list[str]) -> list[str]
     """The version's feature names: ``features`` when given (matching what the file declares)."""
     if features is None:
         if not declared:
-            raise UploadRefused("The file does not name its features; give them as features.")
+            raise UploadRefused(gettext("The file does not name its features; give them as features."))
         return declared
     if len(set(features)) != len(features) or not all(isinstance(f, str) and f for f in features):
-        raise UploadRefused("features must be distinct, non-empty names.")
+        raise UploadRefused(gettext("features must be distinct, non-empty names."))
     if declared and list(features) != declared:
+        if len(declared) > 8 or len(features) > 8:
+            raise UploadRefused(
+                gettext(
+                    "The file's features (%(declared_count)s: %(declared)s...) do not match "
+                    "the given features (%(given_count)s: %(given)s...)."
+                )
+                % {
+                    "declared_count": len(declared),
+                    "declared": ", ".join(declared[:8]),
+                    "given_count": len(features),
+                    "given": ", ".join(features[:8]),
+                }
+            )
         raise UploadRefused(
-            f"The file's features ({len(declared)}: {', '.join(declared[:8])}...) do not match "
-            f"the given features ({len(features)}: {', '.join(features[:8])}...)."
-            if len(declared) > 8 or len(features) > 8
-            else f"The file's features ({', '.join(declared)}) do not match the given ones "
-            f"({', '.join(features)})."
+            gettext("The file's features (%(declared)s) do not match the given ones (%(given)s).")
+            % {"declared": ", ".join(declared), "given": ", ".join(features)}
         )
     return list(features)
 
@@ -76,9 +88,11 @@ def version_upload(
     Raises UploadRefused (the file, its schema, the model) or VersionTaken.
     """
     if len(data) > MAX_UPLOAD_BYTES:
-        raise UploadRefused(f"Model files are limited to {MAX_UPLOAD_BYTES // 2**20} MB.")
+        raise UploadRefused(
+            gettext("Model files are limited to %(mb)s MB.") % {"mb": MAX_UPLOAD_BYTES // 2**20}
+        )
     if model.type == ModelType.RETRIEVAL:
-        raise UploadRefused("Retrieval models are built from bank records, not uploaded.")
+        raise UploadRefused(gettext("Retrieval models are built from bank records, not uploaded."))
     try:
         fmt, loaded = artifacts.load_upload(data, filename)
     except ArtifactError as exc:
@@ -86,10 +100,20 @@ def version_upload(
     algorithm, objective, declared, classes = _uploaded_schema(fmt, loaded)
     names = _feature_names(features, declared)
     if fmt == "lightgbm-text" and loaded.num_feature() != len(names):
-        raise UploadRefused(f"The model takes {loaded.num_feature()} features; {len(names)} were named.")
+        raise UploadRefused(
+            gettext("The model takes %(expected)s features; %(given)s were named.")
+            % {"expected": loaded.num_feature(), "given": len(names)}
+        )
     expected_type = model_type_for(objective=objective)
     if model.type != expected_type:
-        raise UploadRefused(f"{model} is a {model.type} model; this file is a {expected_type} model.")
+        raise UploadRefused(
+            gettext("%(model)s is a %(type)s model; this file is a %(other)s model.")
+            % {
+                "model": model,
+                "type": str(ModelType(model.type).label).lower(),
+                "other": str(ModelType(expected_type).label).lower(),
+            }
+        )
     meta = {
         "features": names,
         "categorical_levels": {},
@@ -110,7 +134,7 @@ def version_upload(
             feature_schema={"features": names, "categoricalLevels": {}, "labelClasses": classes},
             source=VersionSource.UPLOADED,
             library_versions={"uploadedFile": os.path.basename(filename)[:200]},
-            changelog=changelog or f"Uploaded {os.path.basename(filename)[:200]}.",
+            changelog=changelog or gettext("Uploaded %(file)s.") % {"file": os.path.basename(filename)[:200]},
             version_number=version_number,
         )
     except LifecycleError as exc:  # the model was archived (or changed type) meanwhile

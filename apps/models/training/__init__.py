@@ -34,7 +34,7 @@ import lightgbm as lgb
 from . import fit
 from .fit import MAX_ROUNDS_KEPT, MIN_ROWS, library_versions, train
 from .pipelines import build_sklearn_pipeline, prototype_pipelines
-from .scoring import holdout_metrics, predict, records_matrix, score_matrix
+from .scoring import contributions, holdout_metrics, predict, records_matrix, score_matrix
 from .spec import (
     ALGORITHMS,
     DEFAULT_PARAMS,
@@ -42,6 +42,7 @@ from .spec import (
     PARAM_RULES,
     SPLITS,
     Cancelled,
+    Problem,
     RoundInfo,
     SpecError,
     TrainingResult,
@@ -62,12 +63,14 @@ __all__ = [
     "PARAM_RULES",
     "SPLITS",
     "Cancelled",
+    "Problem",
     "RoundInfo",
     "SpecError",
     "TrainingResult",
     "TrainingSpec",
     "_dtype_kind",
     "build_sklearn_pipeline",
+    "contributions",
     "fit",
     "holdout_metrics",
     "lgb",

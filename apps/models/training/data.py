@@ -11,7 +11,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 from sklearn.model_selection import train_test_split
 
-from .spec import SpecError, TrainingSpec
+from .spec import Problem, SpecError, TrainingSpec, _
 
 # --------------------------------------------------------------------------- data path
 
@@ -122,7 +122,9 @@ def _split_order(
         try:
             tr, va = train_test_split(rows, test_size=n_valid, stratify=y[rows], random_state=spec.seed)
         except ValueError as exc:
-            raise SpecError([f"stratified split is not possible: {exc}"]) from exc
+            raise SpecError(
+                [Problem(_("stratified split is not possible: %(reason)s"), reason=str(exc))]
+            ) from exc
     else:
         perm = np.random.default_rng(spec.seed).permutation(rows)
         va, tr = perm[:n_valid], perm[n_valid:]

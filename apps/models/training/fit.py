@@ -28,10 +28,12 @@ from .scoring import _sk_predict, _validation_metrics
 from .spec import (
     DEFAULT_PARAMS,
     Cancelled,
+    Problem,
     RoundInfo,
     SpecError,
     TrainingResult,
     TrainingSpec,
+    _,
     resolved_params,
     validate_spec,
 )
@@ -229,7 +231,15 @@ def train(
             raise SpecError(problems)
     rows = np.flatnonzero(present)
     if len(rows) < MIN_ROWS:
-        raise SpecError([f"only {len(rows)} rows have a label; at least {MIN_ROWS} are needed"])
+        raise SpecError(
+            [
+                Problem(
+                    _("only %(rows)s rows have a label; at least %(needed)s are needed"),
+                    rows=len(rows),
+                    needed=MIN_ROWS,
+                )
+            ]
+        )
 
     features = list(spec.features)
     if spec.categorical is None:
@@ -244,7 +254,9 @@ def train(
     y = y_all[order]
     X_train, X_valid, y_train, y_valid = X[:n_train], X[n_train:], y[:n_train], y[n_train:]
     if spec.objective != "regression" and len(np.unique(y_train)) < 2:
-        raise SpecError(["the training rows hold a single class; use a stratified split or more data"])
+        raise SpecError(
+            [Problem(_("the training rows hold a single class; use a stratified split or more data"))]
+        )
 
     params = resolved_params(spec)
     categorical_idx = [features.index(c) for c in categorical]

@@ -14,7 +14,7 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import OneHotEncoder, StandardScaler
 
-from .spec import SpecError
+from .spec import Problem, SpecError, _
 
 # --------------------------------------------------------------------------- models
 
@@ -83,7 +83,9 @@ def build_sklearn_pipeline(
             n_jobs=num_threads,
         )
     else:
-        raise SpecError([f"{algorithm!r} is not a scikit-learn algorithm"])
+        raise SpecError(
+            [Problem(_("%(algorithm)s is not a scikit-learn algorithm"), algorithm=repr(algorithm))]
+        )
     return Pipeline([("pre", _sklearn_preprocessor(n_features, categorical_idx)), ("model", est)])
 
 

@@ -13,7 +13,7 @@ import pyarrow as pa
 from sklearn import metrics as skm
 
 from .data import _build_matrix, _label_values, _split_order, _to_table
-from .spec import SpecError, TrainingSpec
+from .spec import Problem, SpecError, TrainingSpec, _
 
 
 def _validation_metrics(objective: str, y: np.ndarray, pred: np.ndarray, n_classes: int) -> dict[str, float]:
@@ -63,7 +63,7 @@ def predict(model_format: str, model: Any, table_or_frame: Any, meta: dict[str, 
     features = list(meta["features"])
     missing = [f for f in features if f not in table.column_names]
     if missing:
-        raise SpecError([f"columns missing for scoring: {', '.join(missing)}"])
+        raise SpecError([Problem(_("columns missing for scoring: %(columns)s"), columns=", ".join(missing))])
     X = _build_matrix(
         table, features, meta.get("categorical_levels") or {}, np.dtype(meta.get("dtype", "float64"))
     )
@@ -85,6 +85,15 @@ def score_matrix(
     if model_format == "skops":
         return _sk_predict(model, X, objective)
     raise ValueError(f"unknown model format {model_format!r}")
+
+
+def contributions(model_format: str, model: Any, X: np.ndarray, objective: str) -> np.ndarray | None:
+    """Each feature's contribution to each row's raw score, the last column being the
+    expected value (LightGBM's TreeSHAP; for binary models in log-odds), or None where the
+    model gives none (scikit-learn models, multiclass)."""
+    if model_format != "lightgbm-text" or objective not in ("binary", "regression"):
+        return None
+    return np.asarray(model.predict(X, pred_contrib=True, num_threads=1))
 
 
 def records_matrix(
@@ -121,10 +130,18 @@ def holdout_metrics(
     """
     table = _to_table(table)
     if meta.get("objective") != spec.objective:
-        raise SpecError([f"the model's objective is {meta.get('objective')}, not {spec.objective}"])
+        raise SpecError(
+            [
+                Problem(
+                    _("the model's objective is %(objective)s, not %(expected)s"),
+                    objective=meta.get("objective"),
+                    expected=spec.objective,
+                )
+            ]
+        )
     y_all, present, classes = _label_values(table, spec.label, spec.objective)
     if spec.objective != "regression" and list(meta.get("label_classes") or []) != list(classes):
-        raise SpecError(["the model was trained on different label classes"])
+        raise SpecError([Problem(_("the model was trained on different label classes"))])
     rows = np.flatnonzero(present)
     order, n_train = _split_order(spec, table, rows, y_all)
     valid = order[n_train:]

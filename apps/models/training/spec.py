@@ -14,6 +14,25 @@ OBJECTIVES = ("binary", "multiclass", "regression")
 SPLITS = ("random", "stratified", "time")
 
 
+def _(text: str) -> str:
+    """Marks ``text`` for translation (this package imports no Django): a ``Problem`` keeps
+    the template, and the registry's pages show ``gettext(template) % params``."""
+    return text
+
+
+class Problem(str):
+    """One reason a spec cannot be trained: its English text (a plain ``str`` everywhere),
+    with the marked ``template`` and its ``params`` for ``apps.models.texts`` to translate."""
+
+    template: str
+    params: dict[str, Any]
+
+    def __new__(cls, template: str, **params: Any) -> Problem:
+        problem = super().__new__(cls, template % params if params else template)
+        problem.template, problem.params = template, params
+        return problem
+
+
 @dataclass(frozen=True)
 class _Rule:
     kind: str  # "int" | "float"
@@ -168,20 +187,40 @@ def _dtype_kind(dtype: str) -> str:
 
 def _check_param(name: str, value: Any, rule: _Rule) -> str | None:
     if value is None:
-        return None if rule.nullable else f"parameter {name!r} must not be null (expected {rule.describe()})"
+        if rule.nullable:
+            return None
+        return Problem(
+            _("parameter %(name)s must not be null (expected %(rule)s)"),
+            name=repr(name),
+            rule=rule.describe(),
+        )
     if isinstance(value, bool) or not isinstance(value, int | float):
-        return f"parameter {name!r} has the wrong type {type(value).__name__} (expected {rule.describe()})"
+        return Problem(
+            _("parameter %(name)s has the wrong type %(type)s (expected %(rule)s)"),
+            name=repr(name),
+            type=type(value).__name__,
+            rule=rule.describe(),
+        )
     if rule.kind == "int" and not isinstance(value, int):
         if isinstance(value, float) and value.is_integer():
             value = int(value)
         else:
-            return f"parameter {name!r} must be an integer (expected {rule.describe()})"
+            return Problem(
+                _("parameter %(name)s must be an integer (expected %(rule)s)"),
+                name=repr(name),
+                rule=rule.describe(),
+            )
     if isinstance(value, float) and not math.isfinite(value):
-        return f"parameter {name!r} must be a finite number"
+        return Problem(_("parameter %(name)s must be a finite number"), name=repr(name))
     too_low = rule.lo is not None and (value <= rule.lo if rule.lo_open else value < rule.lo)
     too_high = rule.hi is not None and value > rule.hi
     if too_low or too_high:
-        return f"parameter {name!r} = {value} is out of range (expected {rule.describe()})"
+        return Problem(
+            _("parameter %(name)s = %(value)s is out of range (expected %(rule)s)"),
+            name=repr(name),
+            value=value,
+            rule=rule.describe(),
+        )
     return None
 
 
@@ -194,81 +233,127 @@ def validate_spec(
     label with fewer than two is a problem. An empty list means the spec is trainable.
     """
     problems: list[str] = []
+    add = problems.append
     if spec.algorithm not in ALGORITHMS:
-        problems.append(f"unknown algorithm {spec.algorithm!r}; expected one of {', '.join(ALGORITHMS)}")
+        add(
+            Problem(
+                _("unknown algorithm %(algorithm)s; expected one of %(choices)s"),
+                algorithm=repr(spec.algorithm),
+                choices=", ".join(ALGORITHMS),
+            )
+        )
     if spec.objective not in OBJECTIVES:
-        problems.append(f"unknown objective {spec.objective!r}; expected one of {', '.join(OBJECTIVES)}")
+        add(
+            Problem(
+                _("unknown objective %(objective)s; expected one of %(choices)s"),
+                objective=repr(spec.objective),
+                choices=", ".join(OBJECTIVES),
+            )
+        )
     if spec.algorithm == "logistic_regression" and spec.objective == "regression":
-        problems.append("logistic_regression supports the binary and multiclass objectives only")
+        add(Problem(_("logistic_regression supports the binary and multiclass objectives only")))
 
     if not isinstance(spec.params, dict):
-        problems.append("params must be an object")
+        add(Problem(_("params must be an object")))
     elif spec.algorithm in PARAM_RULES:
         rules = PARAM_RULES[spec.algorithm]
         for name, value in spec.params.items():
             if name not in rules:
-                problems.append(
-                    f"unknown parameter {name!r} for {spec.algorithm}; known: {', '.join(sorted(rules))}"
+                add(
+                    Problem(
+                        _("unknown parameter %(name)s for %(algorithm)s; known: %(known)s"),
+                        name=repr(name),
+                        algorithm=spec.algorithm,
+                        known=", ".join(sorted(rules)),
+                    )
                 )
                 continue
             problem = _check_param(name, value, rules[name])
             if problem:
-                problems.append(problem)
+                add(problem)
 
+    label = repr(spec.label)
     if not isinstance(spec.label, str) or not spec.label:
-        problems.append("a label column is required")
+        add(Problem(_("a label column is required")))
     elif spec.label not in columns:
-        problems.append(f"label column {spec.label!r} does not exist")
+        add(Problem(_("label column %(label)s does not exist"), label=label))
     elif spec.objective == "regression" and _dtype_kind(columns[spec.label]) != "numeric":
-        problems.append(f"label column {spec.label!r} must be numeric for regression")
+        add(Problem(_("label column %(label)s must be numeric for regression"), label=label))
 
     features = spec.features if isinstance(spec.features, list) else []
     if not features:
-        problems.append("at least one feature column is required")
+        add(Problem(_("at least one feature column is required")))
     missing = [f for f in features if f not in columns]
     if missing:
-        problems.append(f"feature columns do not exist: {', '.join(map(str, missing))}")
+        add(Problem(_("feature columns do not exist: %(columns)s"), columns=", ".join(map(str, missing))))
     if len(set(features)) != len(features):
-        problems.append("feature columns are listed more than once")
+        add(Problem(_("feature columns are listed more than once")))
     if spec.label in features:
-        problems.append(f"the label {spec.label!r} cannot also be a feature")
+        add(Problem(_("the label %(label)s cannot also be a feature"), label=label))
     for f in features:
         if f in columns and _dtype_kind(columns[f]) in ("temporal", "other"):
-            problems.append(f"feature column {f!r} has unsupported type {columns[f]}")
+            add(
+                Problem(
+                    _("feature column %(column)s has unsupported type %(type)s"),
+                    column=repr(f),
+                    type=columns[f],
+                )
+            )
     if spec.categorical is not None:
         stray = [c for c in spec.categorical if c not in features]
         if stray:
-            problems.append(f"categorical columns are not features: {', '.join(map(str, stray))}")
+            add(
+                Problem(
+                    _("categorical columns are not features: %(columns)s"), columns=", ".join(map(str, stray))
+                )
+            )
 
     if spec.split not in SPLITS:
-        problems.append(f"unknown split {spec.split!r}; expected one of {', '.join(SPLITS)}")
+        add(
+            Problem(
+                _("unknown split %(split)s; expected one of %(choices)s"),
+                split=repr(spec.split),
+                choices=", ".join(SPLITS),
+            )
+        )
     if spec.split == "time":
+        time_column = repr(spec.time_column)
         if not spec.time_column:
-            problems.append("a time split needs a time_column")
+            add(Problem(_("a time split needs a time_column")))
         elif spec.time_column not in columns:
-            problems.append(f"time column {spec.time_column!r} does not exist")
+            add(Problem(_("time column %(column)s does not exist"), column=time_column))
         elif spec.time_column in features:
-            problems.append(f"the time column {spec.time_column!r} cannot also be a feature")
+            add(Problem(_("the time column %(column)s cannot also be a feature"), column=time_column))
     if spec.split == "stratified" and spec.objective == "regression":
-        problems.append("a stratified split needs a classification objective")
+        add(Problem(_("a stratified split needs a classification objective")))
     share = spec.validation_share
     if isinstance(share, bool) or not isinstance(share, int | float) or not 0.05 <= share <= 0.5:
-        problems.append("validation_share must be a number in [0.05, 0.5]")
+        add(Problem(_("validation_share must be a number in [0.05, 0.5]")))
     if isinstance(spec.seed, bool) or not isinstance(spec.seed, int) or not 0 <= spec.seed < 2**31:
-        problems.append("seed must be an integer in [0, 2147483647]")
+        add(Problem(_("seed must be an integer in [0, 2147483647]")))
     threads = spec.num_threads
     if isinstance(threads, bool) or not isinstance(threads, int) or not 1 <= threads <= 64:
-        problems.append("num_threads must be an integer in [1, 64]")
+        add(Problem(_("num_threads must be an integer in [1, 64]")))
 
     if label_classes is not None and spec.objective in ("binary", "multiclass"):
         if label_classes < 2:
-            problems.append(
-                f"label column {spec.label!r} has {label_classes} class; classification needs two"
+            add(
+                Problem(
+                    _("label column %(label)s has %(count)s class; classification needs two"),
+                    label=label,
+                    count=label_classes,
+                )
             )
         elif spec.objective == "binary" and label_classes != 2:
-            problems.append(
-                f"label column {spec.label!r} has {label_classes} classes; binary needs exactly two "
-                "(use multiclass)"
+            add(
+                Problem(
+                    _(
+                        "label column %(label)s has %(count)s classes; binary needs exactly two "
+                        "(use multiclass)"
+                    ),
+                    label=label,
+                    count=label_classes,
+                )
             )
     return problems
 

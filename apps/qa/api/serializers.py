@@ -33,6 +33,7 @@ class CandidateSerializer(serializers.Serializer):
     bank_name = serializers.CharField()
     bank_code = serializers.CharField()
     clearing_code = serializers.CharField()
+    bic = serializers.CharField(allow_blank=True, help_text="The record's BIC / SWIFT code (empty: none).")
     score = serializers.FloatField()
 
 
@@ -40,6 +41,11 @@ class AnswerSerializer(serializers.Serializer):
     bank_name = serializers.CharField(allow_null=True)
     bank_code = serializers.CharField(allow_null=True)
     clearing_code = serializers.CharField(allow_null=True)
+    bic = serializers.CharField(allow_null=True, help_text="The record's BIC / SWIFT code (null: none).")
+    asked = serializers.ChoiceField(
+        choices=["bank_code", "clearing_code", "bic"],
+        help_text="The field the question asked for (the bank code when the record has no value in it).",
+    )
     confidence = serializers.FloatField(help_text="Probability in [0, 1] that the answer is right.")
     sure = serializers.BooleanField(help_text="False: not sure; show the candidates, not the guess.")
     matched_by = serializers.CharField(help_text="code, exact, ngram or none.")

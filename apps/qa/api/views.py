@@ -3,6 +3,7 @@ builds and accuracy evaluations."""
 
 from __future__ import annotations
 
+from django.utils.translation import gettext as _
 from drf_spectacular.utils import extend_schema
 from rest_framework import mixins, status, viewsets
 from rest_framework.authentication import SessionAuthentication
@@ -49,6 +50,7 @@ def _candidate(c: dict) -> dict:
         "bankName": c["bank_name"],
         "bankCode": c["bank_code"],
         "clearingCode": c["clearing_code"],
+        "bic": c.get("bic", ""),
         "score": c["score"],
     }
 
@@ -63,6 +65,8 @@ def ask_payload(entry, *, version_name: str, version_number: int) -> dict:
             "bankName": entry.bank_name or None,
             "bankCode": entry.bank_code or None,
             "clearingCode": entry.clearing_code or None,
+            "bic": getattr(entry, "bic", None),
+            "asked": getattr(entry, "asked", "bank_code"),
             "confidence": entry.confidence,
             "sure": entry.sure,
             "matchedBy": entry.matched_by,
@@ -94,11 +98,13 @@ def ask(request):
     if data.get("session") is not None:
         session = selectors.own_session(request.user, data["session"])
         if session is None:
-            raise ValidationError({"session": [f"You have no session #{data['session']}."]})
+            raise ValidationError(
+                {"session": [_("You have no session #%(number)s.") % {"number": data["session"]}]}
+            )
     entry = services.ask(user=request.user, question=data["question"], session=session)
     name, number = selectors.version_label(entry.model_version_id)
     response = Response(ask_payload(entry, version_name=name, version_number=number))
-    response.message = "Answered." if entry.sure else "Not sure: see the candidates."
+    response.message = _("Answered.") if entry.sure else _("Not sure: see the candidates.")
     return response
 
 
@@ -127,7 +133,7 @@ class SessionViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.
         response = Response(
             SessionSerializer(self.get_queryset().get(pk=session.pk)).data, status=status.HTTP_201_CREATED
         )
-        response.message = f"Session #{session.pk} started."
+        response.message = _("Session #%(number)s started.") % {"number": session.pk}
         return response
 
 
@@ -156,13 +162,13 @@ class HistoryViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.
         """Mark your answer right (1) or wrong (-1), with the right code when you know it."""
         entry = self.get_object()
         if entry.user_id != request.user.pk:
-            raise PermissionDenied("You can give feedback only on your own answers.")
+            raise PermissionDenied(_("You can give feedback only on your own answers."))
         serializer = FeedbackSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         data = serializer.validated_data
         services.feedback_give(entry=entry, value=data["value"], correct_code=data.get("correct_code", ""))
         response = Response(HistorySerializer(self.get_queryset().get(pk=entry.pk)).data)
-        response.message = "Thank you: feedback recorded."
+        response.message = _("Thank you: feedback recorded.")
         return response
 
 
@@ -174,7 +180,7 @@ def train(request):
     task = _queued(services.build_create, request, TrainSerializer)
     task.refresh_from_db()
     response = Response(TaskSerializer(task).data, status=status.HTTP_201_CREATED)
-    response.message = f"QA model build queued as task #{task.pk}."
+    response.message = _("QA model build queued as task #%(number)s.") % {"number": task.pk}
     return response
 
 
@@ -201,5 +207,8 @@ class QAEvaluationViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, view
             QAEvaluationSerializer(self.get_queryset().get(pk=evaluation.pk)).data,
             status=status.HTTP_201_CREATED,
         )
-        response.message = f"QA evaluation #{evaluation.pk} is queued as task #{evaluation.task_id}."
+        response.message = _("QA evaluation #%(number)s is queued as task #%(task)s.") % {
+            "number": evaluation.pk,
+            "task": evaluation.task_id,
+        }
         return response

@@ -1,22 +1,37 @@
+# ruff: noqa: RUF002 - the docstring cites legal forms in Greek
 """Answering "what is the clearing code of <bank branch>?" from a table of bank records.
 
 Definitions:
 
 - The *normal form* of a text (:func:`normalise`): NFKC (full-width letters, digits and
   punctuation become half-width), case-folded, traditional characters mapped to simplified
-  through a small table (``TRADITIONAL_TO_SIMPLIFIED``), everything that is not a letter or
-  digit removed (punctuation, whitespace, control characters), then the legal-form words in
-  ``LEGAL_SUFFIXES`` (股份有限公司 …) removed. Record names and questions share it.
-- A *question* is cut to ``MAX_RAW_CHARS`` characters, brought to its normal form and
-  stripped of its wrappers (``QUESTION_WRAPPERS``: 请问…, …的联行号是多少, what is the
-  code of …). A question with nothing left raises :class:`EmptyQuestionError` (a
+  through a small table (``TRADITIONAL_TO_SIMPLIFIED``), diacritics removed (NFD, combining
+  marks U+0300-U+036F dropped: Latin, Greek, Cyrillic; Chinese characters, kana and hangul
+  stay as they are; ł, ø, æ … written plainly), cut into words at everything that is not a
+  letter or digit, the legal forms dropped (``legal_forms``: ISO 20275 abbreviations and a
+  curated list, AG, S.A., a.s., ПАО, Greek Α.Ε. …, as whole words; ``LEGAL_SUFFIXES`` 股份有限公司 …
+  in Chinese), and the words written end to end. Record names and questions share it.
+- A *question* is cut to ``MAX_RAW_CHARS`` characters and brought to its words; a code in
+  it of any scheme (``codes``: CNAPS, national codes with or without separators, BICs) that
+  a record carries answers it. Otherwise it is stripped of its wrappers: first as words,
+  in English, German, French, Spanish, Italian, Dutch, Polish, Czech, Russian, Ukrainian and
+  Greek (``wrappers``: what is the BIC of …, BLZ der …, code banque de …, БИК …), then, when
+  it holds Chinese characters, the compact ``QUESTION_WRAPPERS`` (请问…, …的联行号是多少). The
+  words naming the field asked (BIC / SWIFT, clearing code; by default the bank code) set
+  ``Answer.asked``. A question with nothing left raises :class:`EmptyQuestionError` (a
   ``ValueError``): nothing to look up is an input error, not an answer. Then its aliases
-  are expanded (English bank names among them), letters left over are read as pinyin and
-  English words and written in the records' characters (:class:`_Latin`: Beijing Haidian
-  Sub-branch -> 北京海淀支行), context above the branch is dropped (a province in front, a parent 分行
-  inside: :class:`_Context`) and it is cut to ``MAX_QUESTION_CHARS``.
-- *Aliases* map a short name to a full bank name (工行 -> 中国工商银行). They are given at
-  build time (``DEFAULT_ALIASES`` otherwise) and stored in the index. An alias that also
+  are expanded (English bank names among them; an alias in letters only as whole words),
+  letters left over are read as pinyin and English words and written in the records'
+  characters when records are named in Chinese characters (:class:`_Latin`: Beijing Haidian
+  Sub-branch -> 北京海淀支行; with records in both scripts, only when the question as
+  written is not answered sure and the reading finds a record named in Chinese), context
+  above the branch is dropped (a province in front, a parent 分行 inside: :class:`_Context`)
+  and it is cut to ``MAX_QUESTION_CHARS``.
+- *Aliases* map a short name to a full bank name (工行 -> 中国工商银行, DB -> Deutsche Bank,
+  Sberbank -> Сбербанк). They are given at build time (``DEFAULT_ALIASES`` otherwise) and
+  stored in the index. An alias in letters is written out only when its bank is named so
+  in the records and no record name holds the alias itself (ČSOB in "ČSOB Hypoteční banka":
+  then only when it is the whole question); either way it tells which bank is named. An alias that also
   occurs inside the branch part of record names (兴业 in 兴业路支行) is *weak*: it is
   expanded only at the start of a question that names no bank otherwise.
 - *Grams* of a normal form (:func:`_grams`): its characters; its pairs of characters one
@@ -27,8 +42,8 @@ Definitions:
 
 How a question is answered (:meth:`RetrievalIndex.ask`), first hit wins:
 
-1. *code*: the question holds a 12-digit run that is a record's bank_code (or a
-   clearing_code) -> that record.
+1. *code*: the question holds a code that is a record's bank_code, clearing_code or BIC
+   (see ``codes``) -> that record (several records carrying it: not sure).
 2. *exact*: the question equals one record's normal form (several records sharing it
    make the answer ambiguous: not sure).
 3. *ngram*: candidates come from the posting lists of the question's rarest grams only
@@ -43,16 +58,23 @@ How a question is answered (:meth:`RetrievalIndex.ask`), first hit wins:
 logistic function of the best score and its margin over the runner-up (``CONFIDENCE_*``,
 fitted by ``benchmarks/bench_qa.py --calibrate`` on generated questions of a seed kept
 apart from evaluation). Code and exact answers have confidence 1 (1/k when k records share
-the name). An answer is *sure* when its confidence is at least ``SURE_THRESHOLD``;
-otherwise ``sure=False`` and callers show the candidates instead of the best guess.
+the name); records named in Chinese characters and records in other scripts have their own
+fit (``CONFIDENCE_OTHER_*``, ``bench_qa_registers.py --calibrate``). Records sharing a name
+and scoring within ``DUPLICATE_MARGIN`` of each other cap it at 1/k. When the question names
+a bank (by its name or an alias) other than the answer's, or names two banks, it is at most
+``BANK_CONFLICT_CONFIDENCE``: a sure answer never names the wrong bank. An answer is *sure*
+when its confidence is at least ``SURE_THRESHOLD``; otherwise ``sure=False`` and callers
+show the candidates instead of the best guess.
 
 The index serialises to a zip of ``.npy`` arrays (loaded with ``allow_pickle=False``) and
 one JSON member: no pickle anywhere. Pure package: no Django import.
 
-The package: ``normalise`` (normal form, wrappers, context, offices), ``aliases``,
-``phonetics`` (pinyin and English in questions, the sound table), ``grams``, ``records``,
-``answers`` (Answer, Candidate, confidence) and ``index`` (RetrievalIndex: build, ask,
-serialisation).
+The package: ``normalise`` (normal form, compact wrappers, context, offices),
+``legal_forms`` (folding, legal forms, ``legal_forms.json`` from ISO 20275), ``wrappers``
+(wrappers in words, the field asked), ``codes`` (code keys, codes in questions),
+``aliases``, ``phonetics`` (pinyin and English in questions, the sound table), ``grams``,
+``records``, ``answers`` (Answer, Candidate, confidence), ``index`` (RetrievalIndex: build,
+ask) and ``storage`` (the zip of .npy arrays and JSON, checked on load).
 """
 
 from __future__ import annotations
@@ -62,6 +84,9 @@ from .answers import (
     CONFIDENCE_A,
     CONFIDENCE_B,
     CONFIDENCE_C,
+    CONFIDENCE_OTHER_A,
+    CONFIDENCE_OTHER_B,
+    CONFIDENCE_OTHER_C,
     SURE_THRESHOLD,
     Answer,
     Candidate,
@@ -110,6 +135,9 @@ __all__ = [
     "CONFIDENCE_A",
     "CONFIDENCE_B",
     "CONFIDENCE_C",
+    "CONFIDENCE_OTHER_A",
+    "CONFIDENCE_OTHER_B",
+    "CONFIDENCE_OTHER_C",
     "DEFAULT_ALIASES",
     "ENGLISH_WORDS",
     "FORMAT",

@@ -10,15 +10,24 @@ import math
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-# Confidence = 1 / (1 + exp(-(A * best + C * margin + B))), from bench_qa.py --calibrate.
+# Confidence = 1 / (1 + exp(-(A * best + C * margin + B))), from bench_qa.py --calibrate
+# (records in Chinese characters) and bench_qa_registers.py --calibrate (records in other
+# scripts: their scores spread differently, so they get their own fit).
 CONFIDENCE_A = 7.36
 CONFIDENCE_B = -4.32
 CONFIDENCE_C = 46.21
+CONFIDENCE_OTHER_A = 9.05  # fitted on seed 2 of bench_qa_registers.py (schwifty + NZ registers)
+CONFIDENCE_OTHER_B = -4.99
+CONFIDENCE_OTHER_C = 21.02
 SURE_THRESHOLD = 0.87  # confidence at or above which an answer is given as sure
+# Confidence at most, whatever the scores, when the question names another bank than the
+# answer's: a sure answer never names the wrong bank (for any threshold above this).
+BANK_CONFLICT_CONFIDENCE = 0.2
 
 # --- answers -----------------------------------------------------------------------------
 
 MatchedBy = Literal["code", "exact", "ngram", "none"]
+Asked = Literal["bank_code", "clearing_code", "bic"]
 
 
 @dataclass(frozen=True)
@@ -29,6 +38,7 @@ class Candidate:
     bank_code: str
     clearing_code: str
     score: float
+    bic: str = ""
 
 
 @dataclass(frozen=True)
@@ -40,7 +50,10 @@ class Answer:
     match); ``confidence`` is the probability that it is right. When ``sure`` is False the guess must not be
     presented as the answer: show ``candidates`` (the next best records, best first, the
     guess excluded) with it. ``question`` is what was looked up: the code, or the
-    normalised question with its wrappers stripped and aliases expanded.
+    normalised question with its wrappers stripped and aliases expanded. ``asked`` is the
+    field the question asks for (the BIC, the clearing code, or by default the bank code;
+    the bank code when the record has no value in the field asked); ``bic`` the record's
+    BIC ("" when its register has none).
     """
 
     question: str
@@ -52,6 +65,8 @@ class Answer:
     sure: bool
     matched_by: MatchedBy
     candidates: list[Candidate] = field(default_factory=list)
+    bic: str | None = None
+    asked: Asked = "bank_code"
 
     def to_dict(self) -> dict[str, Any]:
         # By hand: dataclasses.asdict deep-copies every field, a tenth of an answer's time.
@@ -69,7 +84,11 @@ class EmptyQuestionError(ValueError):
     """The question holds no bank name or code once wrappers and punctuation are gone."""
 
 
-def confidence(best: float, margin: float) -> float:
-    """The estimated probability that an n-gram answer is right (see the module docstring)."""
-    z = CONFIDENCE_A * best + CONFIDENCE_C * margin + CONFIDENCE_B
+def confidence(best: float, margin: float, cjk: bool = True) -> float:
+    """The estimated probability that an n-gram answer is right (see the module docstring);
+    ``cjk``: whether the answer's record is named in Chinese characters."""
+    if cjk:
+        z = CONFIDENCE_A * best + CONFIDENCE_C * margin + CONFIDENCE_B
+    else:
+        z = CONFIDENCE_OTHER_A * best + CONFIDENCE_OTHER_C * margin + CONFIDENCE_OTHER_B
     return 1.0 / (1.0 + math.exp(-max(-60.0, min(60.0, z))))

@@ -1,35 +1,45 @@
 """RetrievalIndex: building from records, answering (code, exact, n-gram candidates and
-rescoring, confidence) and serialisation to a zip of .npy arrays (no pickle).
+rescoring, confidence) and serialisation (storage: a zip of .npy arrays, no pickle).
 
 Definitions are in the package docstring (apps.qa.retrieval). Pure module: no Django import.
 """
 
 from __future__ import annotations
 
-import io
-import json
 import re
-import zipfile
 from collections.abc import Mapping
 from typing import Any, NamedTuple
 
 import numpy as np
 
-from .aliases import DEFAULT_ALIASES, _Aliases
-from .answers import SURE_THRESHOLD, Answer, Candidate, EmptyQuestionError, MatchedBy, confidence
+from . import storage
+from .aliases import _CJK_CHAR, DEFAULT_ALIASES, SEVERAL_BANKS, _Aliases
+from .answers import (
+    BANK_CONFLICT_CONFIDENCE,
+    SURE_THRESHOLD,
+    Answer,
+    Asked,
+    Candidate,
+    EmptyQuestionError,
+    MatchedBy,
+    confidence,
+)
+from .codes import CNAPS_RE, LONG_DIGITS, MAX_CODE_CHARS, bic_key, code_key, question_codes
 from .grams import CHAR_BITS, _alphabet, _grams, _sorted_unique
-from .normalise import _LEGAL_RE, _compact, _Context, normalise, office, strip_wrappers
+from .legal_forms import forms
+from .normalise import _LEGAL_RE, _Context, name_words, office, words, wrapper_span
 from .phonetics import _LATIN_RUN, _Latin, sound_table
-from .records import read_records
+from .records import read_optional, read_records
+from .wrappers import asked_field, strip_word_wrappers
 
-FORMAT = "omm-retrieval"
-FORMAT_VERSION = 1
+FORMAT = storage.FORMAT
+FORMAT_VERSION = storage.FORMAT_VERSION
+MAX_ARTIFACT_BYTES = storage.MAX_ARTIFACT_BYTES
 
 MAX_QUESTION_CHARS = 200  # and here once normalised and unwrapped
 MAX_K = 20  # answers return at most this many records (the guess and the candidates)
 MAX_RECORDS = 1 << 22  # record ids and gram keys share one int64 while grams are counted
 BUILD_CHUNK = 16_384  # records whose grams are made at once while building
-MAX_ARTIFACT_BYTES = 1 << 30  # a serialised index (and its unpacked members) stays below this
 
 # Ranking. Tuned on generated questions of seed 1 (see benchmarks/bench_qa.py).
 POSTING_BUDGET = 4_000  # postings read per question to collect candidates
@@ -40,41 +50,46 @@ UNKNOWN_GRAM_WEIGHT = 4.0  # weight of a question gram no record has (a typo, a 
 BANK_CONFLICT = 0.55  # score factor when the question names another bank
 OFFICE_CONFLICT = 0.8  # score factor when it names another kind of office
 BANK_BONUS = 1_000.0  # added while collecting candidates, so the named bank's records come first
+DUPLICATE_MARGIN = 0.05  # records of one name scoring this close cannot be told apart
+COVERED = 0.97  # share of a question's weight two records explain when neither can be chosen
 
-_CODE_RE = re.compile(r"(?<![0-9])[0-9]{12}(?![0-9])")
-_WHOLE_CODE_RE = re.compile(r"[0-9]{12}")
+_UNKNOWN_DIGITS = re.compile(f"[0-9]{{{LONG_DIGITS},}}")
 
 
 class _Ranked(NamedTuple):
-    """Candidates best first: record ids and scores."""
+    """Candidates best first: record ids, scores, and the share of the question's weight
+    each explains."""
 
     ids: np.ndarray
     scores: np.ndarray
+    covered: np.ndarray
 
 
-_NOTHING = _Ranked(np.zeros(0, np.int64), np.zeros(0))
+_NOTHING = _Ranked(np.zeros(0, np.int64), np.zeros(0), np.zeros(0))
 
 
-# --- the index ---------------------------------------------------------------------------
+def _edges(parts: list[str]) -> tuple[str, frozenset[int]]:
+    """``parts`` end to end, and where each begins and ends."""
+    edges, at = {0}, 0
+    for part in parts:
+        at += len(part)
+        edges.add(at)
+    return "".join(parts), frozenset(edges)
 
-_ARRAYS = {  # name -> dtype of every array an index holds
-    "bank_code": "S12",
-    "clearing_code": "S12",
-    "code_order": "int32",  # record ids sorted by bank_code
-    "clearing_order": "int32",  # and by clearing_code
-    "bank_of": "int16",  # bank id of each record (-1: none known)
-    "office": "int8",  # kind of office of each record (0: none)
-    "alphabet": "int64",
-    "sound_cps": "int64",
-    "sound_ids": "int16",
-    "vocab": "int64",  # gram keys, sorted; gram id = place here
-    "weight": "float32",  # per gram
-    "doc_offsets": "int64",  # record -> its gram ids
-    "doc_grams": "int32",
-    "doc_weight": "float32",  # w(D) per record
-    "post_offsets": "int64",  # gram -> the records holding it, in record order
-    "postings": "int32",
-}
+
+def _check_codes(codes: list[str], clearing: list[str], bics: list[str], schemes: list[str]) -> None:
+    """Records without any scheme are CNAPS records, as before schemes (12-digit codes)."""
+    legacy = not any(schemes)
+    for code, clear, bic, scheme in zip(codes, clearing, bics, schemes, strict=True):
+        if legacy or scheme.lower() == "cnaps":
+            for value in (code, clear) if legacy else (code, *([clear] if clear else [])):
+                if not CNAPS_RE.fullmatch(value):
+                    raise ValueError(f"bank_code and clearing_code must be 12 digits, got {value[:40]!r}")
+        elif not code_key(code):
+            raise ValueError(f"a {scheme} record needs a bank_code, got {code[:40]!r}")
+        for value in (code, clear, bic):
+            if len(value) > MAX_CODE_CHARS:
+                raise ValueError(f"codes are at most {MAX_CODE_CHARS} characters, got {value[:40]!r}…")
 
 
 class RetrievalIndex:
@@ -95,10 +110,26 @@ class RetrievalIndex:
         self.context = context
         self.n = len(names)
         self._latin: _Latin | None = None
-        # Exact lookup: normal form -> record ids (several when records share a normal form).
+        self.n_cjk = int(arrays["cjk"].sum())
+        # Each code column in its sorted order, so that a lookup compares strings directly
+        # (searchsorted through a sorter takes a millisecond on 150,000 records).
+        self._sorted_keys = {
+            column: arrays[column][arrays[order]]
+            for column, order in (
+                ("bank_key", "code_order"),
+                ("clearing_key", "clearing_order"),
+                ("bic_key", "bic_order"),
+            )
+        }
+        # Exact lookup: normal form, and the name alone when a city follows it -> record ids.
         self.exact: dict[str, list[int]] = {}
-        for i, text in enumerate(normal):
+        self.group: dict[str, int] = {}  # name -> records of that name
+        for i, (text, length) in enumerate(zip(normal, arrays["name_len"].tolist(), strict=True)):
             self.exact.setdefault(text, []).append(i)
+            name = text[:length]
+            if length < len(text):
+                self.exact.setdefault(name, []).append(i)
+            self.group[name] = self.group.get(name, 0) + 1
 
     def __len__(self) -> int:
         return self.n
@@ -107,29 +138,47 @@ class RetrievalIndex:
 
     @classmethod
     def build(cls, records: Any, aliases: Mapping[str, str] | None = None) -> RetrievalIndex:
-        """Index ``records`` (see :func:`read_records`), each with a 12-digit bank_code and
-        clearing_code; records whose name normalises to nothing are left out. ``aliases``
-        (short -> full bank name) defaults to ``DEFAULT_ALIASES``. Raises ValueError on a
-        malformed code or too many records.
+        """Index ``records`` (see :func:`read_records`; optional columns scheme, country,
+        city, bic). A CNAPS record (scheme "cnaps" or none) has 12-digit bank_code and
+        clearing_code; another a bank_code of its register (clearing_code and bic may be
+        empty). Records whose name normalises to nothing are left out. ``aliases`` (short ->
+        full bank name) defaults to ``DEFAULT_ALIASES``. Raises ValueError on a malformed
+        code or too many records.
         """
         names_in, codes_in, clearing_in = read_records(records)
-        for code in (*codes_in, *clearing_in):
-            if not _WHOLE_CODE_RE.fullmatch(code):
-                raise ValueError(f"bank_code and clearing_code must be 12 digits, got {code[:40]!r}")
-        normal_in = [normalise(name) for name in names_in]
-        keep = [i for i, text in enumerate(normal_in) if text]
+        extra = read_optional(records, len(names_in))
+        bics_in = [b.upper() for b in extra["bic"]]
+        _check_codes(codes_in, clearing_in, bics_in, extra["scheme"])
+        keep, names, normal, edges, name_len = [], [], [], [], []
+        for i, name in enumerate(names_in):
+            parts = name_words(name)
+            if not parts:
+                continue
+            city = "".join(name_words(extra["city"][i]))
+            text, where = _edges(parts)
+            length = len(text)
+            if city and city not in text:
+                text, where = _edges([*parts, city])
+            keep.append(i)
+            names.append(name)
+            normal.append(text)
+            edges.append(where)
+            name_len.append(length)
         if len(keep) > MAX_RECORDS:
             raise ValueError(f"at most {MAX_RECORDS:,} records can be indexed, got {len(keep):,}")
-        names = [names_in[i] for i in keep]
-        normal = [normal_in[i] for i in keep]
         n = len(names)
 
         table = DEFAULT_ALIASES if aliases is None else aliases
         banks_only = _Aliases.from_table(table)
-        bank_of = np.array([banks_only.record_bank(text) for text in normal], dtype=np.int16)
+        in_names: set[str] = set()
+        bank_of = np.array(
+            [banks_only.record_bank(t, e, in_names) for t, e in zip(normal, edges, strict=True)],
+            dtype=np.int16,
+        )
         banks = banks_only.banks
         rests = "\x00".join(
-            t[len(banks[b]) :] if b >= 0 else t for t, b in zip(normal, bank_of.tolist(), strict=True)
+            t[len(banks[b]) :] if b >= 0 and t.startswith(banks[b]) else t
+            for t, b in zip(normal, bank_of.tolist(), strict=True)
         )
 
         alphabet = _alphabet(normal)
@@ -155,11 +204,21 @@ class RetrievalIndex:
         by_gram.sort()  # by gram, then record
         postings = by_gram.astype(np.int32)  # the low 32 bits: the record
         del by_gram
+
+        def text_array(values: list[str]) -> np.ndarray:
+            return np.array(values, dtype=f"U{max(1, *map(len, values)) if values else 1}")
+
         arrays = {
-            "bank_code": np.array([codes_in[i] for i in keep], dtype="S12"),
-            "clearing_code": np.array([clearing_in[i] for i in keep], dtype="S12"),
+            "bank_code": text_array([codes_in[i] for i in keep]),
+            "clearing_code": text_array([clearing_in[i] for i in keep]),
+            "bic": text_array([bics_in[i] for i in keep]),
+            "bank_key": text_array([code_key(codes_in[i]) for i in keep]),
+            "clearing_key": text_array([code_key(clearing_in[i]) for i in keep]),
+            "bic_key": text_array([bic_key(bics_in[i]) for i in keep]),
             "bank_of": bank_of,
             "office": np.array([office(t) for t in normal], dtype=np.int8),
+            "cjk": np.array([_CJK_CHAR.search(t) is not None for t in normal], dtype=np.int8),
+            "name_len": np.array(name_len, dtype=np.int32),
             **tables,
             "vocab": vocab,
             "weight": weight,
@@ -169,9 +228,14 @@ class RetrievalIndex:
             "post_offsets": np.concatenate(([0], np.cumsum(df))).astype(np.int64),
             "postings": postings,
         }
-        arrays["code_order"] = np.argsort(arrays["bank_code"], kind="stable").astype(np.int32)
-        arrays["clearing_order"] = np.argsort(arrays["clearing_code"], kind="stable").astype(np.int32)
-        return cls(names, normal, arrays, _Aliases.from_table(table, rests), _Context.from_records(rests))
+        for key, order in (
+            ("bank_key", "code_order"),
+            ("clearing_key", "clearing_order"),
+            ("bic_key", "bic_order"),
+        ):
+            arrays[order] = np.argsort(arrays[key], kind="stable").astype(np.int32)
+        alias_index = _Aliases.from_table(table, rests, normal, in_names)
+        return cls(names, normal, arrays, alias_index, _Context.from_records(rests))
 
     # ask ---------------------------------------------------------------------------------
 
@@ -184,30 +248,63 @@ class RetrievalIndex:
         if not isinstance(question, str):
             raise TypeError("question must be a string")
         k = min(max(1, int(k)), MAX_K)
-        compact = _compact(question)
-        if not compact:
+        said = words(question)
+        if not said:
             raise EmptyQuestionError("the question is empty")
-        found = _CODE_RE.search(compact)
-        if found:
-            rows = self._by_code(found.group())
-            if rows:
-                candidates = [self._candidate(i, 1.0) for i in rows[1:k]]
-                return self._answer(found.group(), rows[0], 1.0, 1 / len(rows), "code", candidates)
+        compact, spaced = "".join(said), " ".join(said)
+        asked = asked_field(spaced)
+        unwrapped = strip_word_wrappers(spaced).split(" ")
+        found = self._code(compact, said, unwrapped)
+        if found is not None:
+            key, rows, field = found
+            rest = [w for w in unwrapped if code_key(w) != key and not any(ch.isdigit() for ch in w)]
+            bank = self._prepare(rest)[1] if rest else -1
+            candidates = [self._candidate(i, 1.0) for i in rows[1:k]]
+            want: Asked = "bank_code" if asked == field else asked
+            return self._answer(key, rows[0], 1.0, 1 / len(rows), "code", candidates, bank, want)
+        unknown = next((m.group() for w in unwrapped for m in _UNKNOWN_DIGITS.finditer(w)), None)
+        if unknown is not None:
             # An unknown code: look up the rest of the question, if there is any.
-            compact = _CODE_RE.sub("", compact)
-            if not strip_wrappers(compact):
-                return Answer(found.group(), None, None, None, 0.0, 0.0, False, "code")
-        text = _LEGAL_RE.sub("", strip_wrappers(compact))
+            unwrapped = [x for x in (_UNKNOWN_DIGITS.sub("", w) for w in unwrapped) if x]
+            if not unwrapped or not self._prepare(unwrapped, check_only=True)[0]:
+                return Answer(unknown, None, None, None, 0.0, 0.0, False, "code", asked=asked)
+        text, bank = self._prepare(unwrapped)
         if not text:
             raise EmptyQuestionError("the question names no bank or code")
-        text, bank = self.aliases.expand(text)
-        if _LATIN_RUN.search(text):
-            text = self.latin(text)
-        start = (
-            len(self.aliases.banks[bank]) if bank >= 0 and text.startswith(self.aliases.banks[bank]) else 0
-        )
-        text = self.context.drop(text, start)[:MAX_QUESTION_CHARS]
+        if _LATIN_RUN.search(text) and self.n_cjk:
+            if _CJK_CHAR.search(text) or self.n_cjk == self.n:
+                return self._lookup(self._context(self.latin(text), bank), bank, k, asked)
+            # Records in both scripts, a question in letters: as written first, then read as pinyin.
+            plain = self._lookup(self._context(text, bank), bank, k, asked)
+            if plain.sure:
+                return plain
+            read = self._lookup(self._context(self.latin(text), bank), bank, k, asked)
+            # Pinyin is written in Chinese characters: it can only find a record named so.
+            chinese = read.bank_name is not None and _CJK_CHAR.search(read.bank_name)
+            return read if chinese and read.confidence > plain.confidence else plain
+        return self._lookup(self._context(text, bank), bank, k, asked)
 
+    def _prepare(self, said: list[str], check_only: bool = False) -> tuple[str, int]:
+        """The question's words without legal forms and wrappers, aliases expanded, end to
+        end; and the bank it names (-1: none)."""
+        kept = [w for w in (_LEGAL_RE.sub("", w) for w in forms().strip(said)) if w]
+        text, edges = _edges(kept)
+        start, end = wrapper_span(text)
+        if _CJK_CHAR.search(text):
+            text = text[start:end]
+            edges = frozenset({0, len(text), *(e - start for e in edges if start < e < end)})
+        elif start >= end:
+            text = ""  # wrappers only (in letters, compact wrappers count only so: "code?")
+        if check_only or not text:
+            return text, -1
+        return self.aliases.expand(text, edges)
+
+    def _context(self, text: str, bank: int) -> str:
+        banks = self.aliases.banks
+        start = len(banks[bank]) if bank >= 0 and text.startswith(banks[bank]) else 0
+        return self.context.drop(text, start)[:MAX_QUESTION_CHARS]
+
+    def _lookup(self, text: str, bank: int, k: int, asked: Asked) -> Answer:
         ranked = self._rank(text, bank)
         exact = self.exact.get(text)
         if exact:
@@ -215,33 +312,87 @@ class RetrievalIndex:
             others = [(i, s) for i, s in ranked_pairs if i not in exact][: k - 1]
             candidates = [self._candidate(i, 1.0) for i in exact[1:k]]
             candidates += [self._candidate(i, s) for i, s in others]
-            return self._answer(text, exact[0], 1.0, 1.0 / len(exact), "exact", candidates[: k - 1])
+            conf = 1.0 / len(exact)
+            return self._answer(text, exact[0], 1.0, conf, "exact", candidates[: k - 1], bank, asked)
         if ranked.ids.size == 0:
-            return Answer(text, None, None, None, 0.0, 0.0, False, "none")
-        best = float(ranked.scores[0])
+            return Answer(text, None, None, None, 0.0, 0.0, False, "none", asked=asked)
+        best, top = float(ranked.scores[0]), int(ranked.ids[0])
         margin = best - float(ranked.scores[1]) if ranked.ids.size > 1 else best
+        conf = confidence(best, margin, cjk=bool(self.a["cjk"][top]))
+        name = self._name(top)
+        if self.group[name] > 1:
+            # Records sharing the name, scored as close: nothing tells them apart.
+            alike = sum(
+                1
+                for i, s in zip(ranked.ids[1:].tolist(), ranked.scores[1:].tolist(), strict=True)
+                if best - s <= DUPLICATE_MARGIN and self._name(i) == name
+            )
+            conf = min(conf, 1.0 / (1 + alike)) if alike else conf
+        if not self.a["cjk"][top] and ranked.ids.size > 1 and min(ranked.covered[:2]) >= COVERED:
+            # The whole question is in two names (Investment Funds: in "Sarasin Investment
+            # Funds" and "Investment Funds Direct"): only their lengths would choose.
+            conf = min(conf, 0.5)
         candidates = [
             self._candidate(i, s)
             for i, s in zip(ranked.ids[1:k].tolist(), ranked.scores[1:k].tolist(), strict=True)
         ]
-        return self._answer(text, int(ranked.ids[0]), best, confidence(best, margin), "ngram", candidates)
+        return self._answer(text, top, best, conf, "ngram", candidates, bank, asked)
+
+    def _name(self, i: int) -> str:
+        return self.normal[i][: int(self.a["name_len"][i])]
+
+    def _code(
+        self, compact: str, said: list[str], unwrapped: list[str]
+    ) -> tuple[str, list[int], Asked] | None:
+        """(key, records, field) of the first code in the question that a record carries.
+
+        A short run of digits (under ``LONG_DIGITS``) is a code only when the question holds
+        nothing else but wrappers: the 103 of "MBH 103 Herend" is part of a name."""
+        only_digits = all(w.isdigit() for w in unwrapped)
+        for key, kind in question_codes(compact, said, unwrapped):
+            if kind == "digits" and len(key) < LONG_DIGITS and not only_digits:
+                continue
+            for column, order, field in (
+                ("bank_key", "code_order", "bank_code"),
+                ("clearing_key", "clearing_order", "clearing_code"),
+                ("bic_key", "bic_order", "bic"),
+            ):
+                if kind == "bic" and field != "bic":
+                    continue
+                rows = self._by_key(key, column, order)
+                if rows:
+                    return key, rows, field
+        return None
 
     @property
     def latin(self) -> _Latin:
-        """The reader of pinyin and English in questions (made on first use, or by warm)."""
+        """The reader of pinyin and English in questions (made on first use, or by warm);
+        only asked for when some records are named in Chinese characters."""
         self.warm()
         assert self._latin is not None
         return self._latin
 
     def warm(self) -> None:
         """Make now what the first question in pinyin would otherwise wait for (~0.1 s)."""
-        if self._latin is None:
+        if self._latin is None and self.n_cjk:
             self._latin = _Latin(self.a["alphabet"], self.normal)
 
     def _answer(
-        self, text: str, i: int, score: float, conf: float, how: MatchedBy, candidates: list[Candidate]
+        self,
+        text: str,
+        i: int,
+        score: float,
+        conf: float,
+        how: MatchedBy,
+        candidates: list[Candidate],
+        bank: int = -1,
+        asked: Asked = "bank_code",
     ) -> Answer:
         best = self._candidate(i, score)
+        if bank == SEVERAL_BANKS or (bank >= 0 and int(self.a["bank_of"][i]) != bank):
+            conf = min(conf, BANK_CONFLICT_CONFIDENCE)  # the question names another bank
+        if (asked == "bic" and not best.bic) or (asked == "clearing_code" and not best.clearing_code):
+            asked = "bank_code"
         conf = round(conf, 4)
         return Answer(
             text,
@@ -253,23 +404,29 @@ class RetrievalIndex:
             conf >= SURE_THRESHOLD,
             how,
             candidates,
+            best.bic,
+            asked,
         )
 
     def _candidate(self, i: int, score: float) -> Candidate:
         a = self.a
-        code, clearing = a["bank_code"][i].decode(), a["clearing_code"][i].decode()
-        return Candidate(self.names[i], code, clearing, round(float(score), 4))
+        return Candidate(
+            self.names[i],
+            str(a["bank_code"][i]),
+            str(a["clearing_code"][i]),
+            round(float(score), 4),
+            str(a["bic"][i]),
+        )
 
-    def _by_code(self, code: str) -> list[int]:
-        """Records whose bank_code is ``code``, else those that clear through it."""
-        key = np.bytes_(code)
-        for column, order in (("bank_code", "code_order"), ("clearing_code", "clearing_order")):
-            values, by = self.a[column], self.a[order]
-            lo = int(np.searchsorted(values, key, side="left", sorter=by))
-            hi = int(np.searchsorted(values, key, side="right", sorter=by))
-            if hi > lo:
-                return sorted(by[lo:hi].tolist())
-        return []
+    def _by_key(self, key: str, column: str, order: str) -> list[int]:
+        """Records whose ``column`` is ``key``, in record order."""
+        values, by = self._sorted_keys[column], self.a[order]
+        if not key or len(key) > values.dtype.itemsize // 4:
+            return []  # longer than every key (and a longer needle would copy the column)
+        needle = np.array(key, dtype=values.dtype)
+        lo = int(np.searchsorted(values, needle, side="left"))
+        hi = int(np.searchsorted(values, needle, side="right"))
+        return sorted(by[lo:hi].tolist()) if hi > lo else []
 
     def _rank(self, text: str, bank: int) -> _Ranked:
         """Up to ``RESCORED`` candidate records for a prepared question, best first."""
@@ -325,114 +482,28 @@ class RetrievalIndex:
             other = a["office"][cand]
             score = np.where((other > 0) & (other != kind), score * OFFICE_CONFLICT, score)
         best = np.lexsort((cand, lens, -score))  # ties: shorter name, then record order
-        return _Ranked(cand[best], score[best])
+        return _Ranked(cand[best], score[best], (overlap / w_q)[best])
 
     # serialisation -----------------------------------------------------------------------
 
     def to_bytes(self) -> bytes:
         """The index as a zip of ``.npy`` arrays plus ``meta.json`` (no pickle)."""
         meta = {
-            "format": FORMAT,
-            "version": FORMAT_VERSION,
             "records": self.n,
             "names": self.names,
             "normal": self.normal,
             "aliases": self.aliases.aliases,
             "banks": self.aliases.banks,
             "weak": sorted(self.aliases.weak),
+            "kept": sorted(self.aliases.kept),
+            "whole": sorted(self.aliases.whole),
             "provinces": self.context.provinces,
         }
-        buffer = io.BytesIO()
-        with zipfile.ZipFile(buffer, "w", compression=zipfile.ZIP_DEFLATED, compresslevel=1) as zf:
-            zf.writestr("meta.json", json.dumps(meta, ensure_ascii=False))
-            for name in _ARRAYS:
-                member = io.BytesIO()
-                np.save(member, self.a[name], allow_pickle=False)
-                zf.writestr(f"{name}.npy", member.getvalue())
-        return buffer.getvalue()
+        return storage.to_bytes(meta, self.a)
 
     @classmethod
     def from_bytes(cls, data: bytes) -> RetrievalIndex:
         """Load what :meth:`to_bytes` wrote. Raises ValueError on anything else."""
-        if not isinstance(data, bytes | bytearray | memoryview) or len(data) > MAX_ARTIFACT_BYTES:
-            raise ValueError("not an OMM retrieval index: expected bytes under the size limit")
-        try:
-            with zipfile.ZipFile(io.BytesIO(data)) as zf:
-                infos = {info.filename: info for info in zf.infolist()}
-                expected = {"meta.json", *(f"{name}.npy" for name in _ARRAYS)}
-                if set(infos) != expected:
-                    raise ValueError(f"unexpected members {sorted(set(infos) ^ expected)}")
-                if sum(info.file_size for info in infos.values()) > MAX_ARTIFACT_BYTES:
-                    raise ValueError("members too large")
-                meta = json.loads(zf.read("meta.json").decode("utf-8"))
-                arrays = {
-                    name: np.load(io.BytesIO(zf.read(f"{name}.npy")), allow_pickle=False) for name in _ARRAYS
-                }
-        except (zipfile.BadZipFile, zipfile.LargeZipFile, OSError, EOFError, UnicodeDecodeError) as exc:
-            raise ValueError(f"not an OMM retrieval index: {exc}") from exc
-        except ValueError as exc:  # np.load refusing an object array, bad JSON, the checks above
-            raise ValueError(f"not an OMM retrieval index: {exc}") from exc
-        _check(meta, arrays)
-        aliases = _Aliases(meta["aliases"], meta["banks"], meta["weak"])
+        meta, arrays = storage.from_bytes(data)
+        aliases = _Aliases(meta["aliases"], meta["banks"], meta["weak"], meta["kept"], meta["whole"])
         return cls(meta["names"], meta["normal"], arrays, aliases, _Context(meta["provinces"]))
-
-
-def _check(meta: Any, arrays: dict[str, np.ndarray]) -> None:
-    """Refuse an index whose parts do not fit together, so that no lookup can go out of bounds."""
-
-    def fail(why: str) -> None:
-        raise ValueError(f"not an OMM retrieval index: {why}")
-
-    if not isinstance(meta, dict) or meta.get("format") != FORMAT:
-        fail("wrong format")
-    if meta.get("version") != FORMAT_VERSION:
-        fail(f"format version {meta.get('version')!r}, this OMM reads {FORMAT_VERSION}")
-    n, names, normal = meta.get("records"), meta.get("names"), meta.get("normal")
-    if not isinstance(n, int) or not isinstance(names, list) or not isinstance(normal, list):
-        fail("bad metadata")
-    if len(names) != n or len(normal) != n or not all(isinstance(s, str) for s in (*names, *normal)):
-        fail("names do not match the record count")
-    aliases, banks, weak, provinces = (meta.get(key) for key in ("aliases", "banks", "weak", "provinces"))
-    if not (isinstance(aliases, dict) and all(isinstance(x, list) for x in (banks, weak, provinces))):
-        fail("bad alias table")
-    if not all(isinstance(x, str) for x in (*aliases, *aliases.values(), *banks, *weak, *provinces)):
-        fail("bad alias table")
-    for name, dtype in _ARRAYS.items():
-        if arrays[name].dtype != np.dtype(dtype) or arrays[name].ndim != 1:
-            fail(f"{name} is {arrays[name].dtype}, expected {dtype}")
-    per_record = (
-        "bank_code",
-        "clearing_code",
-        "code_order",
-        "clearing_order",
-        "bank_of",
-        "office",
-        "doc_weight",
-    )
-    if any(arrays[name].size != n for name in per_record):
-        fail("a per-record array does not match the record count")
-    v = arrays["vocab"].size
-    if (
-        arrays["weight"].size != v
-        or arrays["post_offsets"].size != v + 1
-        or arrays["doc_offsets"].size != n + 1
-    ):
-        fail("offsets do not match")
-    if arrays["sound_cps"].size != arrays["sound_ids"].size:
-        fail("sound table does not match")
-    for offsets, values, bound in (
-        (arrays["doc_offsets"], arrays["doc_grams"], v),
-        (arrays["post_offsets"], arrays["postings"], n),
-    ):
-        if offsets[0] != 0 or offsets[-1] != values.size or (np.diff(offsets) < 0).any():
-            fail("offsets are not monotone")
-        if values.size and (values.min() < 0 or values.max() >= bound):
-            fail("an index points outside its table")
-    for name in ("vocab", "alphabet", "sound_cps"):
-        if (np.diff(arrays[name]) <= 0).any():
-            fail(f"{name} is not sorted")
-    for name in ("code_order", "clearing_order"):
-        if n and (np.sort(arrays[name]) != np.arange(n)).any():
-            fail(f"{name} is not a permutation")
-    if n and (arrays["bank_of"].min() < -1 or arrays["bank_of"].max() >= len(banks)):
-        fail("bank ids out of range")

@@ -10,8 +10,9 @@ import re
 import unicodedata
 from collections.abc import Iterable
 
+from .legal_forms import _NOT_WORD, fold, forms
+
 MAX_RAW_CHARS = 1_000  # a question is cut here before any work, bounding its cost
-_NOT_WORD = re.compile(r"[\W_]+")
 
 # --- normal form -------------------------------------------------------------------------
 
@@ -32,20 +33,34 @@ TRADITIONAL_TO_SIMPLIFIED = dict(
 )
 _T2S = str.maketrans(TRADITIONAL_TO_SIMPLIFIED)
 
-# Legal-form words: they tell nothing about which branch is meant.
+# Legal-form words in Chinese (the other scripts' are words: see legal_forms): they tell
+# nothing about which branch is meant.
 LEGAL_SUFFIXES = ("股份有限公司", "有限责任公司", "有限公司", "股份公司")
 _LEGAL_RE = re.compile("|".join(LEGAL_SUFFIXES))
 
 
+def words(text: str) -> list[str]:
+    """The words of ``text`` (cut to ``MAX_RAW_CHARS``): NFKC, case folded, traditional ->
+    simplified, diacritics removed (:func:`legal_forms.fold`); punctuation and spaces
+    separate words and are gone."""
+    text = unicodedata.normalize("NFKC", text[:MAX_RAW_CHARS]).translate(_T2S)
+    return [w for w in _NOT_WORD.split(fold(text)) if w]
+
+
+def name_words(text: str) -> list[str]:
+    """The words of a name without its legal forms, in any script."""
+    kept = forms().strip(words(text))
+    return [w for w in (_LEGAL_RE.sub("", w) for w in kept) if w]
+
+
 def _compact(text: str) -> str:
-    """NFKC, case fold, traditional -> simplified, only letters and digits kept."""
-    text = unicodedata.normalize("NFKC", text[:MAX_RAW_CHARS]).casefold().translate(_T2S)
-    return _NOT_WORD.sub("", text)
+    """The words of ``text`` end to end."""
+    return "".join(words(text))
 
 
 def normalise(text: str) -> str:
     """The normal form of ``text`` (see the module docstring); "" when nothing is left."""
-    return _LEGAL_RE.sub("", _compact(text))
+    return "".join(name_words(text))
 
 
 # --- question wrappers -------------------------------------------------------------------
@@ -90,15 +105,29 @@ QUESTION_WRAPPERS: tuple[tuple[str, str], ...] = (
 _WRAPPER_RES = tuple(re.compile(pattern) for pattern, _ in QUESTION_WRAPPERS)
 
 
+def wrapper_span(text: str) -> tuple[int, int]:
+    """Where ``text`` (already compact) is left once its question wrappers are stripped:
+    ``text[start:end]`` (every wrapper is anchored at the start or the end)."""
+    start, end = 0, len(text)
+    for _ in range(6):  # each round removes at least one wrapper; real questions need 1-3
+        before = (start, end)
+        for pattern in _WRAPPER_RES:
+            found = pattern.search(text[start:end])
+            if found is None or found.end() == found.start():
+                continue
+            if found.start() == 0:
+                start += found.end()
+            else:
+                end = start + found.start()
+        if (start, end) == before:
+            break
+    return start, max(start, end)
+
+
 def strip_wrappers(text: str) -> str:
     """``text`` (already compact) without its question wrappers; may return ""."""
-    for _ in range(6):  # each round removes at least one wrapper; real questions need 1-3
-        before = text
-        for pattern in _WRAPPER_RES:
-            text = pattern.sub("", text, count=1)
-        if text == before:
-            break
-    return text
+    start, end = wrapper_span(text)
+    return text[start:end]
 
 
 # --- context above the branch, kinds of office -----------------------------------------------

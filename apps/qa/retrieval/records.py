@@ -38,3 +38,17 @@ def _text(value: Any) -> str:
     if value is None or (isinstance(value, float) and math.isnan(value)) or type(value).__name__ == "NAType":
         return ""
     return str(value).strip()
+
+
+OPTIONAL = ("scheme", "country", "city", "bic")  # columns records may carry besides the three
+
+
+def read_optional(records: Any, n: int) -> dict[str, list[str]]:
+    """The optional columns of ``records`` (``OPTIONAL``), "" where a column is absent."""
+    out: dict[str, list[str]] = {}
+    for name in OPTIONAL:
+        try:
+            out[name] = _column(records, name)
+        except (KeyError, TypeError):
+            out[name] = [""] * n
+    return out

@@ -17,6 +17,7 @@ from typing import Any
 
 from django.db import connection
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from apps.core.config import config_get_local
 from apps.core.hotpath import cache_round_trip, cache_set_later, insert_unflushed
@@ -50,11 +51,13 @@ def loaded_index(*, version_id: int) -> retrieval.RetrievalIndex:
             return hit
         version = ModelVersion.objects.get(pk=version_id)
         try:
-            _, index = registry.version_load(version=version)  # checksum and signature checked here
+            _stored, index = registry.version_load(version=version)  # checksum and signature checked here
         except (ArtifactError, OSError) as exc:
-            raise NoActiveVersion(f"{version} cannot be loaded: {exc}") from None
+            raise NoActiveVersion(
+                _("%(version)s cannot be loaded: %(error)s") % {"version": version, "error": exc}
+            ) from None
         if not isinstance(index, retrieval.RetrievalIndex):
-            raise NoActiveVersion(f"{version} is not a retrieval index.")
+            raise NoActiveVersion(_("%(version)s is not a retrieval index.") % {"version": version})
         _indexes.clear()  # only the active version answers: keep one index in memory
         _indexes[version_id] = index
         return index
@@ -79,14 +82,15 @@ def warm_up() -> int | None:
 def clean_question(*, question: Any) -> str:
     """The question as asked, bounded and without control characters; raises QuestionInvalid."""
     if not isinstance(question, str):
-        raise QuestionInvalid("The question must be text.")
+        raise QuestionInvalid(_("The question must be text."))
     if len(question) > retrieval.MAX_RAW_CHARS:
         raise QuestionInvalid(
-            f"The question is {len(question):,} characters long; ask in at most {retrieval.MAX_RAW_CHARS:,}."
+            _("The question is %(length)s characters long; ask in at most %(limit)s.")
+            % {"length": f"{len(question):,}", "limit": f"{retrieval.MAX_RAW_CHARS:,}"}
         )
     text = _CONTROL.sub(" ", unicodedata.normalize("NFC", question)).strip()
     if not text:
-        raise QuestionInvalid("The question is empty.")
+        raise QuestionInvalid(_("The question is empty."))
     return text
 
 
@@ -113,8 +117,11 @@ def answer(*, question: str) -> Asked:
     version_id = active_version_id()
     if version_id is None:
         raise NoActiveVersion(
-            f"No version of the QA model {qa_model_name()!r} is active: train it on a bank-records "
-            "dataset (/qa/) and promote a version."
+            _(
+                "No version of the QA model %(name)r is active: train it on a bank-records "
+                "dataset (/qa/) and promote a version."
+            )
+            % {"name": qa_model_name()}
         )
     key = _cache_key(version_id, question)
     hit = cache_round_trip(key)  # with the answers cached by earlier questions, one round trip
@@ -123,7 +130,7 @@ def answer(*, question: str) -> Asked:
             found = loaded_index(version_id=version_id).ask(question, k=5)
         except retrieval.EmptyQuestionError:
             raise QuestionInvalid(
-                "The question names no bank or code once punctuation and wrappers are gone."
+                _("The question names no bank or code once punctuation and wrappers are gone.")
             ) from None
         result = found.to_dict()
         ttl = int(config_get_local("qa-cache-seconds"))
@@ -159,6 +166,8 @@ def ask(*, user, question: Any, session: QASession | None = None) -> QAHistory:
         cached=asked.cached,
     )
     insert_unflushed(entry, name="omm_qa_history")  # a log of an answer given: no flush wait
+    # Served with this answer, not kept in the history: the field asked for and the BIC.
+    entry.asked, entry.bic = a.get("asked", "bank_code"), a.get("bic") or None
     if session is not None:
         fields = {"updated_at": timezone.now()}
         if not session.title:

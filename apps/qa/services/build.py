@@ -11,8 +11,10 @@ import time
 from collections.abc import Callable
 from typing import Any
 
+from django.utils.translation import gettext as _
+
 from apps.datasets.models import DatasetKind, DatasetVersion
-from apps.datasets.selectors import scoring_version
+from apps.datasets.selectors import bank_records, scoring_version
 from apps.models import services as registry
 from apps.models.models import Model, ModelStatus, ModelType
 from apps.tasks import services as queue
@@ -20,9 +22,9 @@ from apps.tasks.errors import RequestInvalid, RunFailed
 from apps.tasks.models import Task, TaskType
 from apps.tasks.runner import Run
 
-from .. import accuracy, questions, retrieval
+from .. import accuracy, register_questions, retrieval
 from ..config import qa_model_name, sure_threshold
-from ..selectors import aliases_table, bank_records
+from ..selectors import aliases_table
 
 KIND = "retrieval"  # the ``kind`` of the training and evaluation tasks of this domain
 SELF_CHECK_QUESTIONS = 1_000  # generated noisy questions a new version is checked on
@@ -38,17 +40,22 @@ def build_check(*, request: dict, resources: dict | None = None) -> dict[str, An
     errors: dict[str, list[str]] = {}
     name = str(request.get("name") or qa_model_name()).strip()
     if not name or len(name) > 200:
-        errors["name"] = ["Give a model name of 1 to 200 characters."]
+        errors["name"] = [_("Give a model name of 1 to 200 characters.")]
     existing = Model.objects.filter(name=name).first() if name else None
     if existing is not None and existing.type != ModelType.RETRIEVAL:
-        errors["name"] = [f"{name} is a {existing.type} model; a QA model needs a retrieval model name."]
+        errors["name"] = [
+            _("%(name)s is a %(type)s model; a QA model needs a retrieval model name.")
+            % {"name": name, "type": str(existing.get_type_display()).lower()}
+        ]
     elif existing is not None and existing.status == ModelStatus.ARCHIVED:
-        errors["name"] = [f"{name} is archived; it takes no new versions."]
+        errors["name"] = [_("%(name)s is archived; it takes no new versions.") % {"name": name}]
     version = scoring_version(
         request.get("dataset"), request.get("dataset_version"), errors, kind=DatasetKind.BANK_RECORDS
     )
     if version is not None and not version.valid_count:
-        errors["dataset_version"] = [f"{version} has no valid bank record to answer from."]
+        errors["dataset_version"] = [
+            _("%(version)s has no valid bank record to answer from.") % {"version": version}
+        ]
     if errors:
         raise RequestInvalid(errors)
     return {
@@ -67,10 +74,10 @@ def build_create(*, user, request: dict, **options: Any) -> Task:
 
     ``options``: priority, resource_config, schedule, trigger_key, rerun_of, enqueue.
     """
-    task, _ = queue.checked_task_create(
+    task, _parameters = queue.checked_task_create(
         type=TaskType.TRAINING,
         check=lambda request, resources: build_check(request=request, resources=resources),
-        name=lambda p: f"Train QA model {p['model_name']} on {p['dataset_name']} v{p['dataset_version']}",
+        name=lambda p: _("Train QA model %(model_name)s on %(dataset_name)s v%(dataset_version)s") % p,
         user=user,
         request=request,
         **options,
@@ -95,20 +102,27 @@ def build_work(*, run: Run) -> Callable[[], dict]:
     started = time.monotonic()
     records = bank_records(version)
     aliases = aliases_table()
-    run.log(f"Read {len(records['bank_name']):,} valid records of {version}; {len(aliases)} aliases.")
+    run.log(
+        _("Read %(records)s valid records of %(version)s; %(aliases)s aliases.")
+        % {"records": f"{len(records['bank_name']):,}", "version": version, "aliases": len(aliases)}
+    )
     run.progress(10)
     run.check_cancel()
     try:
         index = retrieval.RetrievalIndex.build(records, aliases=aliases)
     except ValueError as exc:
-        raise RunFailed(f"The records cannot be indexed: {exc}") from None
+        raise RunFailed(_("The records cannot be indexed: %(error)s") % {"error": exc}) from None
     build_seconds = time.monotonic() - started
-    run.log(f"Indexed {len(index):,} records in {build_seconds:.1f} s.")
+    run.log(
+        _("Indexed %(records)s records in %(seconds).1f s.")
+        % {"records": f"{len(index):,}", "seconds": build_seconds}
+    )
     run.progress(60)
     run.check_cancel()
     # A self-check on generated noisy questions: a quick, honest read of the version that
     # the versions page can show side by side (a held-out evaluation is a QA evaluation).
-    generated = questions.generate_questions(
+    # (Chinese names: the CNAPS generator; other scripts: the register generator.)
+    generated = register_questions.questions_for(
         records, SELF_CHECK_QUESTIONS, seed=SELF_CHECK_SEED, aliases=aliases
     )
     figures = accuracy.accuracy(
@@ -127,9 +141,16 @@ def build_work(*, run: Run) -> Callable[[], dict]:
         "build_seconds": round(build_seconds, 3),
     }
     run.log(
-        f"Self-check on {SELF_CHECK_QUESTIONS:,} generated questions: "
-        f"top-1 {accuracy.shown(figures['top1'])} of answered, "
-        f"not sure {accuracy.shown(figures['not_sure'])}, top-5 {accuracy.shown(figures['top5'])}."
+        _(
+            "Self-check on %(questions)s generated questions: top-1 %(top1)s of answered, "
+            "not sure %(not_sure)s, top-5 %(top5)s."
+        )
+        % {
+            "questions": f"{SELF_CHECK_QUESTIONS:,}",
+            "top1": accuracy.shown(figures["top1"]),
+            "not_sure": accuracy.shown(figures["not_sure"]),
+            "top5": accuracy.shown(figures["top5"]),
+        }
     )
 
     def commit() -> dict:
@@ -148,7 +169,8 @@ def build_work(*, run: Run) -> Callable[[], dict]:
                 "seconds": round(time.monotonic() - started, 3),
                 "self_check": SELF_CHECK_QUESTIONS,
             },
-            changelog=f"Built by task #{run.task_id} from {version}.",
+            changelog=_("Built by task #%(task)s from %(version)s.")
+            % {"task": run.task_id, "version": version},
         )
         if not created:
             registry.artifact_discard(stored=stored)

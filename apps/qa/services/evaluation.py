@@ -15,6 +15,7 @@ from typing import Any
 import pyarrow.parquet as pq
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from apps.datasets.files import stored_file_path
 from apps.datasets.selectors import columns_of, scoring_version
@@ -49,10 +50,11 @@ def evaluation_check(*, request: dict, resources: dict | None = None) -> dict[st
         else None
     )
     if version is None:
-        errors["model_version"] = [f"No model version with id {raw!r}."]
+        errors["model_version"] = [_("No model version with id %(id)r.") % {"id": raw}]
     elif version.model.type != ModelType.RETRIEVAL:
         errors["model_version"] = [
-            f"{version} is a {version.model.type} model; this evaluates retrieval versions."
+            _("%(version)s is a %(type)s model; this evaluates retrieval versions.")
+            % {"version": version, "type": str(version.model.get_type_display()).lower()}
         ]
     data = scoring_version(request.get("dataset"), request.get("dataset_version"), errors)
     question_column = request.get("question_column") or "question"
@@ -62,10 +64,14 @@ def evaluation_check(*, request: dict, resources: dict | None = None) -> dict[st
         for field, column in (("question_column", question_column), ("code_column", code_column)):
             if column not in columns:
                 errors[field] = [
-                    f"{data} has no column {column!r}; its columns: {', '.join(list(columns)[:20])}."
+                    _("%(data)s has no column %(column)r; its columns: %(columns)s.")
+                    % {"data": data, "column": column, "columns": ", ".join(list(columns)[:20])}
                 ]
         if data.row_count and data.row_count > MAX_EVALUATION_QUESTIONS:
-            errors["dataset"] = [f"{data} has {data.row_count:,} rows; at most {MAX_EVALUATION_QUESTIONS:,}."]
+            errors["dataset"] = [
+                _("%(data)s has %(rows)s rows; at most %(limit)s.")
+                % {"data": data, "rows": f"{data.row_count:,}", "limit": f"{MAX_EVALUATION_QUESTIONS:,}"}
+            ]
     if errors:
         raise RequestInvalid(errors)
     return {
@@ -92,8 +98,7 @@ def evaluation_create(*, user, request: dict, **options: Any) -> QAEvaluation:
             type=TaskType.EVALUATION,
             check=lambda request, resources: evaluation_check(request=request, resources=resources),
             name=lambda p: (
-                f"QA accuracy of {p['model_name']} v{p['version']} "
-                f"on {p['dataset_name']} v{p['dataset_version']}"
+                _("QA accuracy of %(model_name)s v%(version)s on %(dataset_name)s v%(dataset_version)s") % p
             ),
             user=user,
             request=request,
@@ -131,14 +136,19 @@ def evaluation_work(*, run: Run) -> Callable[[], dict]:
     """Ask every labelled question with the version; the commit stores the figures and failures."""
     ev = QAEvaluation.objects.select_related("model_version", "dataset_version").get(task_id=run.task_id)
     try:
-        _, index = registry.version_load(version=ev.model_version)
+        _stored, index = registry.version_load(version=ev.model_version)
     except ArtifactError as exc:
-        raise RunFailed(f"{ev.model_version} cannot be loaded: {exc}") from None
+        raise RunFailed(
+            _("%(version)s cannot be loaded: %(error)s") % {"version": ev.model_version, "error": exc}
+        ) from None
     with stored_file_path(ev.dataset_version.parquet) as path:
         table = pq.read_table(path, columns=[ev.question_column, ev.code_column])
     texts = ["" if q is None else str(q) for q in table.column(ev.question_column).to_pylist()]
     codes = [_code_text(c) for c in table.column(ev.code_column).to_pylist()]
-    run.log(f"Asking {len(texts):,} questions of {ev.dataset_version} with {ev.model_version}.")
+    run.log(
+        _("Asking %(questions)s questions of %(data)s with %(version)s.")
+        % {"questions": f"{len(texts):,}", "data": ev.dataset_version, "version": ev.model_version}
+    )
     total = max(len(texts), 1)
 
     def tick(done: int) -> None:
@@ -150,8 +160,13 @@ def evaluation_work(*, run: Run) -> Callable[[], dict]:
     figures["seconds"] = round(time.perf_counter() - started, 3)
     failures = figures.pop("failures")
     run.log(
-        f"Top-1 {accuracy.shown(figures['top1'])} of answered, top-5 {accuracy.shown(figures['top5'])}, "
-        f"not sure {accuracy.shown(figures['not_sure'])}; {figures['failures_total']} failures."
+        _("Top-1 %(top1)s of answered, top-5 %(top5)s, not sure %(not_sure)s; %(failures)s failures.")
+        % {
+            "top1": accuracy.shown(figures["top1"]),
+            "top5": accuracy.shown(figures["top5"]),
+            "not_sure": accuracy.shown(figures["not_sure"]),
+            "failures": figures["failures_total"],
+        }
     )
 
     def commit() -> dict:

@@ -11,6 +11,7 @@ from typing import Any
 from django.core.files.base import ContentFile
 from django.db.models import QuerySet
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from apps.core.csvsafe import cell
 from apps.datasets.models import DatasetKind, DatasetVersion
@@ -34,14 +35,14 @@ def feedback_give(*, entry: QAHistory, value: Any, correct_code: Any = "") -> QA
     """
     errors: dict[str, list[str]] = {}
     if isinstance(value, bool) or value not in (Feedback.RIGHT, Feedback.WRONG):
-        errors["value"] = [f"Feedback is 1 (right) or -1 (wrong); got {value!r}."]
+        errors["value"] = [_("Feedback is 1 (right) or -1 (wrong); got %(value)r.") % {"value": value}]
     code = correct_code.strip() if isinstance(correct_code, str) else correct_code
     if code in (None, ""):
         code = ""
     elif not isinstance(code, str) or not re.fullmatch(r"[0-9]{12}", code):
-        errors["correct_code"] = ["A correct code is the 12-digit bank code."]
+        errors["correct_code"] = [_("A correct code is the 12-digit bank code.")]
     elif value == Feedback.RIGHT and code != entry.bank_code:
-        errors["correct_code"] = ["A correct code goes with feedback -1 (the answer was wrong)."]
+        errors["correct_code"] = [_("A correct code goes with feedback -1 (the answer was wrong).")]
     if errors:
         raise FeedbackInvalid(errors)
     entry.feedback = value
@@ -70,7 +71,7 @@ def corrections_export(
     same corrections again give the version already stored. Raises NoCorrections when none."""
     body = corrections_csv(entries=entries)
     if body.count(b"\n") <= 1:
-        raise NoCorrections("None of these answers was marked wrong with a correct code.")
+        raise NoCorrections(_("None of these answers was marked wrong with a correct code."))
     stamp = timezone.now().strftime("%Y%m%d-%H%M%S")
     return dataset_upload(
         name=dataset_name,
@@ -78,5 +79,5 @@ def corrections_export(
         file=ContentFile(body, name=f"qa-corrections-{stamp}.csv"),
         original_name=f"qa-corrections-{stamp}.csv",
         user=user,
-        description="Questions answered wrong, with the code users gave as right.",
+        description=_("Questions answered wrong, with the code users gave as right."),
     )

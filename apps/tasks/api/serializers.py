@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
 
 from apps.core.api.serializers import StrictModelSerializer
@@ -29,14 +31,19 @@ class TaskStatusSerializer(serializers.ModelSerializer):
 
 class ScheduleSerializer(StrictModelSerializer):
     type = serializers.ChoiceField(
-        choices=[(TaskType.TRAINING.value, "Training"), (TaskType.EVALUATION.value, "Evaluation")],
+        choices=[
+            (TaskType.TRAINING.value, TaskType.TRAINING.label),
+            (TaskType.EVALUATION.value, TaskType.EVALUATION.label),
+        ],
         default=TaskType.TRAINING.value,
-        help_text="What each run is: a training (the default) or an evaluation.",
+        help_text=_("What each run is: a training (the default) or an evaluation."),
     )
     request = serializers.DictField(
         write_only=True,
-        help_text="The task each run creates: a training request (as POST /api/tasks/training) or an "
-        "evaluation request (as POST /api/evaluation); priority is the schedule's.",
+        help_text=_(
+            "The task each run creates: a training request (as POST /api/tasks/training) or an "
+            "evaluation request (as POST /api/evaluation); priority is the schedule's."
+        ),
     )
     every_minutes = serializers.IntegerField(min_value=1, max_value=525_600, required=False, write_only=True)
     cron = serializers.CharField(max_length=100, required=False, write_only=True)
@@ -71,7 +78,7 @@ class ScheduleSerializer(StrictModelSerializer):
     def validate(self, attrs):
         kind = schedulable_kinds().get(attrs.get("type", TaskType.TRAINING))
         if kind is None:
-            raise serializers.ValidationError({"type": ["Tasks of this type cannot be scheduled."]})
+            raise serializers.ValidationError({"type": [gettext("Tasks of this type cannot be scheduled.")]})
         checked = kind.serializer(data=attrs.get("request") or {})
         if not checked.is_valid():
             raise serializers.ValidationError({"request": checked.errors})

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from django.utils.translation import gettext
 from drf_spectacular.utils import OpenApiParameter, PolymorphicProxySerializer, extend_schema
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
@@ -32,7 +33,7 @@ def create_from_request(request, kind: TaskKind, data: dict):
 def created_response(task) -> Response:
     task.refresh_from_db()
     response = Response(TaskSerializer(task).data, status=status.HTTP_201_CREATED)
-    response.message = f"Task #{task.pk} is {task.status}."
+    response.message = gettext("Task #%(id)s is %(status)s.") % {"id": task.pk, "status": task.status_word}
     return response
 
 
@@ -73,14 +74,16 @@ class TaskViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Gen
         data = dict(request.data)
         task_type = data.pop("type", None)
         if task_type is None:
-            raise ValidationError({"type": ["This field is required."]})
+            raise ValidationError({"type": [gettext("This field is required.")]})
         if task_type not in creatable:
             raise ValidationError(
                 {
                     "type": [
-                        f"Only {', '.join(sorted(creatable))} tasks are created here; evaluations are "
-                        "requested at /api/evaluation and batch predictions at "
-                        "/api/models/{id}/batch-predictions."
+                        gettext(
+                            "Only %(types)s tasks are created here; evaluations are requested at "
+                            "/api/evaluation and batch predictions at /api/models/{id}/batch-predictions."
+                        )
+                        % {"types": ", ".join(sorted(creatable))}
                     ]
                 }
             )
@@ -139,11 +142,13 @@ class TaskViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Gen
         """Cancel: at once if it has not started, at the next round if it runs. 409 when finished."""
         task = self.get_object()
         if task.created_by_id != request.user.pk and not request.user.has_perm("tasks.change_task"):
-            raise PermissionDenied("Only the task's creator or an analyst can cancel it.")
+            raise PermissionDenied(gettext("Only the task's creator or an analyst can cancel it."))
         task = services.task_cancel(task=task)
         response = Response(TaskSerializer(task).data)
         response.message = (
-            "Cancelled." if task.status == "cancelled" else "Cancel requested; it stops at the next round."
+            gettext("Cancelled.")
+            if task.status == "cancelled"
+            else gettext("Cancel requested; it stops at the next round.")
         )
         return response
 
@@ -162,10 +167,16 @@ def _int_param(request, name: str, default, lo: int, hi: int | None):
     try:
         value = int(raw)
     except ValueError:
-        raise ValidationError({name: ["Must be an integer."]}) from None
+        raise ValidationError({name: [gettext("Must be an integer.")]}) from None
     if value < lo or (hi is not None and value > hi):
         raise ValidationError(
-            {name: [f"Must be between {lo} and {hi}." if hi else f"Must be at least {lo}."]}
+            {
+                name: [
+                    gettext("Must be between %(min)s and %(max)s.") % {"min": lo, "max": hi}
+                    if hi
+                    else gettext("Must be at least %(min)s.") % {"min": lo}
+                ]
+            }
         )
     return value
 
@@ -209,12 +220,18 @@ class ScheduleViewSet(
         unknown = set(request.data) - {"enabled"}
         if unknown or "enabled" not in request.data or not isinstance(request.data["enabled"], bool):
             raise ValidationError(
-                {"enabled": ["Only enabled (true or false) can be changed; create a new schedule otherwise."]}
+                {
+                    "enabled": [
+                        gettext(
+                            "Only enabled (true or false) can be changed; create a new schedule otherwise."
+                        )
+                    ]
+                }
             )
         schedules.schedule_set_enabled(schedule=schedule, enabled=request.data["enabled"])
         schedule.periodic_task.refresh_from_db()
         response = Response(ScheduleSerializer(schedule).data)
-        response.message = "Enabled." if request.data["enabled"] else "Paused."
+        response.message = gettext("Enabled.") if request.data["enabled"] else gettext("Paused.")
         return response
 
     def perform_destroy(self, instance):

@@ -4,20 +4,35 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('tasks', '0001_initial'),
+        ("tasks", "0001_initial"),
     ]
 
     operations = [
         migrations.AlterField(
-            model_name='task',
-            name='type',
-            field=models.CharField(choices=[('training', 'Training'), ('evaluation', 'Evaluation'), ('prediction', 'Batch prediction')], db_index=True, max_length=20),
+            model_name="task",
+            name="type",
+            field=models.CharField(
+                choices=[
+                    ("training", "Training"),
+                    ("evaluation", "Evaluation"),
+                    ("prediction", "Batch prediction"),
+                ],
+                db_index=True,
+                max_length=20,
+            ),
         ),
         migrations.AlterField(
-            model_name='taskschedule',
-            name='type',
-            field=models.CharField(choices=[('training', 'Training'), ('evaluation', 'Evaluation'), ('prediction', 'Batch prediction')], default='training', max_length=20),
+            model_name="taskschedule",
+            name="type",
+            field=models.CharField(
+                choices=[
+                    ("training", "Training"),
+                    ("evaluation", "Evaluation"),
+                    ("prediction", "Batch prediction"),
+                ],
+                default="training",
+                max_length=20,
+            ),
         ),
     ]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError as DjangoValidationError
+from django.utils.translation import gettext
 from rest_framework import serializers
 
 from apps.core.api.serializers import StrictModelSerializer, StrictSerializer
@@ -34,7 +35,7 @@ class UserSerializer(StrictModelSerializer):
     def validate(self, attrs):
         password = attrs.get("password")
         if self.instance is None and not password:
-            raise serializers.ValidationError({"password": ["This field is required."]})
+            raise serializers.ValidationError({"password": [gettext("This field is required.")]})
         if password:
             candidate = self.instance or User(**{k: v for k, v in attrs.items() if k != "password"})
             try:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from django.utils.translation import gettext
 from drf_spectacular.utils import extend_schema
 from rest_framework import mixins, status, viewsets
 from rest_framework.exceptions import AuthenticationFailed
@@ -50,7 +51,7 @@ class LogoutView(APIView):
         serializer.is_valid(raise_exception=True)
         services.user_logout(refresh=serializer.validated_data["refresh"])
         response = Response(None, status=status.HTTP_200_OK)
-        response.message = "Logged out; the refresh token is revoked."
+        response.message = gettext("Logged out; the refresh token is revoked.")
         return response
 
 

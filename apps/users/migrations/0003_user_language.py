@@ -4,15 +4,20 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('users', '0002_role_groups'),
+        ("users", "0002_role_groups"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='user',
-            name='language',
-            field=models.CharField(blank=True, choices=[('zh-hans', '简体中文'), ('en', 'English')], help_text="The language of OMM's pages for this user; empty follows the browser.", max_length=10, verbose_name='language'),
+            model_name="user",
+            name="language",
+            field=models.CharField(
+                blank=True,
+                choices=[("zh-hans", "简体中文"), ("en", "English")],
+                help_text="The language of OMM's pages for this user; empty follows the browser.",
+                max_length=10,
+                verbose_name="language",
+            ),
         ),
     ]

@@ -14,6 +14,7 @@ from pathlib import Path
 
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandParser
+from django.utils.translation import gettext as _
 
 from apps.datasets import demo_data
 
@@ -34,14 +35,14 @@ class Command(BaseCommand):
 
         self._timed(
             lambda: demo_data.write_credit_csv(out / "credit_applications.csv", credit_rows, seed),
-            f"{credit_rows:,} credit applications",
+            _("%(count)s credit applications") % {"count": f"{credit_rows:,}"},
         )
         descriptions = out / "credit_feature_descriptions.json"
         descriptions.write_text(
             json.dumps(demo_data.credit_feature_descriptions(), ensure_ascii=False, indent=2),
             encoding="utf-8",
         )
-        self._report(descriptions, "feature descriptions", 0.0)
+        self._report(descriptions, _("feature descriptions"), 0.0)
         self._timed(
             lambda: demo_data.write_bank_records_csv(
                 out / "bank_records.csv",
@@ -49,14 +50,15 @@ class Command(BaseCommand):
                 seed,
                 bad_lines_path=out / "bank_records_bad_lines.csv",
             ),
-            f"{bank_rows:,} bank records, UTF-8 (answer key: bank_records_bad_lines.csv)",
+            _("%(count)s bank records, UTF-8 (answer key: bank_records_bad_lines.csv)")
+            % {"count": f"{bank_rows:,}"},
         )
         # The same records in GBK, the encoding many bank systems still export.
         self._timed(
             lambda: demo_data.write_bank_records_csv(
                 out / "bank_records_gbk.csv", bank_rows, seed, encoding="gbk"
             ),
-            f"{bank_rows:,} bank records, GBK",
+            _("%(count)s bank records, GBK") % {"count": f"{bank_rows:,}"},
         )
 
     def _timed(self, write: Callable[[], Path], what: str) -> None:

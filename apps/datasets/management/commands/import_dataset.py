@@ -15,11 +15,12 @@ from pathlib import Path
 from django.core.files import File
 from django.core.management.base import BaseCommand, CommandError
 from django.db import connection
+from django.utils.translation import gettext as _
 from tqdm import tqdm
 
 from apps.core.errors import ApplicationError
-from apps.datasets import services
-from apps.datasets.models import DatasetKind, DatasetStatus, DatasetVersion
+from apps.datasets import services, texts
+from apps.datasets.models import CodeScheme, DatasetKind, DatasetStatus, DatasetVersion
 from apps.users.models import User
 
 
@@ -34,6 +35,12 @@ class Command(BaseCommand):
         parser.add_argument("--time-column", default="", help="time column (tabular)")
         parser.add_argument("--key", action="append", default=[], help="key column(s) for duplicate checks")
         parser.add_argument("--encoding", default="", help="declared encoding (default: detected)")
+        parser.add_argument(
+            "--code-scheme",
+            choices=list(CodeScheme.values),
+            default="",
+            help="bank records: how the codes are read (default: the dataset's, auto for a new one)",
+        )
         parser.add_argument("--description", default="")
         parser.add_argument("--user", default="", help="username recorded as uploader")
         parser.add_argument(
@@ -45,10 +52,10 @@ class Command(BaseCommand):
 
     def handle(self, *args, path: Path, **opts) -> None:
         if not path.is_file():
-            raise CommandError(f"No such file: {path}")
+            raise CommandError(_("No such file: %(path)s") % {"path": path})
         user = User.objects.filter(username=opts["user"]).first() if opts["user"] else None
         if opts["user"] and user is None:
-            raise CommandError(f"No such user: {opts['user']}")
+            raise CommandError(_("No such user: %(user)s") % {"user": opts["user"]})
         try:
             with path.open("rb") as fh:
                 version, created = services.dataset_upload(
@@ -62,35 +69,49 @@ class Command(BaseCommand):
                     time_column=opts["time_column"],
                     key_columns=opts["key"],
                     declared_encoding=opts["encoding"],
+                    code_scheme=opts["code_scheme"],
                     enqueue=opts["run_async"],
                 )
         except ApplicationError as exc:
             raise CommandError(exc.message) from None
         if not created:
-            self.stdout.write(f"Already imported as {version} ({version.status}).")
+            self.stdout.write(
+                _("Already imported as %(version)s (%(status)s).")
+                % {"version": version, "status": version.get_status_display()}
+            )
             return
-        self.stdout.write(f"Stored as {version}.")
+        self.stdout.write(_("Stored as %(version)s.") % {"version": version})
         if opts["run_async"]:
-            self.stdout.write("Validation queued for a worker.")
+            self.stdout.write(_("Validation queued for a worker."))
             return
         # The ingestion task runs here, in this process, as a worker would run it.
         worker = f"import_dataset@{socket.gethostname()}:{os.getpid()}"
         with (
-            tqdm(total=100, desc="validating", unit="%", bar_format="{l_bar}{bar}| {n:.0f}%") as bar,
+            tqdm(total=100, desc=_("validating"), unit="%", bar_format="{l_bar}{bar}| {n:.0f}%") as bar,
             _following(version.pk, bar),
         ):
             result = services.dataset_version_validate(version_id=version.pk, worker=worker)
             bar.update(100 - bar.n)
         if result is None:
-            self.stdout.write("Validation is already running elsewhere.")
+            self.stdout.write(_("Validation is already running elsewhere."))
             return
         if result.status == DatasetStatus.ERROR:
-            raise CommandError(f"{result}: {result.error_message}")
-        summary = f"{result}: validated, {result.row_count} rows"
+            raise CommandError(f"{result}: {texts.version_error_text(result)}")
+        numbers = {
+            "version": result,
+            "rows": result.row_count,
+            "valid": result.valid_count,
+            "invalid": result.invalid_count,
+            "score": result.quality_score,
+        }
         if result.invalid_count is not None:
-            summary += f", {result.valid_count} valid, {result.invalid_count} invalid"
-        if result.quality_score is not None:
-            summary += f", quality score {result.quality_score:.1f}"
+            summary = (
+                _("%(version)s: validated, %(rows)s rows, %(valid)s valid, %(invalid)s invalid") % numbers
+            )
+        elif result.quality_score is not None:
+            summary = _("%(version)s: validated, %(rows)s rows, quality score %(score).1f") % numbers
+        else:
+            summary = _("%(version)s: validated, %(rows)s rows") % numbers
         self.stdout.write(self.style.SUCCESS(summary))
 
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.core.management.base import BaseCommand
+from django.utils.translation import gettext
 
 from apps.datasets.demo import load_demo_datasets
 from apps.features.demo import load_demo_features
@@ -22,14 +23,15 @@ class Command(BaseCommand):
     def handle(self, *args, **options) -> None:
         saved = load_demo_users(credentials=settings.DATA_DIR / "demo-credentials.json")
 
-        self.stdout.write("Demo data:")
+        self.stdout.write(gettext("Demo data:"))
         analyst = User.objects.get(username="analyst")
         load_demo_datasets(user=analyst, write=self.stdout.write)
         load_demo_features(user=analyst, write=self.stdout.write)
         load_demo_model(user=analyst, write=self.stdout.write)
         load_demo_qa(user=User.objects.get(username="admin"), write=self.stdout.write)
 
-        self.stdout.write(self.style.SUCCESS("Demo logins (role: username / password):"))
-        for username, role, _ in DEMO_USERS:
-            password = saved.get(username, f"(set before; reset with: manage.py changepassword {username})")
+        self.stdout.write(self.style.SUCCESS(gettext("Demo logins (role: username / password):")))
+        for username, role, _department in DEMO_USERS:
+            unknown = gettext("(set before; reset with: manage.py changepassword %(username)s)")
+            password = saved.get(username, unknown % {"username": username})
             self.stdout.write(f"  {role:<11} {username} / {password}")

@@ -1,0 +1,54 @@
+"""Template filters that show stored codes (statuses, objectives, A/B sides) in the page's
+language: the code stays in the data and in CSS classes, the reader sees its label."""
+
+from __future__ import annotations
+
+from django import template
+from django.utils.translation import pgettext
+
+from apps.tasks.models import TaskStatus
+
+from ..labels import metric_label as _metric_label
+from ..labels import objective_label
+from ..models import EventAction, ModelStatus, RequestStatus, VersionSource, VersionStatus
+
+register = template.Library()
+
+_CHOICES = {
+    "version": VersionStatus,
+    "model": ModelStatus,
+    "request": RequestStatus,
+    "source": VersionSource,
+    "action": EventAction,
+    "task": TaskStatus,
+}
+
+
+@register.filter
+def status_label(value, kind: str = "version") -> str:
+    """The label of code ``value`` among the ``kind`` choices, in lower case as the pages
+    show codes (``active`` in English); an unknown code is shown as it is."""
+    choices = _CHOICES.get(kind)
+    if choices is None or value in (None, "") or value not in choices.values:
+        return "" if value is None else str(value)
+    return str(choices(value).label).lower()
+
+
+@register.filter
+def objective(value) -> str:
+    """A version's objective (``binary``) in the page's language; blank stays blank."""
+    return objective_label(value)
+
+
+@register.filter
+def ab_side(value) -> str:
+    """The A/B side a request went to: ``active`` (the active version) or ``B``."""
+    if value == "active":
+        return pgettext("A/B side", "active")
+    return str(value)
+
+
+@register.filter
+def metric_label(name) -> str:
+    """A figure's on-screen name (``accuracy`` -> 准确率; AUC, KS as they are)."""
+    return _metric_label(str(name))

