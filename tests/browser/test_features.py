@@ -100,11 +100,11 @@ def test_analyst_registers_features_from_a_dataset_in_one_step(
     expect(page.locator("#proposals thead")).to_contain_text(f"IV vs {LABEL}")
     for column, proposal in expected.items():
         row = rows.filter(has=page.get_by_label(f"register {column}", exact=True))
-        expect(row.locator("td:nth-child(4)")).to_have_text(proposal["type"])
+        expect(row.locator("td:nth-child(4)")).to_have_text(str(FeatureType(proposal["type"]).label))
         expect(row.locator("td:nth-child(5)")).to_have_text(proposal["data_type"])
         expect(row.locator(f"input[name='name-{column}']")).to_have_value(suggest_feature_name(column))
     score = rows.filter(has=page.get_by_label("register credit_score", exact=True))
-    expect(score.locator("td:nth-child(4)")).to_have_text("numerical")
+    expect(score.locator("td:nth-child(4)")).to_have_text("Numerical")
     expect(score.locator("td:nth-child(7)")).to_have_text(IV_CELL)
     assert expected["credit_score"]["statistics"]["iv"]["iv"] > 0
     # The label is what the IV is computed against, not a feature.
@@ -121,11 +121,11 @@ def test_analyst_registers_features_from_a_dataset_in_one_step(
     registered = [suggest_feature_name(c) for c in columns if c != "application_id"]
     registered[registered.index("user_age")] = "age_years"
     expect(page.locator(".message.success")).to_have_text(
-        f"Registered {len(registered)} feature(s) and credit-features v1."
+        f"Registered {len(registered)} features and credit-features v1."
     )
     expect(_names(page)).to_have_text(sorted(registered))
     expect(page.locator("#features").locator("xpath=following-sibling::p")).to_contain_text(
-        f"{len(registered)} feature(s)"
+        f"{len(registered)} features"
     )
     expect(page.get_by_role("link", name="age_years", exact=True)).to_be_visible()
     expect(page.get_by_role("link", name="application_id", exact=True)).to_have_count(0)

@@ -87,8 +87,8 @@ def test_admin_promotes_rolls_back_and_answers_active_at_then_an_analyst_traces(
     entry = page.locator("#result_list tbody tr").first
     expect(entry.locator("td.field-action")).to_have_text("Promote")
     expect(entry.locator("td.field-version")).to_have_text("credit v2")
-    expect(entry.locator("td.field-from_status")).to_have_text("registered")
-    expect(entry.locator("td.field-to_status")).to_have_text("active")
+    expect(entry.locator("td.field-from_status_label")).to_have_text("registered")
+    expect(entry.locator("td.field-to_status_label")).to_have_text("active")
     expect(entry.locator("td.field-previous_active")).to_have_text("credit v1")
     expect(entry.locator("td.field-actor")).to_have_text(boss.username)
     expect(entry.locator("td.field-reason")).to_have_text("beats v1 on the holdout")
