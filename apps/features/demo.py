@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from django.utils.translation import gettext
+
 from apps.datasets.demo import CREDIT
 from apps.datasets.demo_data import credit_feature_descriptions
 from apps.datasets.models import Dataset
@@ -43,4 +45,7 @@ def load_demo_features(*, user, write=print) -> None:
         feature_set_description="All demo credit features, drawn from demo-credit.",
         proposals=proposals,
     )
-    write(f"  {len(features)} features registered, feature set {feature_set}")
+    write(
+        gettext("  %(count)s features registered, feature set %(set)s")
+        % {"count": len(features), "set": feature_set}
+    )

@@ -36,13 +36,25 @@ def load_demo_model(*, user, write=print) -> None:
     outcome = task_execute(task_id=task.pk, worker="demo")
     task.refresh_from_db()
     if outcome != "completed":
-        write(f"  demo model training {outcome}: {task.error}")
+        write(
+            gettext("  demo model training %(outcome)s: %(error)s")
+            % {"outcome": outcome, "error": task.error}
+        )
         return
     # Active from the start, so POST /api/models/{id}/predict answers out of the box.
     version = ModelVersion.objects.get(task=task)
     registry.version_activate(version=version, user=user, reason=gettext("Demo model, promoted at setup."))
     result, metrics = task.result, task.result["metrics"]
     write(
-        f"  model {result['modelName']} v{result['version']} trained ({result['algorithm']}, "
-        f"AUC {metrics.get('auc', 0):.3f}, KS {metrics.get('ks', 0):.3f}, {result['seconds']:.1f} s)"
+        gettext(
+            "  model %(name)s v%(version)s trained (%(algorithm)s, AUC %(auc)s, KS %(ks)s, %(seconds)s s)"
+        )
+        % {
+            "name": result["modelName"],
+            "version": result["version"],
+            "algorithm": result["algorithm"],
+            "auc": f"{metrics.get('auc', 0):.3f}",
+            "ks": f"{metrics.get('ks', 0):.3f}",
+            "seconds": f"{result['seconds']:.1f}",
+        }
     )

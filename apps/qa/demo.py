@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from django.core.files.base import ContentFile
+from django.utils.translation import gettext
 
 from apps.datasets import services as datasets
 from apps.datasets.demo import BANKS
@@ -56,14 +57,22 @@ def load_demo_qa(*, user, write=print) -> None:
     outcome = task_execute(task_id=task.pk, worker="demo")
     task.refresh_from_db()
     if outcome != "completed":
-        write(f"  QA model build {outcome}: {task.error}")
+        write(gettext("  QA model build %(outcome)s: %(error)s") % {"outcome": outcome, "error": task.error})
         return
     version = ModelVersion.objects.get(task=task)
-    registry.version_activate(version=version, user=user, reason="Demo QA model, promoted at setup.")
+    registry.version_activate(version=version, user=user, reason=gettext("Demo QA model, promoted at setup."))
     m = version.metrics
     write(
-        f"  QA model {version.model.name} v{version.version}: {m['records']:,} records in "
-        f"{m['build_seconds']:.1f} s (try /qa/: 工行北京海淀支行的联行号是多少)"
+        gettext(
+            "  QA model %(name)s v%(version)s: %(records)s records in %(seconds)s s (try /qa/: %(question)s)"
+        )
+        % {
+            "name": version.model.name,
+            "version": version.version,
+            "records": f"{m['records']:,}",
+            "seconds": f"{m['build_seconds']:.1f}",
+            "question": "工行北京海淀支行的联行号是多少",
+        }
     )
     questions = _question_set(user, bank_records(version.dataset_version))
     if questions is None:
@@ -75,6 +84,13 @@ def load_demo_qa(*, user, write=print) -> None:
     ev = QAEvaluation.objects.get(pk=ev.pk)
     if ev.metrics:
         write(
-            f"  QA accuracy on {ev.metrics['questions']:,} held-out questions: "
-            f"top-1 {shown(ev.metrics['top1'])} of answered, not sure {shown(ev.metrics['not_sure'])}"
+            gettext(
+                "  QA accuracy on %(questions)s held-out questions: "
+                "top-1 %(top1)s of answered, not sure %(not_sure)s"
+            )
+            % {
+                "questions": f"{ev.metrics['questions']:,}",
+                "top1": shown(ev.metrics["top1"]),
+                "not_sure": shown(ev.metrics["not_sure"]),
+            }
         )
