@@ -193,3 +193,8 @@ def register() -> None:
 def batch_file_open(batch: BatchPrediction):
     """The CSV of a finished batch prediction, opened for streaming."""
     return batch.file.open("rb")
+
+
+def batch_file_name(batch: BatchPrediction) -> str:
+    """The name a downloaded batch-prediction CSV gets (page and API alike)."""
+    return f"{batch.version.model.name}-v{batch.version.version}-predictions-{batch.pk}.csv"

@@ -195,7 +195,7 @@ def batch_download(request: HttpRequest, pk: int) -> FileResponse:
     return FileResponse(
         handle,
         as_attachment=True,
-        filename=f"{row.version.model.name}-v{row.version.version}-predictions-{row.pk}.csv",
+        filename=batch.batch_file_name(row),
         content_type="text/csv",
     )
 

@@ -25,5 +25,15 @@
     }
     return body;
   }
-  window.OMM = { api: api, cookie: cookie };
+  // A task status code as the word the server renders (Task.status_word); unknown codes as they are.
+  const TASK_STATUS = {
+    pending: pgettext("task status", "pending"),
+    queued: pgettext("task status", "queued"),
+    running: pgettext("task status", "running"),
+    completed: pgettext("task status", "completed"),
+    failed: pgettext("task status", "failed"),
+    cancelled: pgettext("task status", "cancelled"),
+  };
+  const taskStatusWord = (code) => TASK_STATUS[code] || code;
+  window.OMM = { api: api, cookie: cookie, taskStatusWord: taskStatusWord };
 })();

@@ -16,15 +16,7 @@
   const logTable = document.getElementById("logs");
   const logBody = logTable.querySelector("tbody");
   const logBox = logTable.closest(".scroll");
-  // Status and level words as the server renders them (Task.status_word, TaskLog.level_word).
-  const STATUS = {
-    pending: pgettext("task status", "pending"),
-    queued: pgettext("task status", "queued"),
-    running: pgettext("task status", "running"),
-    completed: pgettext("task status", "completed"),
-    failed: pgettext("task status", "failed"),
-    cancelled: pgettext("task status", "cancelled"),
-  };
+  // Level words as the server renders them (TaskLog.level_word).
   const LEVEL = {
     debug: pgettext("log level", "debug"),
     info: pgettext("log level", "info"),
@@ -104,7 +96,7 @@
     bar.style.width = task.progress + "%";
     meter.setAttribute("aria-valuenow", String(percent));
     text.textContent = percent + "%";
-    badge.textContent = STATUS[task.status] || task.status;
+    badge.textContent = OMM.taskStatusWord(task.status);
     badge.className = "badge " + task.status;
   }
 

@@ -6,20 +6,11 @@
   if (!table) return;
   const note = document.getElementById("refresh-note");
   const FINAL = ["completed", "failed", "cancelled"];
-  // The status word of a badge, as the server renders it (Task.status_word).
-  const STATUS = {
-    pending: pgettext("task status", "pending"),
-    queued: pgettext("task status", "queued"),
-    running: pgettext("task status", "running"),
-    completed: pgettext("task status", "completed"),
-    failed: pgettext("task status", "failed"),
-    cancelled: pgettext("task status", "cancelled"),
-  };
   const unfinished = () => table.querySelector("tbody tr[data-final='0']") !== null;
 
   function update(row, task) {
     const badge = row.querySelector("[data-role=status]");
-    badge.textContent = STATUS[task.status] || task.status;
+    badge.textContent = OMM.taskStatusWord(task.status);
     badge.className = "badge " + task.status;
     const meter = row.querySelector(".progress");
     meter.firstElementChild.style.width = task.progress + "%";

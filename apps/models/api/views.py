@@ -458,6 +458,6 @@ class BatchPredictionViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, v
         return FileResponse(
             handle,
             as_attachment=True,
-            filename=f"{row.version.model.name}-v{row.version.version}-predictions-{row.pk}.csv",
+            filename=batch.batch_file_name(row),
             content_type="text/csv",
         )
