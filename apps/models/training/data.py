@@ -85,8 +85,70 @@ def _build_matrix(
     return X
 
 
-def _label_values(table: pa.Table, label: str, objective: str) -> tuple[np.ndarray, np.ndarray, list[Any]]:
-    """(encoded label, mask of rows with a label, classes) — classes empty for regression."""
+# Label values read as "the event happened" when the caller names none (issue #18's list:
+# 1, true, bad, default, 违约, 逾期 ...). Compared case-insensitively with each value's text.
+EVENT_WORDS = frozenset(
+    {
+        "1", "true", "yes", "y", "t", "bad", "default", "defaulted", "delinquent", "event",
+        "positive", "fraud", "churn", "违约", "逾期", "坏", "坏客户", "是", "欺诈",
+    }
+)  # fmt: skip
+
+
+def _same_value(a: Any, b: Any) -> bool:
+    """A label value equals a requested one: exactly, or by its text (``"1"`` names 1, ``"True"`` true)."""
+    if a == b and type(a) is not bool and type(b) is not bool:
+        return True
+    return _value_text(a) == _value_text(b)
+
+
+def _value_text(v: Any) -> str:
+    if isinstance(v, float) and v.is_integer():
+        v = int(v)
+    return str(v).strip().lower()
+
+
+def event_class(classes: list[Any], counts: list[int], event_value: Any = None) -> Any:
+    """The event (positive) class of a binary label: ``event_value`` when given (SpecError when
+    the label does not hold it), else the one class whose text is an event word, else the
+    minority class (the later one on a tie)."""
+    if event_value is not None and event_value != "":
+        for c in classes:
+            if _same_value(c, event_value):
+                return c
+        raise SpecError(
+            [
+                Problem(
+                    _("the event value %(value)s is not in the label; its values are %(values)s"),
+                    value=repr(event_value),
+                    values=", ".join(map(str, classes)),
+                )
+            ]
+        )
+    named = [c for c in classes if _value_text(c) in EVENT_WORDS]
+    if len(named) == 1:
+        return named[0]
+    if len(classes) == 2 and counts[0] < counts[1]:
+        return classes[0]
+    return classes[-1]
+
+
+def label_classes_of(column: pa.ChunkedArray | pa.Array) -> list[Any]:
+    """The distinct non-null values of a label column, sorted."""
+    if pa.types.is_dictionary(column.type):
+        column = column.cast(column.type.value_type)
+    values = pc.unique(column).drop_null().to_pylist()
+    return sorted(v for v in values if not (isinstance(v, float) and v != v))
+
+
+def _label_values(
+    table: pa.Table, label: str, objective: str, event_value: Any = None
+) -> tuple[np.ndarray, np.ndarray, list[Any]]:
+    """(encoded label, mask of rows with a label, classes) — classes empty for regression.
+
+    Classes are sorted; for a binary label the event class comes second (index 1), so every
+    score is the probability of the event and every metric is oriented to it.
+    """
     col = table.column(label)
     present = pc.is_valid(col).to_numpy(zero_copy_only=False)
     if objective == "regression":
@@ -98,7 +160,14 @@ def _label_values(table: pa.Table, label: str, objective: str) -> tuple[np.ndarr
     values = col.filter(pa.array(present)) if not present.all() else col
     if pa.types.is_dictionary(values.type):
         values = values.cast(values.type.value_type)
-    classes = sorted(pc.unique(values).to_pylist())
+    counted = pc.value_counts(values).to_pylist()
+    by_value = {item["values"]: item["counts"] for item in counted}
+    classes = sorted(by_value)
+    if objective == "binary" and len(classes) == 2:
+        event = event_class(classes, [by_value[c] for c in classes], event_value)
+        classes = [c for c in classes if c != event] + [event]
+    elif objective == "binary" and event_value not in (None, "") and len(classes) == 1:
+        event_class(classes, [by_value[classes[0]]], event_value)  # names a missing event value
     plain = col.cast(col.type.value_type) if pa.types.is_dictionary(col.type) else col
     encoded = pc.index_in(plain, value_set=pa.array(classes, values.type))
     y = encoded.to_numpy().astype(np.float64, copy=False)

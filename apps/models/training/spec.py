@@ -9,7 +9,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-ALGORITHMS = ("lightgbm", "logistic_regression", "random_forest")
+ALGORITHMS = ("lightgbm", "logistic_regression", "random_forest", "scorecard")
 OBJECTIVES = ("binary", "multiclass", "regression")
 SPLITS = ("random", "stratified", "time")
 
@@ -100,6 +100,12 @@ DEFAULT_PARAMS: dict[str, dict[str, Any]] = {
 }
 
 
+# Parameter checks of algorithms whose params are not flat numbers (the scorecard's trends,
+# special values...), registered by the package that owns them: algorithm -> check(params,
+# features) giving problems.
+PARAM_CHECKS: dict[str, Any] = {}
+
+
 class SpecError(ValueError):
     """A training spec (or its data) that cannot be trained; ``problems`` lists why."""
 
@@ -131,6 +137,11 @@ class TrainingSpec:
     validation_share: float = 0.2
     seed: int = 42
     num_threads: int = 2
+    # The binary label's event (positive) value; None picks it (``data.event_class``).
+    event_value: Any = None
+    # A scorecard refit: the card it starts from and the analyst's bin edits.
+    base_card: dict[str, Any] | None = None
+    edits: list[dict[str, Any]] | None = None
 
 
 @dataclass
@@ -166,6 +177,8 @@ class TrainingResult:
     algorithm: str = ""
     params: dict[str, Any] = field(default_factory=dict)
     meta: dict[str, Any] = field(default_factory=dict)
+    # A scorecard's card (also its model bytes), for the registry to show without loading.
+    card: dict[str, Any] | None = None
 
 
 # --------------------------------------------------------------------------- validation
@@ -252,9 +265,14 @@ def validate_spec(
         )
     if spec.algorithm == "logistic_regression" and spec.objective == "regression":
         add(Problem(_("logistic_regression supports the binary and multiclass objectives only")))
+    if spec.algorithm == "scorecard" and spec.objective != "binary":
+        add(Problem(_("a scorecard needs a binary label (two classes, one of them the event)")))
 
     if not isinstance(spec.params, dict):
         add(Problem(_("params must be an object")))
+    elif spec.algorithm in PARAM_CHECKS:
+        features = spec.features if isinstance(spec.features, list) else []
+        problems.extend(PARAM_CHECKS[spec.algorithm](spec.params, features))
     elif spec.algorithm in PARAM_RULES:
         rules = PARAM_RULES[spec.algorithm]
         for name, value in spec.params.items():
