@@ -10,10 +10,12 @@ class ModelsConfig(AppConfig):
     def ready(self) -> None:
         from apps.core.config import declare
 
-        from . import batch, training_tasks
+        from . import artifacts, batch, training, training_tasks
         from .api.serializers import TrainingRequestSerializer
         from .config import KEYS
 
         declare(*KEYS)
+        # Scorecards are stored as their card (JSON), read back without running any code.
+        artifacts.register_format(training.SCORECARD_FORMAT, training.scorecard.card_loads, name="scorecard")
         training_tasks.register(serializer=TrainingRequestSerializer)
         batch.register()

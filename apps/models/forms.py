@@ -134,6 +134,7 @@ ERROR_FIELDS = {
     "feature_set",
     "features",
     "label",
+    "event_value",
     "priority",
     "every_minutes",
     "cron",
@@ -184,6 +185,15 @@ class TrainingForm(forms.Form):
         max_length=200,
         required=False,
         help_text=_("Blank: the dataset's label column."),
+    )
+    event_value = forms.CharField(
+        label=_("Event value"),
+        max_length=200,
+        required=False,
+        help_text=_(
+            "The label value that counts as the event (e.g. bad, 1, 违约); scores are its probability. "
+            "Blank: 1, true, bad, default, 违约, 逾期… when the label holds one, else the rarer class."
+        ),
     )
     algorithm = forms.ChoiceField(
         label=_("Algorithm"), choices=[(a, ALGORITHM_LABELS[a]) for a in ALGORITHMS], initial="lightgbm"
@@ -293,6 +303,7 @@ class TrainingForm(forms.Form):
             "label": d.get("label") or None,
             "objective": d.get("objective") or None,
             "time_column": d.get("time_column") or None,
+            "event_value": d.get("event_value") or None,
         }
         request.update({k: v for k, v in optional.items() if v is not None})
         return request

@@ -6,8 +6,10 @@ words the pages, forms and admin show for them, in the reader's language.
 
 from __future__ import annotations
 
+import re
+
+from django.utils.translation import gettext, pgettext_lazy
 from django.utils.translation import gettext_lazy as _
-from django.utils.translation import pgettext_lazy
 
 from .models import VersionStatus
 
@@ -20,6 +22,7 @@ ALGORITHM_LABELS = {
     "lightgbm": "LightGBM",
     "logistic_regression": _("Logistic regression"),
     "random_forest": _("Random forest"),
+    "scorecard": _("Scorecard"),
 }
 
 
@@ -77,3 +80,64 @@ METRIC_LABELS: dict[str, str] = {
 def metric_label(name: str) -> str:
     """The on-screen name of figure ``name``; an unknown one by its key, spaced out."""
     return str(METRIC_LABELS.get(name, name.replace("_", " ")))
+
+
+# Why a scorecard candidate was left out, as the card stores it (in English, the engine's
+# words): the fixed reasons and the patterns of the worded ones, read in the page's language.
+_CANDIDATE_PATTERNS = (
+    (
+        re.compile(r"^correlated with (?P<other>.+) \(r=(?P<r>-?[\d.]+)\)$"),
+        "correlated with %(other)s (r=%(r)s)",
+    ),
+    (re.compile(r"^beyond max_features \((?P<n>\d+)\)$"), "beyond max_features (%(n)s)"),
+)
+_CANDIDATE_REASONS = {
+    "excluded by an edit": _("excluded by an edit"),
+    "iv below min_iv": _("iv below min_iv"),
+    "one bin holds every row": _("one bin holds every row"),
+    "single value": _("single value"),
+    "no values": _("no values"),
+}
+
+
+def candidate_reason(text: str | None) -> str:
+    """A scorecard candidate's reason (``iv below min_iv``) in the reader's language."""
+    if not text:
+        return ""
+    if text in _CANDIDATE_REASONS:
+        return str(_CANDIDATE_REASONS[text])
+    for pattern, template in _CANDIDATE_PATTERNS:
+        match = pattern.match(text)
+        if match:
+            return gettext(template) % match.groupdict()
+    return text
+
+
+TREND_LABELS = {
+    "ascending": pgettext_lazy("event-rate trend", "ascending"),
+    "descending": pgettext_lazy("event-rate trend", "descending"),
+    "peak": pgettext_lazy("event-rate trend", "peak"),
+    "valley": pgettext_lazy("event-rate trend", "valley"),
+    "none": pgettext_lazy("event-rate trend", "none"),
+    "auto": pgettext_lazy("event-rate trend", "auto"),
+    "auto_asc_desc": pgettext_lazy("event-rate trend", "auto (ascending or descending)"),
+}
+
+
+def trend_label(code: str | None) -> str:
+    """A binning trend code (``ascending``) in the reader's language."""
+    return str(TREND_LABELS.get(code or "", code or ""))
+
+
+BIN_KIND_LABELS = {
+    "interval": pgettext_lazy("scorecard bin", "interval"),
+    "categories": pgettext_lazy("scorecard bin", "categories"),
+    "special": pgettext_lazy("scorecard bin", "special values"),
+    "missing": pgettext_lazy("scorecard bin", "missing"),
+    "other": pgettext_lazy("scorecard bin", "other"),
+}
+
+
+def bin_kind_label(code: str | None) -> str:
+    """A scorecard bin's kind (``interval``) in the reader's language."""
+    return str(BIN_KIND_LABELS.get(code or "", code or ""))

@@ -129,6 +129,21 @@ class ModelVersion(models.Model):
         help_text=_("Features, categorical levels, label classes: what scoring needs."),
     )
 
+    # A scorecard's card: every feature's bins with counts, event rates, WOE, IV and points.
+    card = models.JSONField(_("scorecard"), null=True, blank=True)
+    # The version this one was refitted from (a scorecard with bins edited), the edits in training_info.
+    derived_from = models.ForeignKey(
+        "self",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="derived_versions",
+        verbose_name=_("derived from"),
+    )
+    # What reason codes compare each record against, when not the training rows (set from a
+    # reference population): the figures and where they came from.
+    reasons_reference = models.JSONField(_("reasons reference"), null=True, blank=True)
+
     task = models.OneToOneField(
         "tasks.Task",
         on_delete=models.SET_NULL,
@@ -331,6 +346,9 @@ class PredictionLog(models.Model):
     entity_key = models.CharField(_("entity key"), max_length=200, blank=True)
     inputs = models.JSONField(_("inputs"), help_text=_("The first records of the request (up to 5)."))
     scores = models.JSONField(_("scores"), help_text=_("Their scores."))
+    reasons = models.JSONField(
+        _("reasons"), null=True, blank=True, help_text=_("Their reason codes, where the model gives them.")
+    )
     latency_ms = models.FloatField(_("latency (ms)"))
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL,
@@ -378,3 +396,49 @@ class BatchPrediction(models.Model):
 
     def __str__(self) -> str:
         return _("%(version)s on %(dataset)s") % {"version": self.version, "dataset": self.dataset_version}
+
+
+class ReasonText(models.Model):
+    """The reason dictionary: what a reason code says to the applicant, in Chinese and English.
+
+    A row names a feature (and optionally one of its bins) for one model, or for every model
+    when ``model`` is empty; the most specific row wins.
+    """
+
+    model = models.ForeignKey(
+        Model,
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="reason_texts",
+        verbose_name=_("model"),
+        help_text=_("Empty: every model with this feature."),
+    )
+    feature = models.CharField(_("feature"), max_length=100, db_index=True)
+    bin_label = models.CharField(
+        _("bin"), max_length=200, blank=True, help_text=_("Empty: any bin or value of the feature.")
+    )
+    code = models.CharField(_("reason code"), max_length=20)
+    text_zh = models.CharField(_("text (Chinese)"), max_length=300)
+    text_en = models.CharField(_("text (English)"), max_length=300)
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
+
+    class Meta:
+        ordering = ["feature", "bin_label", "id"]
+        verbose_name = _("reason text")
+        verbose_name_plural = _("reason dictionary")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["model", "feature", "bin_label"],
+                condition=Q(model__isnull=False),
+                name="reason_text_unique_per_model",
+            ),
+            models.UniqueConstraint(
+                fields=["feature", "bin_label"],
+                condition=Q(model__isnull=True),
+                name="reason_text_unique_global",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.code} {self.feature}"

@@ -110,6 +110,39 @@ def _resolve_dataset(request: dict, errors: dict, feature_set: FeatureSet | None
     return version
 
 
+def _base_version(request: dict, errors: dict) -> ModelVersion | None:
+    """The scorecard version a refit starts from (``base_version``), checked."""
+    if request.get("base_version") is None:
+        if request.get("edits"):
+            errors["edits"] = [gettext("Bin edits refit a scorecard version; name it in base_version.")]
+        return None
+    base = ModelVersion.objects.filter(pk=request["base_version"]).first()
+    if base is None:
+        errors["base_version"] = [
+            gettext("No model version with id %(id)s.") % {"id": request["base_version"]}
+        ]
+    elif not base.card:
+        errors["base_version"] = [
+            gettext("%(version)s is not a scorecard; only scorecards are refitted with bin edits.")
+            % {"version": base}
+        ]
+        base = None
+    elif request.get("algorithm") not in (None, "scorecard"):
+        errors["algorithm"] = [gettext("A scorecard refit trains a scorecard.")]
+    return base
+
+
+def _event_value_problem(version: DatasetVersion, label: str, value: Any) -> str | None:
+    """Why ``value`` cannot be the event of ``label`` in ``version`` (None when it can)."""
+    with stored_file_path(version.parquet) as path:
+        column = pq.read_table(path, columns=[label]).column(label)
+    try:
+        training.event_class(training.label_classes_of(column), [1, 1], value)
+    except training.SpecError as exc:
+        return problems_text(exc.problems)
+    return None
+
+
 def estimated_memory_mb(rows: int, features: int) -> int:
     """Rough peak memory of a training: the Arrow columns plus one float64 matrix, and
     LightGBM's binned copy (about a quarter of the matrix)."""
@@ -203,10 +236,19 @@ def training_plan(request: dict, *, resource_config: dict | None = None) -> Trai
         validation_share=request.get("validation_share", 0.2),
         seed=request.get("seed", 42),
         num_threads=min(threads, queue.MAX_RESOURCE_THREADS),
+        event_value=request.get("event_value"),
     )
+    base = _base_version(request, errors)
+    if base is not None:
+        spec.base_card, spec.edits = base.card, list(request.get("edits") or [])
+        spec.params = dict(base.card.get("params") or {})
     problems = training.validate_spec(spec, columns, label_classes=_distinct(version, label))
     if problems:
         errors.setdefault("non_field_errors", []).extend(problem_text(p) for p in problems)
+    if spec.objective == "binary" and spec.event_value not in (None, "") and label in columns:
+        problem = _event_value_problem(version, label, spec.event_value)
+        if problem:
+            errors["event_value"] = [problem]
     needed = estimated_memory_mb(version.row_count or 0, len(features))
     allowed = (resource_config or {}).get("memoryMb")
     if allowed and needed > allowed:
@@ -241,6 +283,11 @@ def training_plan(request: dict, *, resource_config: dict | None = None) -> Trai
         "seed": spec.seed,
         "skipped_features": skipped,
     }
+    if spec.event_value not in (None, ""):
+        parameters["event_value"] = spec.event_value
+    if base is not None:
+        parameters["base_version"] = base.pk
+        parameters["edits"] = spec.edits
     if request.get("reproduce_of"):
         parameters["reproduce_of"] = request["reproduce_of"]
     return TrainingPlan(name, version, feature_set, spec, parameters)
@@ -304,6 +351,8 @@ def training_request_of(task: Task) -> dict:
         "time_column": p.get("time_column"),
         "validation_share": p.get("validation_share", 0.2),
         "seed": p.get("seed", 42),
+        **({"event_value": p["event_value"]} if p.get("event_value") not in (None, "") else {}),
+        **({"base_version": p["base_version"], "edits": p.get("edits")} if p.get("base_version") else {}),
         **({"reproduce_of": p["reproduce_of"]} if p.get("reproduce_of") else {}),
     }
 
@@ -443,14 +492,10 @@ def _discard_unless_registered(stored: registry.StoredArtifact) -> None:
         registry.artifact_discard(stored=stored)
 
 
-def training_work(run: Run) -> Callable[[], dict]:
-    """Train the model a training task asks for; the commit registers its version."""
-    task, task_id = run.task, run.task_id
+def spec_of(task: Task) -> training.TrainingSpec:
+    """The training spec a training task ran (or will run), from its parameters."""
     p = task.parameters
-    writer = RoundWriter(task_id)
-    version = DatasetVersion.objects.select_related("dataset").get(pk=p["dataset_version_id"])
-    feature_set = FeatureSet.objects.filter(pk=p["feature_set"]).first() if p.get("feature_set") else None
-    spec = training.TrainingSpec(
+    return training.TrainingSpec(
         algorithm=p["algorithm"],
         objective=p["objective"],
         label=p["label"],
@@ -461,7 +506,32 @@ def training_work(run: Run) -> Callable[[], dict]:
         validation_share=p["validation_share"],
         seed=p["seed"],
         num_threads=(task.resource_config or {}).get("threads") or min(os.cpu_count() or 1, 2),
+        event_value=p.get("event_value"),
     )
+
+
+def holdout_of(version: ModelVersion):
+    """The validation rows of ``version``'s training (a pyarrow table), None when it was
+    uploaded or its data is gone."""
+    task = version.task
+    if task is None or task.type != TaskType.TRAINING or version.dataset_version is None:
+        return None
+    spec = spec_of(task)
+    table = _read_table(version.dataset_version, spec)
+    return training.holdout_table(spec, table)
+
+
+def training_work(run: Run) -> Callable[[], dict]:
+    """Train the model a training task asks for; the commit registers its version."""
+    task, task_id = run.task, run.task_id
+    p = task.parameters
+    writer = RoundWriter(task_id)
+    version = DatasetVersion.objects.select_related("dataset").get(pk=p["dataset_version_id"])
+    feature_set = FeatureSet.objects.filter(pk=p["feature_set"]).first() if p.get("feature_set") else None
+    spec = spec_of(task)
+    base = ModelVersion.objects.filter(pk=p["base_version"]).first() if p.get("base_version") else None
+    if base is not None:
+        spec.base_card, spec.edits = base.card, p.get("edits") or []
     started = time.monotonic()
     champion = _champion(task)
     table = _read_table(version, spec, champion.feature_schema.get("features") if champion else None)
@@ -505,6 +575,9 @@ def training_work(run: Run) -> Callable[[], dict]:
         "objective": spec.objective,
         "seconds": round(time.monotonic() - started, 3),
     }
+    if base is not None:
+        info["edits"] = spec.edits
+        info["editedFrom"] = {"versionId": base.pk, "version": str(base)}
 
     def commit() -> dict:
         if p.get("reproduce_of"):  # a reproduction compares; it registers nothing
@@ -522,7 +595,8 @@ def training_work(run: Run) -> Callable[[], dict]:
             dataset_version=version,
             feature_set=feature_set,
             training_info=info,
-            changelog=gettext("Trained by task #%(id)s.") % {"id": task_id},
+            changelog=_changelog(task_id, base, spec.edits),
+            derived_from=base,
         )
         if not created:  # a second delivery: the first one's artifact stays, this copy goes
             registry.artifact_discard(stored=stored)
@@ -553,6 +627,16 @@ def training_work(run: Run) -> Callable[[], dict]:
         }
 
     return commit
+
+
+def _changelog(task_id: int, base: ModelVersion | None, edits: list | None) -> str:
+    if base is None:
+        return gettext("Trained by task #%(id)s.") % {"id": task_id}
+    return gettext("Refitted from %(version)s with %(count)s bin edit(s) by task #%(id)s.") % {
+        "version": base,
+        "count": len(edits or []),
+        "id": task_id,
+    }
 
 
 def _related(task: Task) -> list[tuple[str, str]]:

@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from . import views, views_actions
+from . import views, views_actions, views_scorecard
 
 urlpatterns = [
     path("models/", views.model_list, name="models"),
@@ -16,6 +16,9 @@ urlpatterns = [
         "models/batch-predictions/<int:pk>/download/",
         views_actions.batch_download,
         name="batch-download-page",
+    ),
+    path(
+        "models/versions/<int:version_id>/scorecard/", views_scorecard.scorecard_page, name="scorecard-page"
     ),
     path("tasks/create/", views.task_create, name="task-create"),
     path("traceability/", views.traceability, name="traceability"),

@@ -67,6 +67,8 @@ def version_register(
     training_info: dict[str, Any] | None = None,
     changelog: str = "",
     version_number: int | None = None,
+    card: dict | None = None,
+    derived_from: ModelVersion | None = None,
 ) -> tuple[ModelVersion, bool]:
     """Register ``stored`` as a version of ``model_name`` (the next number unless given).
 
@@ -130,6 +132,8 @@ def version_register(
                     seed=seed,
                     library_versions=library_versions or {},
                     training_info=training_info or {},
+                    card=card,
+                    derived_from=derived_from,
                     created_by=user,
                 )
         except IntegrityError:
@@ -156,6 +160,7 @@ def version_register_trained(
     feature_set=None,
     training_info: dict[str, Any] | None = None,
     changelog: str = "",
+    derived_from: ModelVersion | None = None,
 ) -> tuple[ModelVersion, bool]:
     """Register a training result (already stored as ``stored``); see ``version_register``."""
     objective = result.meta.get("objective", "")
@@ -173,7 +178,10 @@ def version_register_trained(
             "categoricalLevels": result.categorical_levels,
             "label": result.meta.get("label"),
             "labelClasses": result.meta.get("label_classes"),
+            **({"eventValue": result.meta["event_value"]} if "event_value" in result.meta else {}),
         },
+        card=result.card,
+        derived_from=derived_from,
         task=task,
         dataset_version=dataset_version,
         feature_set=feature_set,

@@ -8,8 +8,10 @@ from django.utils.translation import pgettext
 
 from apps.tasks.models import TaskStatus
 
+from ..labels import candidate_reason as _candidate_reason
 from ..labels import metric_label as _metric_label
 from ..labels import objective_label
+from ..labels import trend_label as _trend_label
 from ..models import EventAction, ModelStatus, RequestStatus, VersionSource, VersionStatus
 
 register = template.Library()
@@ -52,3 +54,15 @@ def ab_side(value) -> str:
 def metric_label(name) -> str:
     """A figure's on-screen name (``accuracy`` -> 准确率; AUC, KS as they are)."""
     return _metric_label(str(name))
+
+
+@register.filter
+def candidate_reason(value) -> str:
+    """Why a scorecard candidate was left out, in the page's language."""
+    return _candidate_reason(value)
+
+
+@register.filter
+def trend(value) -> str:
+    """A binning trend (``ascending``) in the page's language."""
+    return _trend_label(value)

@@ -14,6 +14,7 @@ import pyarrow as pa
 import sklearn
 from sklearn import metrics as skm
 
+from . import scorecard
 from .data import (
     _build_matrix,
     _is_categorical_type,
@@ -24,6 +25,7 @@ from .data import (
     _to_table,
 )
 from .pipelines import build_sklearn_pipeline
+from .reasons import reasons_reference
 from .scoring import _sk_predict, _validation_metrics
 from .spec import (
     DEFAULT_PARAMS,
@@ -187,7 +189,24 @@ def _train_sklearn(
     )
     if on_round is not None and on_round(info) is False:
         raise Cancelled("training cancelled after fitting")
-    return sio.dumps(pipe), None, pred, [info]
+    # Reasons of a linear model compare each record with the training rows' average.
+    reference = reasons_reference("skops", pipe, X_train, spec.objective)
+    return sio.dumps(pipe), None, pred, [info], reference
+
+
+def _train_scorecard(spec, params, X_train, y_train, X_valid, y_valid, features, levels, on_round):
+    card = scorecard.fit_scorecard(
+        X_train, y_train, features, levels, params, edits=spec.edits, base_card=spec.base_card
+    )
+    pred_train = scorecard.card_probability(card, X_train)
+    pred = scorecard.card_probability(card, X_valid)
+    metrics = {f"valid_{k}": v for k, v in _validation_metrics("binary", y_valid, pred, 2).items()}
+    info = RoundInfo(
+        1, 1, _loss("binary", y_train, pred_train, 2), _loss("binary", y_valid, pred, 2), metrics
+    )
+    if on_round is not None and on_round(info) is False:
+        raise Cancelled("training cancelled after fitting")
+    return card, None, pred, [info]
 
 
 def _thin(rounds: list[RoundInfo]) -> list[dict[str, Any]]:
@@ -223,7 +242,7 @@ def train(
     if problems:
         raise SpecError(problems)
 
-    y_all, present, classes = _label_values(table, spec.label, spec.objective)
+    y_all, present, classes = _label_values(table, spec.label, spec.objective, spec.event_value)
     n_classes = len(classes)
     if spec.objective != "regression":
         problems = validate_spec(spec, columns, label_classes=n_classes)
@@ -261,6 +280,7 @@ def train(
     params = resolved_params(spec)
     categorical_idx = [features.index(c) for c in categorical]
     fallback = None
+    card = reference = None
     algorithm = spec.algorithm
     try:
         if algorithm == "lightgbm":
@@ -284,8 +304,13 @@ def train(
                 algorithm = "random_forest" if spec.objective == "regression" else "logistic_regression"
                 fallback = {"from": "lightgbm", "to": algorithm, "reason": f"{type(exc).__name__}: {exc}"}
                 params = dict(DEFAULT_PARAMS[algorithm])
-        if algorithm != "lightgbm":
-            model_bytes, best, pred, log = _train_sklearn(
+        if algorithm == "scorecard":
+            card, best, pred, log = _train_scorecard(
+                spec, params, X_train, y_train, X_valid, y_valid, features, levels, on_round
+            )
+            model_bytes, model_format = scorecard.card_dumps(card), scorecard.SCORECARD_FORMAT
+        elif algorithm != "lightgbm":
+            model_bytes, best, pred, log, reference = _train_sklearn(
                 algorithm,
                 spec,
                 params,
@@ -310,6 +335,10 @@ def train(
         "label_classes": classes,
         "dtype": np.dtype(dtype).name,
     }
+    if spec.objective == "binary":
+        meta["event_value"] = classes[1]
+    if reference is not None:
+        meta["reasons_reference"] = reference
     return TrainingResult(
         model_format=model_format,
         model_bytes=model_bytes,
@@ -329,4 +358,5 @@ def train(
         algorithm=algorithm,
         params=params,
         meta=meta,
+        card=card,
     )

@@ -12,6 +12,7 @@ import numpy as np
 import pyarrow as pa
 from sklearn import metrics as skm
 
+from . import scorecard
 from .data import _build_matrix, _label_values, _split_order, _to_table
 from .spec import Problem, SpecError, TrainingSpec, _
 
@@ -59,15 +60,19 @@ def predict(model_format: str, model: Any, table_or_frame: Any, meta: dict[str, 
     Binary: probability of the second class in ``meta["label_classes"]``; multiclass: an
     (n, classes) probability matrix; regression: the predicted value.
     """
+    return score_matrix(model_format, model, feature_matrix(table_or_frame, meta), meta["objective"])
+
+
+def feature_matrix(table_or_frame: Any, meta: dict[str, Any]) -> np.ndarray:
+    """The model's input matrix for new data, encoded exactly as in training."""
     table = _to_table(table_or_frame)
     features = list(meta["features"])
     missing = [f for f in features if f not in table.column_names]
     if missing:
         raise SpecError([Problem(_("columns missing for scoring: %(columns)s"), columns=", ".join(missing))])
-    X = _build_matrix(
+    return _build_matrix(
         table, features, meta.get("categorical_levels") or {}, np.dtype(meta.get("dtype", "float64"))
     )
-    return score_matrix(model_format, model, X, meta["objective"])
 
 
 def score_matrix(
@@ -84,6 +89,8 @@ def score_matrix(
         return np.asarray(model.predict(X))
     if model_format == "skops":
         return _sk_predict(model, X, objective)
+    if model_format == "omm-scorecard":
+        return scorecard.card_probability(model, X)
     raise ValueError(f"unknown model format {model_format!r}")
 
 
@@ -139,11 +146,21 @@ def holdout_metrics(
                 )
             ]
         )
-    y_all, present, classes = _label_values(table, spec.label, spec.objective)
+    valid, y_all, classes = _holdout(spec, table)
     if spec.objective != "regression" and list(meta.get("label_classes") or []) != list(classes):
         raise SpecError([Problem(_("the model was trained on different label classes"))])
-    rows = np.flatnonzero(present)
-    order, n_train = _split_order(spec, table, rows, y_all)
-    valid = order[n_train:]
     pred = predict(model_format, model, table.take(pa.array(valid)), meta)
     return _validation_metrics(spec.objective, y_all[valid], pred, len(classes))
+
+
+def _holdout(spec: TrainingSpec, table: pa.Table) -> tuple[np.ndarray, np.ndarray, list[Any]]:
+    """(indices of the validation rows ``train(spec, table)`` holds out, encoded label, classes)."""
+    y_all, present, classes = _label_values(table, spec.label, spec.objective, spec.event_value)
+    order, n_train = _split_order(spec, table, np.flatnonzero(present), y_all)
+    return order[n_train:], y_all, classes
+
+
+def holdout_table(spec: TrainingSpec, table: Any) -> pa.Table:
+    """The validation rows ``train(spec, table)`` held out: where exports are checked."""
+    table = _to_table(table)
+    return table.take(pa.array(_holdout(spec, table)[0]))
