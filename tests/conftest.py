@@ -62,6 +62,7 @@ def _clean_cache():
 # same id. A cache that moves must move here too: a missing name fails every test, loudly.
 PROCESS_CACHES = (
     ("apps.models.serving", "_loaded"),
+    ("apps.models.reason_texts", "_cache"),
     ("apps.qa.services.asking", "_indexes"),
     ("apps.qa.selectors", "_labels"),
     ("apps.core.hotpath", "_pending_puts"),

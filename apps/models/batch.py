@@ -19,7 +19,7 @@ from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 from django.utils.translation import gettext
 
-from apps.core.csvsafe import neutralise_column
+from apps.core.csvsafe import cell, neutralise_column
 from apps.datasets.models import DatasetVersion
 from apps.datasets.selectors import columns_of, scoring_version
 from apps.datasets.services import stored_file_path
@@ -31,6 +31,7 @@ from apps.tasks.runner import Run
 
 from . import training
 from .models import BatchPrediction, ModelType, ModelVersion, VersionStatus
+from .reason_texts import worded
 from .services import version_load
 
 CHUNK_ROWS = 200_000
@@ -118,6 +119,23 @@ def _score_columns(scores: np.ndarray, objective: str, classes: list) -> dict[st
     return {"prediction" if objective == "regression" else "score": scores}
 
 
+def _explained_columns(model_format: str, model, X, explainer, model_id: int) -> dict[str, Any]:
+    """A scorecard's ``points`` and, for models that give reasons, ``reason_1`` ... with the
+    feature and ``reason_1_code`` with its code in the reason dictionary."""
+    out: dict[str, Any] = {}
+    points = training.explain.points(model_format, model, X)
+    if points is not None:
+        out["points"] = points
+    if explainer is None:
+        return out
+    k = training.DEFAULT_TOP_REASONS
+    rows = worded(model_id, training.explain.explain(explainer, X, k=k))
+    for i in range(k):
+        out[f"reason_{i + 1}"] = [cell(r[i]["feature"]) if i < len(r) else "" for r in rows]
+        out[f"reason_{i + 1}_code"] = [cell(r[i]["code"]) if i < len(r) else "" for r in rows]
+    return out
+
+
 def batch_work(run: Run):
     """Score the dataset version chunk by chunk into a CSV; the commit records it."""
     p = run.task.parameters
@@ -126,6 +144,9 @@ def batch_work(run: Run):
     artifact, model = version_load(version=version)
     meta = artifact.meta
     features, keys = list(meta["features"]), list(p.get("key_columns") or [])
+    explainer = training.explain.explainer_for(
+        artifact.format, model, meta, (version.reasons_reference or {}).get("reference")
+    )
     # A server-chosen name, claimed empty and then written in place chunk by chunk.
     name = default_storage.save(f"predictions/{uuid.uuid4().hex}.csv", ContentFile(b""))
     path = default_storage.path(name)
@@ -141,11 +162,13 @@ def batch_work(run: Run):
             ):
                 run.check_cancel()
                 table = pa.Table.from_batches([batch])
-                scores = training.predict(artifact.format, model, table, meta)
+                X = training.feature_matrix(table, meta)
+                scores = training.score_matrix(artifact.format, model, X, meta["objective"])
                 columns = {k: neutralise_column(table.column(k)) for k in keys}
                 columns.update(
                     _score_columns(scores, meta.get("objective", ""), meta.get("label_classes") or [])
                 )
+                columns.update(_explained_columns(artifact.format, model, X, explainer, version.model_id))
                 chunk = pa.table(columns)
                 if writer is None:
                     writer = pacsv.CSVWriter(out, chunk.schema)

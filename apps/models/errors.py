@@ -101,3 +101,13 @@ class VersionUnloadable(PredictionRefused, Conflict):
     """The version's artifact fails verification or cannot be read: it is never served."""
 
     default_code = "artifact_invalid"
+
+
+# --------------------------------------------------------------------------- exports
+
+
+class ExportRefused(_FieldInvalid):
+    """An export the version cannot give (no converter for its kind, no rows to check it on),
+    or one that did not reproduce OMM's own scores and so is not handed out."""
+
+    field = "format"

@@ -45,6 +45,7 @@ from .errors import (
     WrongModelType,
 )
 from .models import Model, ModelStatus, ModelType, ModelVersion, PredictionLog, VersionStatus
+from .reason_texts import worded
 from .services import version_load
 
 # Loaded models kept per process; more than a handful of live versions per process is rare.
@@ -76,6 +77,8 @@ class Loaded:
     level_codes: dict[str, dict[str, int]]
     dtype: Any
     label_classes: list[Any]
+    # Reasons, prepared once per loaded version (None: the model gives none).
+    explainer: training.explain.Explainer | None = None
 
 
 _loaded: OrderedDict[int, Loaded] = OrderedDict()
@@ -99,6 +102,9 @@ def _load(version: ModelVersion) -> Loaded:
         level_codes={name: {v: i for i, v in enumerate(values)} for name, values in levels.items()},
         dtype=np.dtype(meta.get("dtype", "float64")),
         label_classes=list(meta.get("label_classes") or []),
+        explainer=training.explain.explainer_for(
+            artifact.format, model, meta, (version.reasons_reference or {}).get("reference")
+        ),
     )
 
 
@@ -264,7 +270,19 @@ def _score(item: Loaded, X: np.ndarray) -> list:
     return scores.tolist()
 
 
-def _cache_key(version_id: int, X: np.ndarray) -> str:
+def _scored(item: Loaded, X: np.ndarray, k: int) -> dict[str, Any]:
+    """The answer's figures, as cached: scores (``s``), a scorecard's points (``p``) and the
+    reasons (``r``, before their dictionary words, which an admin may change at any time)."""
+    out: dict[str, Any] = {"s": _score(item, X)}
+    points = training.explain.points(item.model_format, item.model, X)
+    if points is not None:
+        out["p"] = points.tolist()
+    if k and item.explainer is not None:
+        out["r"] = training.explain.explain(item.explainer, X, k=k)
+    return out
+
+
+def _cache_key(version_id: int, X: np.ndarray, k: int = 0) -> str:
     """The answer's cache key: the version and the exact matrix the model would score.
 
     Hashing the matrix (built anyway to score a miss) costs a tenth of serialising the
@@ -272,7 +290,7 @@ def _cache_key(version_id: int, X: np.ndarray) -> str:
     """
     digest = hashlib.blake2b(f"{X.dtype.str}{X.shape}".encode(), digest_size=16)
     digest.update(np.ascontiguousarray(X).data)
-    return f"{CACHE_PREFIX}{version_id}:{digest.hexdigest()}"
+    return f"{CACHE_PREFIX}{version_id}:{k}:{digest.hexdigest()}"
 
 
 def _count(model_id: int, version_id: int, n: int = 1) -> None:
@@ -294,14 +312,17 @@ def predict(
     entity_key: str | None = None,
     user=None,
     use_cache: bool = True,
+    top_reasons: int = training.explain.DEFAULT_TOP_REASONS,
 ) -> dict[str, Any]:
     """Score ``records`` with the version the model routes this entity to.
 
     Returns ``requestId``, ``modelId``, ``model``, ``version``, ``versionId``, ``arm``,
-    ``scores`` (binary: probability of the positive class; multiclass: one list of class
-    probabilities per record, with ``labels``; regression: the value), ``cached`` and
-    ``latencyMs``. Raises a PredictionRefused (its class says 400, 404 or 409) for anything
-    it will not score.
+    ``scores`` (binary: probability of the event class; multiclass: one list of class
+    probabilities per record, with ``labels``; regression: the value), for a scorecard
+    ``points``, for models that explain themselves ``reasons`` (the ``top_reasons`` features
+    that pushed each record towards the event, with their reason code and text),
+    ``cached`` and ``latencyMs``. Raises a PredictionRefused (its class says 400, 404 or
+    409) for anything it will not score.
     """
     started = time.perf_counter()
     route = route_of(model_id)
@@ -321,15 +342,17 @@ def predict(
     records = _check_records(records, item, int(config_get_local("models-predict-max-records")))
     ttl = int(config_get_local("models-predict-cache-seconds"))
     X = _matrix(item, records)
-    key = _cache_key(version_id, X) if use_cache and ttl > 0 else None
+    k = top_reasons if item.explainer is not None else 0
+    key = _cache_key(version_id, X, k) if use_cache and ttl > 0 else None
     # One Redis round trip: earlier cache writes, this answer's GET and the version's count
     # (the request is counted once it is routed and its records pass the checks).
-    scores = cache_round_trip(key, incr=f"{COUNT_PREFIX}{route.model_id}:{version_id}")
-    cached = scores is not None
-    if scores is None:
-        scores = _score(item, X)
+    found = cache_round_trip(key, incr=f"{COUNT_PREFIX}{route.model_id}:{version_id}")
+    cached = found is not None
+    if found is None:
+        found = _scored(item, X, k)
         if key:
-            cache_set_later(key, scores, ttl)
+            cache_set_later(key, found, ttl)
+    scores = found["s"]
     request_id = uuid.uuid4().hex
     latency_ms = (time.perf_counter() - started) * 1000
     answer: dict[str, Any] = {
@@ -345,6 +368,11 @@ def predict(
     }
     if item.objective == "multiclass":
         answer["labels"] = item.label_classes
+    if "p" in found:
+        answer["points"] = found["p"]
+    reasons = None
+    if "r" in found:
+        reasons = answer["reasons"] = worded(route.model_id, found["r"])
     if random.random() < float(config_get_local("models-predict-log-sample-rate")):  # noqa: S311 - sampling
         PredictionLog.objects.create(
             model_id=route.model_id,
@@ -355,6 +383,7 @@ def predict(
             entity_key=(entity_key or "")[:200],
             inputs=records[:LOG_SAMPLE_RECORDS],
             scores=scores[:LOG_SAMPLE_RECORDS],
+            reasons=reasons[:LOG_SAMPLE_RECORDS] if reasons is not None else None,
             latency_ms=latency_ms,
             user_id=user.pk if getattr(user, "is_authenticated", False) else None,
             created_at=timezone.now(),
@@ -382,7 +411,13 @@ def try_version(*, version: ModelVersion, record: dict[str, Any]) -> dict[str, A
     records = _check_records([record], item, 1)
     X = _matrix(item, records)
     scores = _score(item, X)
-    answer: dict[str, Any] = {"objective": item.objective, "score": scores[0], "contributions": None}
+    answer: dict[str, Any] = {
+        "objective": item.objective,
+        "score": scores[0],
+        "contributions": None,
+        "points": None,
+        "reasons": None,
+    }
     if item.objective == "multiclass":
         answer["labels"] = item.label_classes
     contrib = training.contributions(item.model_format, item.model, X, item.objective)
@@ -394,5 +429,10 @@ def try_version(*, version: ModelVersion, record: dict[str, Any]) -> dict[str, A
             for j in ranked
         ]
         answer["expected"] = float(row[-1])
+    found = _scored(item, X, training.explain.DEFAULT_TOP_REASONS)
+    if "p" in found:
+        answer["points"] = found["p"][0]
+    if "r" in found:
+        answer["reasons"] = worded(version.model_id, found["r"])[0]
     answer["latencyMs"] = round((time.perf_counter() - started) * 1000, 3)
     return answer

@@ -280,8 +280,12 @@ def test_batch_prediction_writes_a_formula_safe_csv(
     download = api.get(listed["data"][0]["download"])
     assert download.status_code == 200 and download["Content-Type"] == "text/csv"
     rows = list(csv.reader(io.StringIO(b"".join(download.streaming_content).decode())))
-    assert rows[0] == ["application_id", "score"]
+    reasons = [f"reason_{i}{part}" for i in range(1, 5) for part in ("", "_code")]
+    assert rows[0] == ["application_id", "score", *reasons]
     assert rows[1][0] == "'=HYPERLINK(1)" and 0 <= float(rows[1][1]) <= 1
+    features = set(trained.feature_schema["features"])
+    # The first reason names one of the model's features (blank when nothing pushed towards the event).
+    assert {r[2] for r in rows[1:]} <= features | {""} and any(r[2] for r in rows[1:])
     assert len(rows) == credit_version.row_count + 1
 
 

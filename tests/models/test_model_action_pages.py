@@ -254,7 +254,9 @@ def test_batch_prediction_page_runs_and_its_file_downloads(
     download = client.get(f"/models/batch-predictions/{batch.pk}/download/")
     assert download.status_code == 200 and download["Content-Type"] == "text/csv"
     rows = list(csv.reader(io.StringIO(b"".join(download.streaming_content).decode())))
-    assert rows[0] == ["application_id", "score"] and len(rows) == credit_version.row_count + 1
+    assert (
+        rows[0][:3] == ["application_id", "score", "reason_1"] and len(rows) == credit_version.row_count + 1
+    )
     assert client.get("/models/batch-predictions/999999/download/").status_code == 404
 
 

@@ -296,5 +296,5 @@ def test_a_fresh_answer_reaches_the_shared_cache_with_the_next_request(api, acti
     assert body["success"] is True and body["message"] == "Scored." and body["data"]["cached"] is False
     api.post(url, {"record": second}, format="json")
     # What another worker process would read: the answer, through Django's own cache API.
-    key = serving._cache_key(active.pk, serving._matrix(serving.loaded_version(active.pk), [first]))
-    assert cache.get(key) == body["data"]["scores"]
+    key = serving._cache_key(active.pk, serving._matrix(serving.loaded_version(active.pk), [first]), 4)
+    assert cache.get(key)["s"] == body["data"]["scores"]

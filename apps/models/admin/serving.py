@@ -38,14 +38,16 @@ class PredictionLogAdmin(ReadOnlyAdmin):
         "user",
         "inputs_pretty",
         "scores_pretty",
+        "reasons_pretty",
     ]
-    readonly_fields = ["inputs_pretty", "scores_pretty"]
+    readonly_fields = ["inputs_pretty", "scores_pretty", "reasons_pretty"]
 
     def has_delete_permission(self, request, obj=None) -> bool:
         return False
 
     inputs_pretty = json_display("inputs", _("inputs"))
     scores_pretty = json_display("scores", _("scores"))
+    reasons_pretty = json_display("reasons", _("reasons"))
 
 
 @admin.register(BatchPrediction)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from django.utils.translation import gettext
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from apps.core.api.serializers import StrictSerializer
@@ -149,6 +150,28 @@ class PredictRequestSerializer(StrictSerializer):
     entity_key = serializers.CharField(
         max_length=200, required=False, help_text="A/B: the same key always gets the same version."
     )
+    top_reasons = serializers.IntegerField(
+        min_value=0,
+        max_value=20,
+        required=False,
+        default=4,
+        help_text="Reasons per record (0: none), for models that give them.",
+    )
+
+
+class DecisionReasonSerializer(serializers.Serializer):
+    feature = serializers.CharField()
+    value = serializers.JSONField(allow_null=True)
+    code = serializers.CharField(
+        allow_blank=True, help_text="From the reason dictionary; blank when it has none."
+    )
+    text = serializers.CharField(help_text="In the request's language.")
+    contribution = serializers.FloatField(
+        required=False, help_text="Towards the event, in log-odds (a regression: in the label's unit)."
+    )
+    bin = serializers.CharField(required=False, help_text="Scorecards: the record's bin.")
+    points = serializers.FloatField(required=False, help_text="Scorecards: the points of that bin.")
+    lost = serializers.FloatField(required=False, help_text="Scorecards: points lost against the best bin.")
 
 
 class PredictResponseSerializer(serializers.Serializer):
@@ -160,6 +183,14 @@ class PredictResponseSerializer(serializers.Serializer):
     arm = serializers.CharField()
     scores = serializers.ListField(child=serializers.JSONField())
     labels = serializers.ListField(child=serializers.JSONField(), required=False)
+    points = serializers.ListField(
+        child=serializers.FloatField(), required=False, help_text="Scorecards: each record's points."
+    )
+    reasons = serializers.ListField(
+        child=DecisionReasonSerializer(many=True),
+        required=False,
+        help_text="Per record, the features that pushed it towards the event the most, largest first.",
+    )
     cached = serializers.BooleanField()
     latency_ms = serializers.FloatField()
 
@@ -218,6 +249,7 @@ class PredictionLogSerializer(serializers.ModelSerializer):
             "records",
             "inputs",
             "scores",
+            "reasons",
             "latency_ms",
             "user",
             "created_at",
@@ -263,6 +295,19 @@ class BatchPredictionSerializer(serializers.ModelSerializer):
         return f"/api/batch-predictions/{obj.pk}/download"
 
 
+@extend_schema_field({"oneOf": [{"type": "string"}, {"type": "number"}, {"type": "boolean"}]})
+class EventValueField(serializers.Field):
+    """A label value: text, a number or true/false, as the label column holds it."""
+
+    def to_internal_value(self, data):
+        if isinstance(data, bool | int | float) or (isinstance(data, str) and 0 < len(data) <= 200):
+            return data
+        raise serializers.ValidationError(gettext("Give the event value as text, a number or true/false."))
+
+    def to_representation(self, value):
+        return value
+
+
 class TrainingRequestSerializer(StrictSerializer):
     """``POST /api/tasks/training``. Either a feature set or feature columns (or neither:
     every numeric and categorical column but the label, time and key columns)."""
@@ -283,6 +328,28 @@ class TrainingRequestSerializer(StrictSerializer):
         choices=OBJECTIVES, required=False, help_text="Default: from the label."
     )
     params = serializers.DictField(required=False, default=dict)
+    event_value = EventValueField(
+        required=False,
+        help_text=(
+            "The binary label's event (positive) value, e.g. `bad` or 1: scores are its probability. "
+            "Default: 1, true, bad, default, 违约, 逾期... when the label holds one of them, "
+            "else the minority class."
+        ),
+    )
+    base_version = serializers.IntegerField(
+        min_value=1,
+        required=False,
+        help_text="A scorecard version to refit with `edits` (its params are kept).",
+    )
+    edits = serializers.ListField(
+        child=serializers.DictField(),
+        required=False,
+        max_length=200,
+        help_text=(
+            "Bin edits for a scorecard refit: {feature, breaks: [..]}, {feature, merge: [i, i+1]}, "
+            "{feature, split: {bin, at}}, {feature, groups: [[..], ..]}, {feature, include: bool}."
+        ),
+    )
     split = serializers.ChoiceField(choices=SPLITS, required=False)
     time_column = serializers.CharField(max_length=200, required=False)
     validation_share = serializers.FloatField(min_value=0.05, max_value=0.5, default=0.2)

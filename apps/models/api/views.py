@@ -20,9 +20,10 @@ from apps.tasks.serializers import TaskSerializer
 from apps.users.authentication import RoleClaimJWTAuthentication
 from apps.users.permissions import HasPerms
 
-from .. import batch, selectors, services, serving, training_tasks
+from .. import batch, selectors, services, serving, training, training_tasks
 from ..filters import ModelFilter, ModelVersionFilter
 from ..models import LIFECYCLE_PERM, Model, ModelVersion, VersionStatus
+from .scorecards import VersionRiskActionsMixin
 from .serializers import (
     ABSerializer,
     BatchPredictionSerializer,
@@ -163,7 +164,7 @@ class ModelViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Ge
         body = request.data
         if not isinstance(body, dict):
             raise ValidationError({"records": [gettext("Send an object with record or records.")]})
-        unknown = set(body) - {"record", "records", "entityKey"}
+        unknown = set(body) - {"record", "records", "entityKey", "topReasons"}
         if unknown:
             raise ValidationError({name: [gettext("Unknown field.")] for name in sorted(unknown)})
         if ("record" in body) == ("records" in body):
@@ -176,11 +177,17 @@ class ModelViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Ge
             not isinstance(key, str | int) or isinstance(key, bool) or len(str(key)) > 200
         ):
             raise ValidationError({"entityKey": [gettext("A string or integer of at most 200 characters.")]})
+        top = body.get("topReasons", training.DEFAULT_TOP_REASONS)
+        if not isinstance(top, int) or isinstance(top, bool) or not 0 <= top <= training.MAX_TOP_REASONS:
+            raise ValidationError(
+                {"topReasons": [gettext("An integer from 0 to %(max)s.") % {"max": training.MAX_TOP_REASONS}]}
+            )
         answer = serving.predict(
             model_id=int(pk),
             records=records,
             entity_key=None if key is None else str(key),
             user=request.user,
+            top_reasons=top,
         )
         response = Response(answer)
         response.message = gettext("Scored.")
@@ -313,7 +320,9 @@ class ModelViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Ge
         return self.get_paginated_response(ModelVersionSerializer(page, many=True).data)
 
 
-class ModelVersionViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+class ModelVersionViewSet(
+    VersionRiskActionsMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet
+):
     """Every model version with metrics and lineage (task, data hash, feature set, seed)."""
 
     serializer_class = ModelVersionSerializer
@@ -327,7 +336,7 @@ class ModelVersionViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, view
     def get_permissions(self):
         if self.action in ("promote", "deprecate", "clear_review"):
             return [HasPerms.of(LIFECYCLE_PERM)()]
-        if self.action == "reproduce":
+        if self.action in ("reproduce", "refit"):
             return [HasPerms.of("tasks.add_task")()]
         return super().get_permissions()
 
