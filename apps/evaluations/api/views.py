@@ -1,7 +1,9 @@
-"""Evaluation API: the seed's POST/GET /api/evaluation, the list, comparisons and exports."""
+"""Evaluation API: the seed's POST/GET /api/evaluation, the list, comparisons and exports, and
+the model document of a version."""
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.http import HttpResponse
 from django.utils.translation import gettext
 from drf_spectacular.types import OpenApiTypes
@@ -10,12 +12,16 @@ from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
+from apps.core.api.negotiation import FormatIsData
+from apps.models import selectors as model_selectors
 from apps.users.permissions import HasPerms
 
 from .. import export, selectors, services
+from ..document import FORMATS, document_options
 from ..errors import NotCompleted
 from ..filters import EvaluationFilter
 from ..models import Evaluation, EvaluationStatus
+from ..views_document import DOCUMENT_PERMS, document_response
 from .serializers import (
     EvaluationCompareSerializer,
     EvaluationRequestSerializer,
@@ -122,3 +128,40 @@ class EvaluationViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewse
         response = HttpResponse(body, content_type="text/csv; charset=utf-8")
         response["Content-Disposition"] = f'attachment; filename="{_filename(evaluation, f"-{table}.csv")}"'
         return response
+
+
+class ModelDocumentViewSet(mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+    """The model document of a version (purpose, data, quality, features, card or parameters,
+    training, evaluation, stability, reason codes, approvals), as HTML or PDF."""
+
+    permission_classes = [HasPerms.of(*DOCUMENT_PERMS)]
+    content_negotiation_class = FormatIsData
+    lookup_value_regex = r"\d+"
+    extra_query_params = ("lang",)
+
+    def get_queryset(self):
+        return model_selectors.versions()
+
+    @extend_schema(
+        operation_id="model_documents_retrieve",
+        filters=False,
+        parameters=[
+            OpenApiParameter("format", str, enum=list(FORMATS), description="html (default) or pdf."),
+            OpenApiParameter(
+                "lang",
+                str,
+                enum=[code for code, _name in settings.LANGUAGES],
+                description="The document's language; default: the request's (Accept-Language).",
+            ),
+        ],
+        responses={
+            (200, "application/pdf"): OpenApiTypes.BINARY,
+            (200, "text/html"): OpenApiTypes.STR,
+        },
+    )
+    def retrieve(self, request, pk=None):
+        """The version's model document: an HTML page, or with ``format=pdf`` a PDF attachment
+        named ``<model>-v<N>-document-<lang>.pdf``."""
+        version = self.get_object()
+        fmt, lang = document_options(request.query_params.get("format"), request.query_params.get("lang"))
+        return document_response(request._request, version, fmt, lang)
