@@ -1,34 +1,52 @@
-"""Demo model: a LightGBM trained on the demo credit feature set, so the registry is not empty."""
+"""Demo models on the demo credit feature set, so the registry is not empty: a LightGBM and a
+scorecard, both active and answering with reasons, and a reason dictionary for their features."""
 
 from __future__ import annotations
 
 from django.utils.translation import gettext
 
+from apps.datasets.demo_data.credit import credit_feature_descriptions
 from apps.features.demo import SET_NAME
 from apps.features.models import FeatureSet
 from apps.tasks.runner import task_execute
 
 from . import services as registry
 from . import training_tasks
-from .models import Model, ModelVersion
+from .models import Model, ModelVersion, ReasonText
 
 MODEL_NAME = "demo-credit-lgbm"
+SCORECARD_NAME = "demo-credit-scorecard"
+DEMO_MODELS = (
+    (
+        MODEL_NAME,
+        "lightgbm",
+        {"num_boost_round": 300, "learning_rate": 0.05, "early_stopping_rounds": 30},
+    ),
+    (SCORECARD_NAME, "scorecard", {"pdo": 20, "base_score": 600, "base_odds": 50, "max_n_bins": 5}),
+)
 
 
 def load_demo_model(*, user, write=print) -> None:
-    if Model.objects.filter(name=MODEL_NAME).exists():
-        return
     feature_set = FeatureSet.objects.filter(name=SET_NAME).order_by("-version").first()
     if feature_set is None:
         return
+    for name, algorithm, params in DEMO_MODELS:
+        if not Model.objects.filter(name=name).exists():
+            _train(name, algorithm, params, feature_set, user, write)
+    _load_reason_dictionary(feature_set, write)
+
+
+def _train(name: str, algorithm: str, params: dict, feature_set: FeatureSet, user, write) -> None:
     task = training_tasks.training_create(
         user=user,
         request={
-            "name": MODEL_NAME,
-            "task_name": gettext("Demo credit model"),
+            "name": name,
+            "task_name": gettext("Demo credit model")
+            if algorithm == "lightgbm"
+            else gettext("Demo scorecard"),
             "feature_set": feature_set.pk,
-            "algorithm": "lightgbm",
-            "params": {"num_boost_round": 300, "learning_rate": 0.05, "early_stopping_rounds": 30},
+            "algorithm": algorithm,
+            "params": params,
             "split": "time",
         },
         enqueue=False,  # trained here, so the platform starts with a model
@@ -58,3 +76,27 @@ def load_demo_model(*, user, write=print) -> None:
             "seconds": f"{result['seconds']:.1f}",
         }
     )
+
+
+def _load_reason_dictionary(feature_set: FeatureSet, write) -> None:
+    """One reason code per demo feature, for every model (an admin rewords them in the admin)."""
+    if ReasonText.objects.exists():
+        return
+    descriptions = credit_feature_descriptions()
+    columns = [
+        item.feature_version.source_column or item.feature_version.feature.name
+        for item in feature_set.items.select_related("feature_version__feature").order_by("position")
+    ]
+    rows = []
+    for number, column in enumerate(c for c in columns if c in descriptions and c != "is_bad"):
+        zh, _sep, en = descriptions[column].partition(" / ")
+        rows.append(
+            ReasonText(
+                feature=column,
+                code=f"R{number + 1:02d}",
+                text_zh=f"{zh}不利于本次申请",
+                text_en=f"{en.split(',')[0].split(' (')[0].capitalize()} weighed against the application",
+            )
+        )
+    ReasonText.objects.bulk_create(rows)
+    write(gettext("  reason dictionary: %(count)s reason codes") % {"count": len(rows)})

@@ -143,6 +143,9 @@ def _analyst_pages() -> list[str]:
         ("model-page", Model.objects.order_by("pk").first()),
         ("model-versions-page", Model.objects.order_by("pk").first()),
         ("trace-page", ModelVersion.objects.order_by("pk").first()),
+        ("scorecard-page", ModelVersion.objects.filter(algorithm="scorecard").first()),
+        ("version-document-page", ModelVersion.objects.filter(algorithm="scorecard").first()),
+        ("version-document-page", ModelVersion.objects.filter(algorithm="lightgbm").first()),
         ("evaluation-report", Evaluation.objects.filter(task__status="completed").first()),
         ("qa-evaluation-page", QAEvaluation.objects.order_by("pk").first()),
         ("task-page", Task.objects.order_by("pk").first()),
@@ -153,6 +156,8 @@ def _analyst_pages() -> list[str]:
         urls.append(reverse(name, args=[obj.pk]))
     model = Model.objects.order_by("pk").first()
     urls.append(f"{reverse('model-try-page', args=[model.pk])}?version=1")
+    scorecard = Model.objects.get(name="demo-credit-scorecard")
+    urls.append(f"{reverse('model-try-page', args=[scorecard.pk])}?version=1")
     urls.append(reverse("setting-edit", args=[SystemConfig.objects.order_by("key").first().key]))
     credit = Dataset.objects.get(name="demo-credit")
     urls.append(f"{reverse('feature-register')}?dataset={credit.pk}")
