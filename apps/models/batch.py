@@ -144,9 +144,7 @@ def batch_work(run: Run):
     artifact, model = version_load(version=version)
     meta = artifact.meta
     features, keys = list(meta["features"]), list(p.get("key_columns") or [])
-    explainer = training.explain.explainer_for(
-        artifact.format, model, meta, (version.reasons_reference or {}).get("reference")
-    )
+    explainer = training.explain.explainer_for(artifact.format, model, meta)
     # A server-chosen name, claimed empty and then written in place chunk by chunk.
     name = default_storage.save(f"predictions/{uuid.uuid4().hex}.csv", ContentFile(b""))
     path = default_storage.path(name)

@@ -12,6 +12,7 @@ from apps.tasks.runner import task_execute
 
 from . import services as registry
 from . import training_tasks
+from .labels import algorithm_label
 from .models import Model, ModelVersion, ReasonText
 
 MODEL_NAME = "demo-credit-lgbm"
@@ -70,7 +71,7 @@ def _train(name: str, algorithm: str, params: dict, feature_set: FeatureSet, use
         % {
             "name": result["modelName"],
             "version": result["version"],
-            "algorithm": result["algorithm"],
+            "algorithm": algorithm_label(result["algorithm"]),
             "auc": f"{metrics.get('auc', 0):.3f}",
             "ks": f"{metrics.get('ks', 0):.3f}",
             "seconds": f"{result['seconds']:.1f}",

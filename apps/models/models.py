@@ -140,8 +140,8 @@ class ModelVersion(models.Model):
         related_name="derived_versions",
         verbose_name=_("derived from"),
     )
-    # What reason codes compare each record against, when not the training rows (set from a
-    # reference population): the figures and where they came from.
+    # The reference population a linear model's reasons compare records with, when the training
+    # named one: its dataset version and rows (the figures travel in the artifact).
     reasons_reference = models.JSONField(_("reasons reference"), null=True, blank=True)
 
     task = models.OneToOneField(

@@ -102,9 +102,7 @@ def _load(version: ModelVersion) -> Loaded:
         level_codes={name: {v: i for i, v in enumerate(values)} for name, values in levels.items()},
         dtype=np.dtype(meta.get("dtype", "float64")),
         label_classes=list(meta.get("label_classes") or []),
-        explainer=training.explain.explainer_for(
-            artifact.format, model, meta, (version.reasons_reference or {}).get("reference")
-        ),
+        explainer=training.explain.explainer_for(artifact.format, model, meta),
     )
 
 

@@ -132,6 +132,45 @@ def _base_version(request: dict, errors: dict) -> ModelVersion | None:
     return base
 
 
+def _reference_version(request: dict, errors: dict, spec) -> DatasetVersion | None:
+    """The reference population a logistic regression's reasons compare records with."""
+    if request.get("reference_dataset") is None:
+        return None
+    if spec.algorithm != "logistic_regression":
+        errors["reference_dataset"] = [
+            gettext(
+                "A reference population is for logistic regression: LightGBM's reasons are measured "
+                "against its own training expectation (TreeSHAP), a scorecard's against each feature's "
+                "best bin."
+            )
+        ]
+        return None
+    found: dict[str, list[str]] = {}
+    version = _resolve_dataset(
+        {
+            "dataset": request["reference_dataset"],
+            "dataset_version": request.get("reference_dataset_version"),
+        },
+        found,
+        None,
+    )
+    if version is None:
+        errors["reference_dataset"] = [m for messages in found.values() for m in messages]
+        return None
+    missing = [f for f in spec.features if f not in columns_of(version)]
+    if missing:
+        errors["reference_dataset"] = [
+            gettext("%(dataset)s v%(number)s lacks the feature(s): %(features)s.")
+            % {
+                "dataset": version.dataset.name,
+                "number": version.version,
+                "features": ", ".join(missing[:10]),
+            }
+        ]
+        return None
+    return version
+
+
 def _event_value_problem(version: DatasetVersion, label: str, value: Any) -> str | None:
     """Why ``value`` cannot be the event of ``label`` in ``version`` (None when it can)."""
     with stored_file_path(version.parquet) as path:
@@ -245,6 +284,7 @@ def training_plan(request: dict, *, resource_config: dict | None = None) -> Trai
     problems = training.validate_spec(spec, columns, label_classes=_distinct(version, label))
     if problems:
         errors.setdefault("non_field_errors", []).extend(problem_text(p) for p in problems)
+    reference = _reference_version(request, errors, spec)
     if spec.objective == "binary" and spec.event_value not in (None, "") and label in columns:
         problem = _event_value_problem(version, label, spec.event_value)
         if problem:
@@ -288,6 +328,12 @@ def training_plan(request: dict, *, resource_config: dict | None = None) -> Trai
     if base is not None:
         parameters["base_version"] = base.pk
         parameters["edits"] = spec.edits
+    if reference is not None:
+        parameters["reference"] = {
+            "dataset_version_id": reference.pk,
+            "dataset": reference.dataset_id,
+            "version": reference.version,
+        }
     if request.get("reproduce_of"):
         parameters["reproduce_of"] = request["reproduce_of"]
     return TrainingPlan(name, version, feature_set, spec, parameters)
@@ -352,6 +398,14 @@ def training_request_of(task: Task) -> dict:
         "validation_share": p.get("validation_share", 0.2),
         "seed": p.get("seed", 42),
         **({"event_value": p["event_value"]} if p.get("event_value") not in (None, "") else {}),
+        **(
+            {
+                "reference_dataset": p["reference"]["dataset"],
+                "reference_dataset_version": p["reference"]["version"],
+            }
+            if p.get("reference")
+            else {}
+        ),
         **({"base_version": p["base_version"], "edits": p.get("edits")} if p.get("base_version") else {}),
         **({"reproduce_of": p["reproduce_of"]} if p.get("reproduce_of") else {}),
     }
@@ -532,6 +586,12 @@ def training_work(run: Run) -> Callable[[], dict]:
     base = ModelVersion.objects.filter(pk=p["base_version"]).first() if p.get("base_version") else None
     if base is not None:
         spec.base_card, spec.edits = base.card, p.get("edits") or []
+    reference = None
+    if p.get("reference"):
+        reference = DatasetVersion.objects.select_related("dataset").get(
+            pk=p["reference"]["dataset_version_id"]
+        )
+        spec.reference_table = _read_table(reference, spec)
     started = time.monotonic()
     champion = _champion(task)
     table = _read_table(version, spec, champion.feature_schema.get("features") if champion else None)
@@ -597,6 +657,7 @@ def training_work(run: Run) -> Callable[[], dict]:
             training_info=info,
             changelog=_changelog(task_id, base, spec.edits),
             derived_from=base,
+            reasons_reference=_reference_info(reference, spec),
         )
         if not created:  # a second delivery: the first one's artifact stays, this copy goes
             registry.artifact_discard(stored=stored)
@@ -627,6 +688,17 @@ def training_work(run: Run) -> Callable[[], dict]:
         }
 
     return commit
+
+
+def _reference_info(reference: DatasetVersion | None, spec) -> dict | None:
+    if reference is None:
+        return None
+    return {
+        "datasetVersionId": reference.pk,
+        "dataset": reference.dataset.name,
+        "version": reference.version,
+        "rows": spec.reference_table.num_rows,
+    }
 
 
 def _changelog(task_id: int, base: ModelVersion | None, edits: list | None) -> str:

@@ -293,3 +293,47 @@ def test_a_refit_that_breaks_the_asked_trend_fails_naming_the_bins(api, admin_us
     assert task.status == TaskStatus.FAILED
     assert "[-1.0, 3.0)" in task.error and "[3.0, inf)" in task.error and "descending" in task.error
     assert not ModelVersion.objects.filter(derived_from=version).exists()
+
+
+def test_a_reference_population_is_what_linear_reasons_compare_with(
+    api, admin_user, credit_version, upload, frame, django_capture_on_commit_callbacks
+):
+    # The approved applicants: the safer half of the same data, by credit score.
+    approved = frame[frame["credit_score"] >= frame["credit_score"].median()]
+    upload(approved.to_csv(index=False), "approved.csv", name="approved", kind="tabular")
+    from apps.datasets.models import Dataset
+
+    reference = Dataset.objects.get(name="approved")
+    request = {"name": "credit-lr", "dataset": credit_version.dataset_id, "algorithm": "logistic_regression"}
+    plain = _run(training_tasks.training_create(user=admin_user, request=request, enqueue=False))
+    referred = _run(
+        training_tasks.training_create(
+            user=admin_user,
+            request={**request, "reference_dataset": reference.pk},
+            enqueue=False,
+        )
+    )
+    assert referred.reasons_reference["dataset"] == "approved"
+    assert referred.reasons_reference["rows"] == len(approved)
+    assert plain.reasons_reference is None
+    records = _records(plain, frame, range(30))
+    answers = {}
+    for version in (plain, referred):
+        api.post(f"/api/model-versions/{version.pk}/promote", {"reason": "go"}, format="json")
+        answers[version.pk] = api.post(
+            f"/api/models/{version.model_id}/predict", {"records": records}, format="json"
+        ).json()["data"]
+
+    # Against the approved (low-score-safe) population, credit score is a reason more often.
+    def count(answer):
+        return sum(r["feature"] == "credit_score" for row in answer["reasons"] for r in row)
+
+    assert count(answers[referred.pk]) > count(answers[plain.pk])
+    # Not for models whose reasons have their own reference.
+    with django_capture_on_commit_callbacks(execute=False):
+        response = api.post(
+            "/api/tasks/training",
+            {"name": "m", "dataset": credit_version.dataset_id, "referenceDataset": reference.pk},
+            format="json",
+        )
+    assert response.status_code == 400 and "TreeSHAP" in response.json()["errors"]["referenceDataset"][0]

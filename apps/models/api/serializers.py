@@ -336,6 +336,17 @@ class TrainingRequestSerializer(StrictSerializer):
             "else the minority class."
         ),
     )
+    reference_dataset = serializers.IntegerField(
+        min_value=1,
+        required=False,
+        help_text=(
+            "Logistic regression: the dataset whose rows reasons compare each record with (a reference "
+            "population, e.g. approved applicants). Default: the training rows."
+        ),
+    )
+    reference_dataset_version = serializers.IntegerField(
+        min_value=1, required=False, help_text="Default: the newest validated version."
+    )
     base_version = serializers.IntegerField(
         min_value=1,
         required=False,

@@ -69,6 +69,7 @@ def version_register(
     version_number: int | None = None,
     card: dict | None = None,
     derived_from: ModelVersion | None = None,
+    reasons_reference: dict | None = None,
 ) -> tuple[ModelVersion, bool]:
     """Register ``stored`` as a version of ``model_name`` (the next number unless given).
 
@@ -134,6 +135,7 @@ def version_register(
                     training_info=training_info or {},
                     card=card,
                     derived_from=derived_from,
+                    reasons_reference=reasons_reference,
                     created_by=user,
                 )
         except IntegrityError:
@@ -161,6 +163,7 @@ def version_register_trained(
     training_info: dict[str, Any] | None = None,
     changelog: str = "",
     derived_from: ModelVersion | None = None,
+    reasons_reference: dict | None = None,
 ) -> tuple[ModelVersion, bool]:
     """Register a training result (already stored as ``stored``); see ``version_register``."""
     objective = result.meta.get("objective", "")
@@ -182,6 +185,7 @@ def version_register_trained(
         },
         card=result.card,
         derived_from=derived_from,
+        reasons_reference=reasons_reference,
         task=task,
         dataset_version=dataset_version,
         feature_set=feature_set,

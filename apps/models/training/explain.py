@@ -2,8 +2,9 @@
 scoring and trials.
 
 - LightGBM (binary, regression): TreeSHAP contributions (``pred_contrib``), in log-odds.
-- Logistic regression: coefficient x (value - reference), the reference being the training
-  rows' mean unless a reference population replaced it (``meta["reasons_reference"]``).
+- Logistic regression: coefficient x (value - reference), the reference being the mean of
+  the training rows or of the reference population the training named
+  (``meta["reasons_reference"]``).
 - Scorecards: the points each feature lost against its best bin.
 Random forests and multiclass models give none (None).
 
@@ -36,17 +37,15 @@ class Explainer:
     compiled: Any
 
 
-def explainer_for(
-    model_format: str, model: Any, meta: dict[str, Any], reference: dict[str, Any] | None = None
-) -> Explainer | None:
-    """The model's explainer (None when it gives no reasons). ``reference`` replaces the one
-    stored at training (a reference population chosen later)."""
+def explainer_for(model_format: str, model: Any, meta: dict[str, Any]) -> Explainer | None:
+    """The model's explainer (None when it gives no reasons)."""
     features = list(meta["features"])
     levels = meta.get("categorical_levels") or {}
     if model_format == scorecard.SCORECARD_FORMAT:
         return Explainer("scorecard", features, levels, scorecard.compile_card(model))
-    ref = reference if reference is not None else meta.get("reasons_reference")
-    compiled = _reasons.compile_reasons(model_format, model, meta.get("objective", ""), len(features), ref)
+    compiled = _reasons.compile_reasons(
+        model_format, model, meta.get("objective", ""), len(features), meta.get("reasons_reference")
+    )
     return None if compiled is None else Explainer("additive", features, levels, compiled)
 
 

@@ -161,7 +161,17 @@ def _train_lightgbm(
 
 
 def _train_sklearn(
-    algorithm, spec, params, X_train, y_train, X_valid, y_valid, categorical_idx, n_classes, on_round
+    algorithm,
+    spec,
+    params,
+    X_train,
+    y_train,
+    X_valid,
+    y_valid,
+    categorical_idx,
+    n_classes,
+    on_round,
+    X_reference=None,
 ):
     import skops.io as sio
 
@@ -190,7 +200,9 @@ def _train_sklearn(
     if on_round is not None and on_round(info) is False:
         raise Cancelled("training cancelled after fitting")
     # Reasons of a linear model compare each record with the training rows' average.
-    reference = reasons_reference("skops", pipe, X_train, spec.objective)
+    reference = reasons_reference(
+        "skops", pipe, X_reference if X_reference is not None else X_train, spec.objective
+    )
     return sio.dumps(pipe), None, pred, [info], reference
 
 
@@ -207,6 +219,24 @@ def _train_scorecard(spec, params, X_train, y_train, X_valid, y_valid, features,
     if on_round is not None and on_round(info) is False:
         raise Cancelled("training cancelled after fitting")
     return card, None, pred, [info]
+
+
+def _reference_matrix(spec: TrainingSpec, features: list[str], levels: dict, dtype) -> np.ndarray | None:
+    """The reference population's feature matrix, encoded as the training rows are."""
+    if spec.reference_table is None:
+        return None
+    table = _to_table(spec.reference_table)
+    missing = [f for f in features if f not in table.column_names]
+    if missing or table.num_rows == 0:
+        raise SpecError(
+            [
+                Problem(
+                    _("the reference population lacks the features %(columns)s or has no rows"),
+                    columns=", ".join(missing) or "-",
+                )
+            ]
+        )
+    return _build_matrix(table, features, levels, dtype)
 
 
 def _thin(rounds: list[RoundInfo]) -> list[dict[str, Any]]:
@@ -321,6 +351,7 @@ def train(
                 categorical_idx,
                 n_classes,
                 on_round,
+                X_reference=_reference_matrix(spec, features, levels, dtype),
             )
             model_format = "skops"
     except _CallbackFailed as wrapped:

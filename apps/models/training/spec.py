@@ -139,6 +139,9 @@ class TrainingSpec:
     num_threads: int = 2
     # The binary label's event (positive) value; None picks it (``data.event_class``).
     event_value: Any = None
+    # The rows a linear model's reasons compare records with (a reference population, e.g.
+    # approved applicants); None: the training rows.
+    reference_table: Any = None
     # A scorecard refit: the card it starts from and the analyst's bin edits.
     base_card: dict[str, Any] | None = None
     edits: list[dict[str, Any]] | None = None

@@ -98,8 +98,10 @@ def card_loads(payload: bytes) -> dict[str, Any]:
         card = json.loads(payload.decode("utf-8"))
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
         raise ValueError(f"not a scorecard: {exc}") from None
-    if not isinstance(card, dict) or card.get("format") != FORMAT or not isinstance(card.get("features"), list):
+    if not isinstance(card, dict) or card.get("format") != FORMAT:
         raise ValueError("not a scorecard")
+    if not isinstance(card.get("features"), list):
+        raise ValueError("not a scorecard: no features")
     return card
 
 

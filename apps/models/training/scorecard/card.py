@@ -8,7 +8,6 @@ from typing import Any
 import numpy as np
 
 from ..spec import Problem, SpecError
-
 from . import binning as B
 from .edits import EditContext, edit_problems, edited_features, manual_layouts, trend_problems
 from .params import _, requested_trend, resolved_params, scaling, scorecard_param_problems

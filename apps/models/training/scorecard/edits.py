@@ -21,7 +21,6 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ..spec import Problem
-
 from .binning import INTERVAL, interval_breaks
 from .params import _
 
