@@ -141,3 +141,15 @@ BIN_KIND_LABELS = {
 def bin_kind_label(code: str | None) -> str:
     """A scorecard bin's kind (``interval``) in the reader's language."""
     return str(BIN_KIND_LABELS.get(code or "", code or ""))
+
+
+def bin_label(item: dict) -> str:
+    """A scorecard bin as the reader reads it: intervals and level groups as they are (data),
+    the missing, other and special-value bins in the reader's language."""
+    kind = item.get("kind")
+    if kind in ("missing", "other"):
+        return bin_kind_label(kind)
+    if kind == "special":
+        values = ", ".join(f"{v:g}" if isinstance(v, float) else str(v) for v in item.get("values") or [])
+        return gettext("special: %(values)s") % {"values": values}
+    return str(item.get("label", ""))

@@ -27,6 +27,7 @@ from apps.models.forms import SPLIT_LABELS
 from apps.models.labels import (
     algorithm_label,
     bin_kind_label,
+    bin_label,
     candidate_reason,
     metric_label,
     objective_label,
@@ -358,7 +359,7 @@ def _card(card: dict) -> list[dict]:
         }
         bins = [
             [
-                b.get("label"),
+                bin_label(b),
                 bin_kind_label(b.get("kind")),
                 figure(b.get("count")),
                 figure(b.get("events")),

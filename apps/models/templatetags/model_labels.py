@@ -8,6 +8,7 @@ from django.utils.translation import pgettext
 
 from apps.tasks.models import TaskStatus
 
+from ..labels import bin_label as _bin_label
 from ..labels import candidate_reason as _candidate_reason
 from ..labels import metric_label as _metric_label
 from ..labels import objective_label
@@ -66,3 +67,9 @@ def candidate_reason(value) -> str:
 def trend(value) -> str:
     """A binning trend (``ascending``) in the page's language."""
     return _trend_label(value)
+
+
+@register.filter
+def bin_label(value) -> str:
+    """A scorecard bin's label: data for intervals and groups, words for missing and other."""
+    return _bin_label(value or {})
