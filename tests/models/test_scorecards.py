@@ -337,3 +337,49 @@ def test_a_reference_population_is_what_linear_reasons_compare_with(
             format="json",
         )
     assert response.status_code == 400 and "TreeSHAP" in response.json()["errors"]["referenceDataset"][0]
+
+
+def test_a_scorecard_refuses_labels_and_features_it_cannot_use(
+    api, admin_user, upload, django_capture_on_commit_callbacks
+):
+    rng = np.random.default_rng(9)
+    n = 600
+    x = rng.normal(size=n)
+    grade = rng.choice(["A", "B", "C"], size=n)
+    bad = rng.random(n) < 1 / (1 + np.exp(-2 * x))
+    rows = "".join(f"{a:.4f},7,{g},{int(b)}\n" for a, g, b in zip(x, grade, bad, strict=True))
+    upload("x,constant,grade,bad\n" + rows, "s.csv", name="s", kind="tabular", labelColumn="bad")
+    from apps.datasets.models import Dataset
+
+    dataset = Dataset.objects.get(name="s").pk
+    with django_capture_on_commit_callbacks(execute=False):
+        three = api.post(
+            "/api/tasks/training",
+            {"name": "m", "dataset": dataset, "algorithm": "scorecard", "label": "grade", "features": ["x"]},
+            format="json",
+        )
+    assert three.status_code == 400
+    assert "scorecard needs a binary label" in str(three.json()["errors"])
+    # A single-valued feature is a candidate left out, said why; alone, nothing is left to fit.
+    only = _run(
+        training_tasks.training_create(
+            user=admin_user,
+            request={
+                "name": "s-card",
+                "dataset": dataset,
+                "algorithm": "scorecard",
+                "features": ["x", "constant"],
+            },
+            enqueue=False,
+        )
+    )
+    constant = next(c for c in only.card["candidates"] if c["name"] == "constant")
+    assert not constant["selected"] and constant["reason"] == "single value"
+    task = training_tasks.training_create(
+        user=admin_user,
+        request={"name": "s-card2", "dataset": dataset, "algorithm": "scorecard", "features": ["constant"]},
+        enqueue=False,
+    )
+    assert task_runner.task_execute(task_id=task.pk, worker="w:1") == "failed"
+    task.refresh_from_db()
+    assert "constant" in task.error and "single value" in task.error
