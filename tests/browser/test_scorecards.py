@@ -82,7 +82,7 @@ def test_an_analyst_refits_a_scorecard_in_chinese_and_the_document_downloads(
     ]
     answer = (
         client_for(analyst)
-        .post(f"/api/models/{v2.model_id}/predict", {"records": records}, format="json")
+        .post(f"/api/models/{v2.model_id}/predict", {"records": records, "topReasons": 4}, format="json")
         .json()["data"]
     )
     assert len(answer["points"]) == 50

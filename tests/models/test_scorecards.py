@@ -145,7 +145,7 @@ def test_a_promoted_scorecard_answers_with_points_and_four_reasons(api, scorecar
     )
     records = _records(scorecard, frame, range(40))
     answer = api.post(
-        f"/api/models/{scorecard.model_id}/predict", {"records": records}, format="json"
+        f"/api/models/{scorecard.model_id}/predict", {"records": records, "topReasons": 4}, format="json"
     ).json()["data"]
     assert len(answer["points"]) == 40 and len(answer["reasons"]) == 40
     assert all(len(r) <= 4 for r in answer["reasons"]) and any(len(r) == 4 for r in answer["reasons"])
@@ -161,6 +161,14 @@ def test_a_promoted_scorecard_answers_with_points_and_four_reasons(api, scorecar
         f"/api/models/{scorecard.model_id}/predict", {"records": records[:2], "topReasons": 0}, format="json"
     ).json()["data"]
     assert "reasons" not in no_reasons and no_reasons["points"] == answer["points"][:2]
+    one = api.post(f"/api/models/{scorecard.model_id}/predict", {"record": records[0]}, format="json").json()[
+        "data"
+    ]
+    assert one["reasons"] == answer["reasons"][:1]  # one record: its reasons without asking
+    listed = api.post(
+        f"/api/models/{scorecard.model_id}/predict", {"records": records[:3]}, format="json"
+    ).json()
+    assert "reasons" not in listed["data"]  # a list: only when asked
     assert (
         api.post(
             f"/api/models/{scorecard.model_id}/predict",
@@ -247,9 +255,9 @@ def test_the_onnx_export_of_a_lightgbm_scores_as_the_api_does(api, admin_user, c
     assert set(files.namelist()) == {"model.onnx", "schema.json", "check.json"}
     api.post(f"/api/model-versions/{version.pk}/promote", {"reason": "go"}, format="json")
     records = _records(version, frame, range(50))
-    answer = api.post(f"/api/models/{version.model_id}/predict", {"records": records}, format="json").json()[
-        "data"
-    ]
+    answer = api.post(
+        f"/api/models/{version.model_id}/predict", {"records": records, "topReasons": 4}, format="json"
+    ).json()["data"]
     assert all(len(r) <= 4 for r in answer["reasons"]) and "contribution" in answer["reasons"][0][0]
     from apps.models import serving
 
@@ -321,7 +329,7 @@ def test_a_reference_population_is_what_linear_reasons_compare_with(
     for version in (plain, referred):
         api.post(f"/api/model-versions/{version.pk}/promote", {"reason": "go"}, format="json")
         answers[version.pk] = api.post(
-            f"/api/models/{version.model_id}/predict", {"records": records}, format="json"
+            f"/api/models/{version.model_id}/predict", {"records": records, "topReasons": 4}, format="json"
         ).json()["data"]
 
     # Against the approved (low-score-safe) population, credit score is a reason more often.

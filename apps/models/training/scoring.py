@@ -100,7 +100,9 @@ def contributions(model_format: str, model: Any, X: np.ndarray, objective: str) 
     model gives none (scikit-learn models, multiclass)."""
     if model_format != "lightgbm-text" or objective not in ("binary", "regression"):
         return None
-    return np.asarray(model.predict(X, pred_contrib=True, num_threads=1))
+    # One thread for a request's few rows (waking a pool costs more); all cores for a batch.
+    threads = 1 if len(X) <= 2_000 else 0
+    return np.asarray(model.predict(X, pred_contrib=True, num_threads=threads))
 
 
 def records_matrix(
