@@ -65,6 +65,7 @@ def setup(tmp: Path, rows: int, n_questions: int) -> dict:
     from django.core.files import File
     from django.core.management import call_command
 
+    from apps.datasets import selectors as dataset_selectors
     from apps.datasets import services as datasets
     from apps.datasets.demo_data import write_bank_records_csv
     from apps.datasets.models import DatasetKind, DatasetStatus
@@ -121,7 +122,7 @@ def setup(tmp: Path, rows: int, n_questions: int) -> dict:
         f"(self-check top-1 {mv.metrics['top1']:.2%}, not sure {mv.metrics['not_sure']:.2%})"
     )
 
-    records = selectors.bank_records(version)
+    records = dataset_selectors.bank_records(version)
     aliases = selectors.aliases_table()
     seen: set[str] = set()
 

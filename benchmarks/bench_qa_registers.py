@@ -1,6 +1,7 @@
 """QA retrieval on real published bank registers, in every script: accuracy and latency per set.
 
-    .venv/bin/python benchmarks/bench_qa_registers.py                 # every set, seed 7
+    .venv/bin/python benchmarks/bench_qa_registers.py                 # every set, seed 13
+    .venv/bin/python benchmarks/bench_qa_registers.py --seed 7        # a calibration seed (see below)
     .venv/bin/python benchmarks/bench_qa_registers.py --calibrate     # refit CONFIDENCE_OTHER_* on seed 2
     .venv/bin/python benchmarks/bench_qa_registers.py --records held_out.csv [--questions q.csv]
 
@@ -20,10 +21,13 @@ Sets (records OMM did not make):
     or, without it, questions generated from the records.
 
 Questions: ``generate_register_questions`` (apps/qa/register_questions.py; CN: the Chinese
-generator, apps/qa/questions.py), parameters fixed before any result was seen. The ranking
-was not changed for these sets; the confidence of answers on records not in Chinese
-characters (answers.CONFIDENCE_OTHER_*) was fitted with --calibrate on seed 2 over the
-schwifty and NZ sets; seed 7 is used for nothing but this report.
+generator, apps/qa/questions.py), parameters fixed before any result was seen. The
+confidence of answers on records not in Chinese characters (answers.CONFIDENCE_OTHER_*)
+was fitted with --calibrate on seed 2 over the schwifty and NZ sets. Seeds 2 and 7 were
+then used to investigate failures and fix their general causes (normalisation, legal
+forms, banks named by record names, shared names, wrapper words ending names, look-alike
+names): both are calibration seeds now. Seed 13 (the default) was looked at once, for the
+report, and not tuned on.
 
 Per set: top-1 among sure answers, not sure share, wrong-bank sure answers (a sure answer
 naming another bank than the expected record's: another name, or for CNAPS another bank
@@ -47,7 +51,7 @@ from pathlib import Path
 if __package__ in (None, ""):  # run as a script: make `benchmarks` and `apps` importable
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-QUESTION_SEED = 7
+QUESTION_SEED = 13  # the report; 2 and 7 were used for calibration and investigation
 CALIBRATION_SEED = 2
 MIN_RECORDS = 40
 TARGET_TOP1 = 0.999
@@ -240,7 +244,8 @@ def run_set(label: str, records, questions, ambiguous, runs: int) -> dict:
         "questions": len(questions),
         "build_s": build,
         "top1": right / len(sure) if sure else float("nan"),
-        "not_sure": 1 - len(sure) / len(questions) if questions else float("nan"),
+        # Counted, not 1 - a share: 2 of 200 is 1 % exactly, not 1.0000000000000009 %.
+        "not_sure": (len(questions) - len(sure)) / len(questions) if questions else float("nan"),
         "wrong": len(wrong),
         "wrong_bank": len(wrong_bank),
         # The Chinese generator does not label the field asked (清算行号 questions among them).
@@ -264,7 +269,7 @@ def sets(args) -> list[tuple[str, object, list, list]]:
     from apps.qa.questions import generate_questions
     from apps.qa.register_questions import generate_register_questions
 
-    seed = CALIBRATION_SEED if args.calibrate else QUESTION_SEED
+    seed = CALIBRATION_SEED if args.calibrate else args.seed
     out = []
 
     def register(label: str, records: list[dict]) -> None:
@@ -341,6 +346,9 @@ def main() -> int:
         "--calibrate", action="store_true", help="refit CONFIDENCE_OTHER_* on seed-2 questions"
     )
     parser.add_argument("--strict", action="store_true", help="exit 1 when a target is missed")
+    parser.add_argument(
+        "--seed", type=int, default=QUESTION_SEED, help=f"question seed ({QUESTION_SEED}; 2, 7: calibration)"
+    )
     args = parser.parse_args()
     results = [
         run_set(label, r, q, amb, 1 if args.calibrate else args.runs) for label, r, q, amb in sets(args)
@@ -348,7 +356,7 @@ def main() -> int:
     if args.calibrate:
         calibrate([r for r in results if r["set"] != "CN"])
         return 0
-    print(f"questions seed {QUESTION_SEED} (confidence calibrated on seed {CALIBRATION_SEED})")
+    print(f"questions seed {args.seed} (confidence fitted on seed {CALIBRATION_SEED}; failures read on 2, 7)")
     header = (
         f"{'set':5} {'records':>8} {'questions':>9} {'top-1 sure':>10} {'not sure':>9} {'wrong':>6}"
         f" {'wrong bank':>10} {'asked ok':>9} {'p50 ms':>7} {'p99 ms':>7} {'shared: sure/found':>19}"

@@ -60,6 +60,7 @@ from apps.datasets.demo_data import (
 )
 
 from .retrieval import DEFAULT_ALIASES, LEGAL_SUFFIXES, normalise, read_records, toneless
+from .retrieval.distance import osa_distances_points
 
 # Probability of each kind of noise (independent draws).
 NOISE: dict[str, float] = {
@@ -280,29 +281,10 @@ class _Neighbours:
         rows, points, lengths = self._group(self.clearing[own])
         if len(rows) < 2:
             return False
-        distances = osa_distances(typed, points, lengths)
+        distances = osa_distances_points(typed, points, lengths)
         mine = distances[rows.index(own)]
         others = [d for r, d in zip(rows, distances.tolist(), strict=True) if self.keys[r] != self.keys[own]]
         return bool(others) and min(others) <= mine
-
-
-def osa_distances(text: str, points: np.ndarray, lengths: np.ndarray) -> np.ndarray:
-    """Optimal string alignment distances from ``text`` to each row of ``points`` (code
-    points, padded with -1 past ``lengths``): insertions, deletions, substitutions and swaps
-    of neighbours each cost one. Row by row over ``text``, every record at once; a row's
-    insertion chain is a running minimum (cur[j] = min over k <= j of best[k] + j - k)."""
-    n, width = points.shape
-    steps = np.arange(width + 1)
-    before: np.ndarray | None = None
-    row = np.broadcast_to(steps, (n, width + 1)).copy()
-    for i, ch in enumerate(map(ord, text), start=1):
-        best = np.minimum(row[:, :-1] + (points != ch), row[:, 1:] + 1)
-        if before is not None and width > 1:
-            swapped = (points[:, :-1] == ch) & (points[:, 1:] == ord(text[i - 2]))
-            best[:, 1:] = np.where(swapped, np.minimum(best[:, 1:], before[:, :-2] + 1), best[:, 1:])
-        full = np.concatenate((np.full((n, 1), i), best), axis=1)
-        before, row = row, np.minimum.accumulate(full - steps, axis=1) + steps
-    return row[np.arange(n), lengths]
 
 
 def _code_question(code: str, rng: random.Random) -> str:

@@ -44,9 +44,10 @@ from typing import Any
 
 import numpy as np
 
-from .questions import Question, generate_questions, osa_distances
+from .questions import Question, generate_questions
 from .retrieval import DEFAULT_ALIASES, normalise, read_records
 from .retrieval.codes import bic_key, code_key
+from .retrieval.distance import osa_distances_points
 from .retrieval.legal_forms import folded_words, forms
 from .retrieval.records import read_optional
 
@@ -287,13 +288,13 @@ class _Near:
         if key in self.known:
             return "same_name"
         own_points = np.array([[ord(ch) for ch in mine]], dtype=np.int64)
-        mine_distance = int(osa_distances(key, own_points, np.array([len(mine)]))[0])
+        mine_distance = int(osa_distances_points(key, own_points, np.array([len(mine)]))[0])
         # Only names within that many edits in length can be as close.
         close = np.abs(self.lengths - len(key)) <= mine_distance
         others = close & (self.group != self.group_of[mine])
         if not others.any():
             return None
-        distances = osa_distances(key, self.points[others], self.lengths[others])
+        distances = osa_distances_points(key, self.points[others], self.lengths[others])
         return "as_close" if distances.min() <= mine_distance else None
 
 

@@ -19,7 +19,7 @@ import pytest
 from apps.datasets.cnaps import make_code
 from apps.datasets.demo_data import bank_records_bad_lines, bank_records_frame
 from apps.qa import questions as qgen
-from apps.qa.questions import Question, generate_questions, osa_distances
+from apps.qa.questions import Question, generate_questions
 from apps.qa.retrieval import (
     MAX_QUESTION_CHARS,
     SURE_THRESHOLD,
@@ -28,6 +28,7 @@ from apps.qa.retrieval import (
     normalise,
     strip_wrappers,
 )
+from apps.qa.retrieval.distance import osa_distances_points as osa_distances
 
 # (name, bank category, city code, branch number); the clearing branch of a group is 0001.
 NAMES = [

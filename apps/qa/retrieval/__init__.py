@@ -9,8 +9,10 @@ Definitions:
   marks U+0300-U+036F dropped: Latin, Greek, Cyrillic; Chinese characters, kana and hangul
   stay as they are; ł, ø, æ … written plainly), cut into words at everything that is not a
   letter or digit, the legal forms dropped (``legal_forms``: ISO 20275 abbreviations and a
-  curated list, AG, S.A., a.s., ПАО, Greek Α.Ε. …, as whole words; ``LEGAL_SUFFIXES`` 股份有限公司 …
-  in Chinese), and the words written end to end. Record names and questions share it.
+  curated list, AG, S.A., a.s., ПАО, Greek Α.Ε. …, as whole words, each where it can stand;
+  ``LEGAL_SUFFIXES`` 股份有限公司 … in Chinese), the conjunctions dropped (``CONJUNCTIONS``:
+  and, og, und …, as "&" is), and the words written end to end. Record names and questions
+  share it.
 - A *question* is cut to ``MAX_RAW_CHARS`` characters and brought to its words; a code in
   it of any scheme (``codes``: CNAPS, national codes with or without separators, BICs) that
   a record carries answers it. Otherwise it is stripped of its wrappers: first as words,
@@ -18,8 +20,12 @@ Definitions:
   Greek (``wrappers``: what is the BIC of …, BLZ der …, code banque de …, БИК …), then, when
   it holds Chinese characters, the compact ``QUESTION_WRAPPERS`` (请问…, …的联行号是多少). The
   words naming the field asked (BIC / SWIFT, clearing code; by default the bank code) set
-  ``Answer.asked``. A question with nothing left raises :class:`EmptyQuestionError` (a
-  ``ValueError``): nothing to look up is an input error, not an answer. Then its aliases
+  ``Answer.asked``. When the words taken for a wrapper at its end may end a name instead
+  (Westpac Palmerston North *Clearing* Centre; Saudi British Bank, *The*), the longest
+  reading that a record's normal form begins with is looked up, not sure when the shorter
+  reading begins other records' names too. A question with nothing left raises
+  :class:`EmptyQuestionError` (a ``ValueError``): nothing to look up is an input error,
+  not an answer. Then its aliases
   are expanded (English bank names among them; an alias in letters only as whole words),
   letters left over are read as pinyin and English words and written in the records'
   characters when records are named in Chinese characters (:class:`_Latin`: Beijing Haidian
@@ -52,17 +58,25 @@ How a question is answered (:meth:`RetrievalIndex.ask`), first hit wins:
    (record) by ``w(Q & D) / (QUESTION_SHARE * w(Q) + (1 - QUESTION_SHARE) * w(D))``, a
    weighted Dice coefficient leaning towards explaining the question, times
    ``BANK_CONFLICT`` when the question names another bank and ``OFFICE_CONFLICT`` when it
-   names another kind of office (支行, 分理处 …). Ties go to the shorter name.
+   names another kind of office (支行, 分理处 …). Ties go to the shorter name. Records of one
+   normal form have their grams indexed once (the first of them stands for all): they are
+   one candidate, and a name many records share (a bank's name on each of its codes) keeps
+   the weight of a name met once; answers list the others of that normal form after it.
 
 *Confidence* of an n-gram answer is the estimated probability that it is right, a
 logistic function of the best score and its margin over the runner-up (``CONFIDENCE_*``,
 fitted by ``benchmarks/bench_qa.py --calibrate`` on generated questions of a seed kept
 apart from evaluation). Code and exact answers have confidence 1 (1/k when k records share
 the name); records named in Chinese characters and records in other scripts have their own
-fit (``CONFIDENCE_OTHER_*``, ``bench_qa_registers.py --calibrate``). Records sharing a name
-and scoring within ``DUPLICATE_MARGIN`` of each other cap it at 1/k. When the question names
-a bank (by its name or an alias) other than the answer's, or names two banks, it is at most
-``BANK_CONFLICT_CONFIDENCE``: a sure answer never names the wrong bank. An answer is *sure*
+fit (``CONFIDENCE_OTHER_*``, ``bench_qa_registers.py --calibrate``). An n-gram answer whose
+normal form k records share is divided by k; records sharing a name (another city) and
+scoring within ``DUPLICATE_MARGIN`` of each other cap it at 1/k. When the question names a
+bank (by its name or an alias) other than the answer's, or names two banks, or holds the
+whole name of a record (not in Chinese characters) that the answer's name does not hold,
+it is at most ``BANK_CONFLICT_CONFIDENCE``: a sure answer never names the wrong bank. A
+question of up to ``CLOSE_CHARS`` characters (prepared) that does not begin the answer's
+name is at most 0.5 sure when another of the best ``CLOSE_RIVALS`` names is as close to it
+by optimal string alignment distance (``distance``): look-alike names. An answer is *sure*
 when its confidence is at least ``SURE_THRESHOLD``; otherwise ``sure=False`` and callers
 show the candidates instead of the best guess.
 
@@ -73,6 +87,7 @@ The package: ``normalise`` (normal form, compact wrappers, context, offices),
 ``legal_forms`` (folding, legal forms, ``legal_forms.json`` from ISO 20275), ``wrappers``
 (wrappers in words, the field asked), ``codes`` (code keys, codes in questions),
 ``aliases``, ``phonetics`` (pinyin and English in questions, the sound table), ``grams``,
+``distance`` (edit distance of look-alike names),
 ``records``, ``answers`` (Answer, Candidate, confidence), ``index`` (RetrievalIndex: build,
 ask) and ``storage`` (the zip of .npy arrays and JSON, checked on load).
 """

@@ -55,15 +55,17 @@ def question_codes(compact: str, words: list[str], unwrapped: list[str]) -> Iter
     """
     seen: set[str] = set()
     # A code cut by a space or hyphen (DEUT DE FF, 01-0011AB): neighbouring words joined too.
-    joined = ["".join(words[i : i + j]) for j in (2, 3) for i in range(len(words) - j + 1)]
+    spans = [words[i : i + j] for j in (2, 3) for i in range(len(words) - j + 1)]
+    # A word of digits alone is no BIC's branch part: "is 00298" is not the BIC BANKIS00298.
+    own = {"".join(span) for span in spans if not any(w.isdigit() for w in span)}
     bics = set()
-    for word in (*words, *joined):
+    for word in (*words, *("".join(span) for span in spans)):
         if not word.isascii() or not word.isalnum():
             continue
         key = word.upper()
         if key in seen:
             continue
-        if is_bic(key):
+        if is_bic(key) and (word in words or word in own):
             bics.add(key)
         if any(ch.isdigit() for ch in key) and any(ch.isalpha() for ch in key):
             seen.add(key)

@@ -6,6 +6,7 @@ Definitions are in the package docstring (apps.qa.retrieval). Pure module: no Dj
 
 from __future__ import annotations
 
+import bisect
 import re
 from collections.abc import Mapping
 from typing import Any, NamedTuple
@@ -25,12 +26,12 @@ from .answers import (
     confidence,
 )
 from .codes import CNAPS_RE, LONG_DIGITS, MAX_CODE_CHARS, bic_key, code_key, question_codes
+from .distance import osa_distances
 from .grams import CHAR_BITS, _alphabet, _grams, _sorted_unique
-from .legal_forms import forms
-from .normalise import _LEGAL_RE, _Context, name_words, office, words, wrapper_span
+from .normalise import _Context, name_words, office, strip_name_words, words, wrapper_span
 from .phonetics import _LATIN_RUN, _Latin, sound_table
 from .records import read_optional, read_records
-from .wrappers import asked_field, strip_word_wrappers
+from .wrappers import asked_field, longer_readings, strip_word_wrappers
 
 FORMAT = storage.FORMAT
 FORMAT_VERSION = storage.FORMAT_VERSION
@@ -52,6 +53,21 @@ OFFICE_CONFLICT = 0.8  # score factor when it names another kind of office
 BANK_BONUS = 1_000.0  # added while collecting candidates, so the named bank's records come first
 DUPLICATE_MARGIN = 0.05  # records of one name scoring this close cannot be told apart
 COVERED = 0.97  # share of a question's weight two records explain when neither can be chosen
+MAX_NAMED_WORDS = 24  # words of a question searched for record names
+CLOSE_CHARS = 32  # questions up to this long (prepared) have their answer checked by edit distance
+CLOSE_RIVALS = 4  # against this many of the best candidates (the answer among them)
+
+
+class _Hints(NamedTuple):
+    """What else a question says about its answer: record names it holds (``_named_in``)
+    and a cap on the confidence (two readings of it name different records)."""
+
+    named: tuple[str, ...] = ()
+    cap: float = 1.0
+    words: tuple[str, ...] = ()  # the question's words, legal forms and wrappers gone
+
+
+_NO_HINTS = _Hints()
 
 _UNKNOWN_DIGITS = re.compile(f"[0-9]{{{LONG_DIGITS},}}")
 
@@ -124,12 +140,21 @@ class RetrievalIndex:
         # Exact lookup: normal form, and the name alone when a city follows it -> record ids.
         self.exact: dict[str, list[int]] = {}
         self.group: dict[str, int] = {}  # name -> records of that name
+        self.same: dict[str, list[int]] = {}  # normal form -> records of that normal form
+        # Names of records not in Chinese characters, for telling which bank a question
+        # names without an alias table (Chinese names: the alias table and bank categories).
+        self.named: set[str] = set()
+        cjk = arrays["cjk"].tolist()
         for i, (text, length) in enumerate(zip(normal, arrays["name_len"].tolist(), strict=True)):
             self.exact.setdefault(text, []).append(i)
+            self.same.setdefault(text, []).append(i)
             name = text[:length]
             if length < len(text):
                 self.exact.setdefault(name, []).append(i)
             self.group[name] = self.group.get(name, 0) + 1
+            if not cjk[i]:
+                self.named.add(name)
+        self._sorted_normal: list[str] | None = None  # made on first use
 
     def __len__(self) -> int:
         return self.n
@@ -186,20 +211,26 @@ class RetrievalIndex:
             raise ValueError("too many distinct characters in the record names")
         sound_cps, sound_ids = sound_table()
         tables = {"alphabet": alphabet, "sound_cps": sound_cps, "sound_ids": sound_ids}
+        # Grams for the first record of each normal form only: records sharing a name are
+        # one candidate (told apart afterwards, or not), and a name many records share (a
+        # bank's name for each of its codes) keeps the weight of a name met once.
+        first_of = {text: i for i, text in reversed(list(enumerate(normal)))}
+        firsts = np.array(sorted(first_of.values()), dtype=np.int64)
         # Grams chunk by chunk, so the temporaries of 150,000 names stay small; then only
         # int64 keys and int32 ids, sorted in place.
         keys_parts, doc_parts = [np.zeros(0, np.int64)], [np.zeros(0, np.int32)]
-        for lo in range(0, n, BUILD_CHUNK):
-            chunk_keys, chunk_doc = _grams(normal[lo : lo + BUILD_CHUNK], tables)
+        for lo in range(0, firsts.size, BUILD_CHUNK):
+            rows = firsts[lo : lo + BUILD_CHUNK]
+            chunk_keys, chunk_doc = _grams([normal[i] for i in rows.tolist()], tables)
             keys_parts.append(chunk_keys)
-            doc_parts.append((chunk_doc + lo).astype(np.int32))
+            doc_parts.append(rows[chunk_doc].astype(np.int32))
         keys, doc = np.concatenate(keys_parts), np.concatenate(doc_parts)
         del keys_parts, doc_parts
         vocab = _sorted_unique(np.sort(keys))
         gram = np.searchsorted(vocab, keys).astype(np.int32)
         del keys
         df = np.bincount(gram, minlength=vocab.size)
-        weight = np.minimum(np.log1p(n / np.maximum(df, 1)), MAX_WEIGHT).astype(np.float32)
+        weight = np.minimum(np.log1p(firsts.size / np.maximum(df, 1)), MAX_WEIGHT).astype(np.float32)
         by_gram = (gram.astype(np.int64) << np.int64(32)) | doc
         by_gram.sort()  # by gram, then record
         postings = by_gram.astype(np.int32)  # the low 32 bits: the record
@@ -259,9 +290,10 @@ class RetrievalIndex:
             key, rows, field = found
             rest = [w for w in unwrapped if code_key(w) != key and not any(ch.isdigit() for ch in w)]
             bank = self._prepare(rest)[1] if rest else -1
+            hints = _Hints(self._named_in(strip_name_words(rest)))
             candidates = [self._candidate(i, 1.0) for i in rows[1:k]]
             want: Asked = "bank_code" if asked == field else asked
-            return self._answer(key, rows[0], 1.0, 1 / len(rows), "code", candidates, bank, want)
+            return self._answer(key, rows[0], 1.0, 1 / len(rows), "code", candidates, bank, want, hints)
         unknown = next((m.group() for w in unwrapped for m in _UNKNOWN_DIGITS.finditer(w)), None)
         if unknown is not None:
             # An unknown code: look up the rest of the question, if there is any.
@@ -271,24 +303,69 @@ class RetrievalIndex:
         text, bank = self._prepare(unwrapped)
         if not text:
             raise EmptyQuestionError("the question names no bank or code")
+        cap = 1.0
+        if unknown is None:
+            longer = self._longer_reading(spaced)
+            if longer is not None:
+                # A name that ends in words read as a wrapper ("... Clearing Centre").
+                short = self._begin(text)
+                if short[1] > short[0] and short != self._begin(longer[1]):
+                    cap = 0.5  # without them, it begins other records' names too: either is meant
+                unwrapped, text, bank, asked = longer[0].split(" "), longer[1], longer[2], longer[3]
+        kept = strip_name_words(unwrapped)[:MAX_NAMED_WORDS]
+        hints = _Hints(self._named_in(kept), cap, tuple(kept))
         if _LATIN_RUN.search(text) and self.n_cjk:
             if _CJK_CHAR.search(text) or self.n_cjk == self.n:
-                return self._lookup(self._context(self.latin(text), bank), bank, k, asked)
+                return self._lookup(self._context(self.latin(text), bank), bank, k, asked, hints)
             # Records in both scripts, a question in letters: as written first, then read as pinyin.
-            plain = self._lookup(self._context(text, bank), bank, k, asked)
+            plain = self._lookup(self._context(text, bank), bank, k, asked, hints)
             if plain.sure:
                 return plain
-            read = self._lookup(self._context(self.latin(text), bank), bank, k, asked)
+            read = self._lookup(self._context(self.latin(text), bank), bank, k, asked, hints)
             # Pinyin is written in Chinese characters: it can only find a record named so.
             chinese = read.bank_name is not None and _CJK_CHAR.search(read.bank_name)
             return read if chinese and read.confidence > plain.confidence else plain
-        return self._lookup(self._context(text, bank), bank, k, asked)
+        return self._lookup(self._context(text, bank), bank, k, asked, hints)
+
+    def _longer_reading(self, spaced: str) -> tuple[str, str, int, Asked] | None:
+        """(words, prepared text, bank, field asked) of the longest reading of the question
+        with fewer last words taken for a wrapper (``wrappers.longer_readings``) that is a
+        record's normal form or begins one; None when there is none."""
+        readings = longer_readings(spaced)
+        if not readings:
+            return None
+        for reading, rest in readings:
+            text, bank = self._prepare(reading.split(" "))
+            if text and not _CJK_CHAR.search(text) and self._begin(text)[1] > self._begin(text)[0]:
+                return reading, text, bank, asked_field(rest)
+        return None
+
+    def _begin(self, text: str) -> tuple[int, int]:
+        """Where the distinct normal forms that begin with ``text`` are, in sorted order."""
+        if self._sorted_normal is None:
+            self._sorted_normal = sorted(self.same)
+        names = self._sorted_normal
+        return bisect.bisect_left(names, text), bisect.bisect_left(names, text + "\U0010ffff")
+
+    def _named_in(self, kept: list[str]) -> tuple[str, ...]:
+        """Record names (not in Chinese characters) that ``kept`` (a question's words without
+        legal forms) holds as whole words, those inside a longer one left out: the banks
+        the question names."""
+        if not self.named or not kept:
+            return ()
+        kept = kept[:MAX_NAMED_WORDS]
+        found = {
+            name
+            for i in range(len(kept))
+            for j in range(i + 1, len(kept) + 1)
+            if (name := "".join(kept[i:j])) in self.named
+        }
+        return tuple(n for n in found if not any(n != m and n in m for m in found))
 
     def _prepare(self, said: list[str], check_only: bool = False) -> tuple[str, int]:
         """The question's words without legal forms and wrappers, aliases expanded, end to
         end; and the bank it names (-1: none)."""
-        kept = [w for w in (_LEGAL_RE.sub("", w) for w in forms().strip(said)) if w]
-        text, edges = _edges(kept)
+        text, edges = _edges(strip_name_words(said))
         start, end = wrapper_span(text)
         if _CJK_CHAR.search(text):
             text = text[start:end]
@@ -304,24 +381,24 @@ class RetrievalIndex:
         start = len(banks[bank]) if bank >= 0 and text.startswith(banks[bank]) else 0
         return self.context.drop(text, start)[:MAX_QUESTION_CHARS]
 
-    def _lookup(self, text: str, bank: int, k: int, asked: Asked) -> Answer:
+    def _lookup(self, text: str, bank: int, k: int, asked: Asked, hints: _Hints = _NO_HINTS) -> Answer:
         ranked = self._rank(text, bank)
         exact = self.exact.get(text)
         if exact:
-            ranked_pairs = zip(ranked.ids.tolist(), ranked.scores.tolist(), strict=True)
-            others = [(i, s) for i, s in ranked_pairs if i not in exact][: k - 1]
+            others = [(i, s) for i, s in self._expand(ranked, len(exact) + k) if i not in exact][: k - 1]
             candidates = [self._candidate(i, 1.0) for i in exact[1:k]]
             candidates += [self._candidate(i, s) for i, s in others]
             conf = 1.0 / len(exact)
-            return self._answer(text, exact[0], 1.0, conf, "exact", candidates[: k - 1], bank, asked)
+            return self._answer(text, exact[0], 1.0, conf, "exact", candidates[: k - 1], bank, asked, hints)
         if ranked.ids.size == 0:
             return Answer(text, None, None, None, 0.0, 0.0, False, "none", asked=asked)
         best, top = float(ranked.scores[0]), int(ranked.ids[0])
         margin = best - float(ranked.scores[1]) if ranked.ids.size > 1 else best
-        conf = confidence(best, margin, cjk=bool(self.a["cjk"][top]))
+        # Records of one normal form are one candidate: k of them, nothing tells them apart.
+        conf = confidence(best, margin, cjk=bool(self.a["cjk"][top])) / len(self.same[self.normal[top]])
         name = self._name(top)
         if self.group[name] > 1:
-            # Records sharing the name, scored as close: nothing tells them apart.
+            # Records sharing the name (another city), scored as close: nothing tells them apart.
             alike = sum(
                 1
                 for i, s in zip(ranked.ids[1:].tolist(), ranked.scores[1:].tolist(), strict=True)
@@ -330,13 +407,33 @@ class RetrievalIndex:
             conf = min(conf, 1.0 / (1 + alike)) if alike else conf
         if not self.a["cjk"][top] and ranked.ids.size > 1 and min(ranked.covered[:2]) >= COVERED:
             # The whole question is in two names (Investment Funds: in "Sarasin Investment
-            # Funds" and "Investment Funds Direct"): only their lengths would choose.
-            conf = min(conf, 0.5)
-        candidates = [
-            self._candidate(i, s)
-            for i, s in zip(ranked.ids[1:k].tolist(), ranked.scores[1:k].tolist(), strict=True)
-        ]
-        return self._answer(text, top, best, conf, "ngram", candidates, bank, asked)
+            # Funds" and "Investment Funds Direct"): only their lengths would choose, unless
+            # one of them holds every word of the question as a word and the other not.
+            said = set(hints.words)
+            first, second = (set(name_words(self.names[int(i)])) for i in ranked.ids[:2])
+            if not (said <= first and not said <= second):
+                conf = min(conf, 0.5)
+        short = len(text) <= CLOSE_CHARS and not self.normal[top].startswith(text)
+        if conf >= SURE_THRESHOLD and not self.a["cjk"][top] and short:
+            # Another of the best names as close to the question by edit distance: the
+            # n-gram score, blind to order, chose between look-alikes (ArpaPay: Papaya or
+            # ArcaPay). Not for the start of a name (BNP for BNP Paribas): words left out.
+            rows = ranked.ids[:CLOSE_RIVALS].tolist()
+            distances = osa_distances(text, [self.normal[i] for i in rows])
+            if distances.size > 1 and distances[1:].min() <= distances[0]:
+                conf = min(conf, 0.5)
+        candidates = [self._candidate(i, s) for i, s in self._expand(ranked, k + 1)[1:k]]
+        return self._answer(text, top, best, conf, "ngram", candidates, bank, asked, hints)
+
+    def _expand(self, ranked: _Ranked, limit: int) -> list[tuple[int, float]]:
+        """(record, score) best first, each candidate followed by the records of its normal
+        form; at most ``limit``."""
+        out: list[tuple[int, float]] = []
+        for i, score in zip(ranked.ids.tolist(), ranked.scores.tolist(), strict=True):
+            out += [(j, score) for j in self.same[self.normal[i]]]
+            if len(out) >= limit:
+                break
+        return out[:limit]
 
     def _name(self, i: int) -> str:
         return self.normal[i][: int(self.a["name_len"][i])]
@@ -387,10 +484,17 @@ class RetrievalIndex:
         candidates: list[Candidate],
         bank: int = -1,
         asked: Asked = "bank_code",
+        hints: _Hints = _NO_HINTS,
     ) -> Answer:
         best = self._candidate(i, score)
         if bank == SEVERAL_BANKS or (bank >= 0 and int(self.a["bank_of"][i]) != bank):
             conf = min(conf, BANK_CONFLICT_CONFIDENCE)  # the question names another bank
+        own = self._name(i)
+        if any(name not in own for name in hints.named):
+            # The question holds the whole name of a record that this answer's name does not
+            # hold: it names another bank (Banca Popolare di Crotone, answered Cortona).
+            conf = min(conf, BANK_CONFLICT_CONFIDENCE)
+        conf = min(conf, hints.cap)
         if (asked == "bic" and not best.bic) or (asked == "clearing_code" and not best.clearing_code):
             asked = "bank_code"
         conf = round(conf, 4)

@@ -14,10 +14,22 @@ Two lists, both as word tuples in the normal form's letters (:func:`folded_words
   ``python -m apps.qa.retrieval.legal_forms`` writes it again from the installed package
   (tests/qa/test_retrieval_registers.py checks that it is up to date).
 
-A form is removed wherever it stands when it has several words (s a, sp z o o) or three
-letters or more (gmbh, ltd); a one-word form of one or two letters (ag, sa, as, ао) only as
-the first or last word of a name, where it cannot be part of a name (``AS`` in the middle
-of ``Bank AS Safe`` is left alone). Pure module: no Django import.
+Where a form is removed (``_Forms.strip``):
+
+- a curated form of several words (s a, sp z o o) or of three letters or more (gmbh, ltd):
+  wherever it stands;
+- a one-word form of one or two letters (ag, sa, as, ао): only as the first or last word of
+  a name, where it cannot be part of a name (``AS`` in the middle of ``Bank AS Safe`` is
+  left alone);
+- a one-word form found only in ISO 20275 (pcc, per, pfa, soc …): only as the last word, as
+  legal forms trail names in the registers OMM reads, and such a word elsewhere is more
+  often a name word (the Italian "per" of "società cooperativa per azioni", PFA Bank);
+- a one-word form of two to four letters written with dots or spaces between its letters
+  (S.E., N. V.) is that form, as ``SE``, under the rule of the form;
+- forms at the end go first, last one first ("Natixis, S.A., S.E.": S.E., then S.A.; not
+  "S.A.S." and a stray "E").
+
+Pure module: no Django import.
 """
 
 from __future__ import annotations
@@ -26,7 +38,6 @@ import json
 import re
 import sys
 import unicodedata
-from collections.abc import Iterable
 from functools import cache
 from pathlib import Path
 
@@ -133,23 +144,51 @@ def iso_20275_forms(csv_path: Path | None = None) -> list[str]:
 @cache
 def legal_forms() -> tuple[tuple[str, ...], ...]:
     """Every legal form as a word tuple: ``CURATED`` and ``ISO_20275``."""
+    return tuple(sorted(_rules()))
+
+
+_ANYWHERE, _EDGE, _LAST = 0, 1, 2  # where a form is removed (module docstring)
+
+
+@cache
+def _rules() -> dict[tuple[str, ...], int]:
+    """Legal form -> where it is removed, with the spelled-out variants of short forms."""
     iso = json.loads(_DATA.read_text(encoding="utf-8"))["forms"]
-    forms = {tuple(folded_words(form)) for form in CURATED} | {tuple(form.split()) for form in iso}
-    return tuple(sorted(f for f in forms if f))
+    curated = {tuple(folded_words(form)) for form in CURATED} - {()}
+    rules: dict[tuple[str, ...], int] = {}
+    for form in {tuple(form.split()) for form in iso} - curated:
+        rules[form] = _LAST if len(form) == 1 else _ANYWHERE
+    for form in curated:
+        rules[form] = _EDGE if len(form) == 1 and len(form[0]) <= 2 else _ANYWHERE
+    for form, rule in list(rules.items()):
+        if len(form) == 1 and 2 <= len(form[0]) <= 4 and form[0].isalpha():
+            rules.setdefault(tuple(form[0]), _LAST if rule == _LAST else _EDGE)  # S.E. is SE
+    return rules
 
 
 class _Forms:
     """Legal forms by first word, longest first, for one pass over a name's words."""
 
-    def __init__(self, forms: Iterable[tuple[str, ...]]) -> None:
+    def __init__(self, rules: dict[tuple[str, ...], int]) -> None:
+        self.rules = rules
+        self.longest = max(map(len, rules), default=0)
         self.by_first: dict[str, list[tuple[str, ...]]] = {}
-        for form in sorted(forms, key=len, reverse=True):
+        for form in sorted(rules, key=len, reverse=True):
             self.by_first.setdefault(form[0], []).append(form)
 
     def strip(self, words: list[str]) -> list[str]:
         """``words`` without their legal forms (see the module docstring for where)."""
         if not any(w in self.by_first for w in words):
             return words
+        end = len(words)
+        while end > 1:  # trailing forms from the last: "AG, S.E." loses S.E., then AG
+            for k in range(min(self.longest, end - 1), 0, -1):
+                if tuple(words[end - k : end]) in self.rules:
+                    end -= k
+                    break
+            else:
+                break
+        words = words[:end]
         out: list[str] = []
         i, n = 0, len(words)
         while i < n:
@@ -157,9 +196,10 @@ class _Forms:
                 k = len(form)
                 if tuple(words[i : i + k]) != form:
                     continue
-                edge = i == 0 or i + k == n
+                rule, last = self.rules[form], i + k == n
+                placed = rule == _ANYWHERE or last or (rule == _EDGE and i == 0)
                 # Never the whole name.
-                if (k > 1 or len(form[0]) >= 3 or edge) and (n - k > 0 or out):
+                if placed and (n - k > 0 or out):
                     i += k
                     break
             else:
@@ -170,7 +210,7 @@ class _Forms:
 
 @cache
 def forms() -> _Forms:
-    return _Forms(legal_forms())
+    return _Forms(_rules())
 
 
 def _write() -> None:

@@ -47,10 +47,22 @@ def words(text: str) -> list[str]:
     return [w for w in _NOT_WORD.split(fold(text)) if w]
 
 
+# "And" between words, as the registers write it either way ("Lån & Spar Bank", "Lån og
+# Spar Bank", "Lan and Spar Bank"): a name without it is the same name. Not the one-letter
+# "a" and "e", nor "en": pinyin syllables (恩施 typed "en shi") and articles.
+CONJUNCTIONS = frozenset({"and", "und", "og", "och", "et", "y", "i", "и", "і", "та", "και"})  # noqa: RUF001
+
+
+def strip_name_words(said: list[str]) -> list[str]:
+    """``said`` (words) without legal forms and conjunctions; a conjunction stays when it
+    is all there is."""
+    kept = [w for w in (_LEGAL_RE.sub("", w) for w in forms().strip(said)) if w]
+    return [w for w in kept if w not in CONJUNCTIONS] or kept
+
+
 def name_words(text: str) -> list[str]:
-    """The words of a name without its legal forms, in any script."""
-    kept = forms().strip(words(text))
-    return [w for w in (_LEGAL_RE.sub("", w) for w in kept) if w]
+    """The words of a name without its legal forms and conjunctions, in any script."""
+    return strip_name_words(words(text))
 
 
 def _compact(text: str) -> str:

@@ -14,7 +14,7 @@ from typing import Any
 import numpy as np
 
 FORMAT = "omm-retrieval"
-FORMAT_VERSION = 2  # 2: codes of any scheme, BICs, name groups, script of each record
+FORMAT_VERSION = 3  # 2: codes of any scheme, BICs, script of each record; 3: grams per normal form
 MAX_ARTIFACT_BYTES = 1 << 30  # a serialised index (and its unpacked members) stays below this
 
 ARRAYS = {  # name -> dtype of every array an index holds ("U": text of any width)

@@ -88,8 +88,9 @@ _PREFIX = re.compile(
     rf"^(?:{_GREETING} )*(?:{_POLITE} )*(?:{_HEAD} )?"
     rf"(?:(?:{_ARTICLE} )?(?:{_CODE} )+(?:(?:is|ist|est|es|e|je) )?(?:{_CONNECTOR} )?)?"
 )
-_SUFFIX = re.compile(
-    rf"(?: s)?(?: {_ARTICLE})?(?: {_CODE})+(?: (?:is|ist|est|es))?(?: {_THANKS})*$| (?:{_THANKS})+$"
+_SUFFIX = re.compile(  # a possessive "s", not the last letter of "a. s.": (?<!\b\w)
+    rf"(?:(?<!\b\w) s)?(?: {_ARTICLE})?(?: {_CODE})+(?: (?:is|ist|est|es))?(?: {_THANKS})*$"
+    rf"| (?:{_THANKS})+$"
 )
 
 # Asked fields: a word that names the BIC or the clearing code anywhere in the question;
@@ -100,16 +101,35 @@ _ASKS_BIC = re.compile(f"{_EDGE_BEFORE}(?:bic|bic8|bic11|swift|свифт){_EDGE
 _ASKS_CLEARING = re.compile(f"清算|{_EDGE_BEFORE}clearing{_EDGE_AFTER}")
 
 
-def strip_word_wrappers(spaced: str) -> str:
-    """``spaced`` (folded words joined by single spaces) without its wrappers; unchanged
-    when they are all there is (then the compact wrappers get a say)."""
+def _span(spaced: str) -> tuple[int, int]:
     head = _PREFIX.match(spaced)
     start = head.end() if head else 0
     tail = _SUFFIX.search(spaced, start)
-    end = tail.start() if tail and tail.start() > start else len(spaced)
+    return start, tail.start() if tail and tail.start() > start else len(spaced)
+
+
+def strip_word_wrappers(spaced: str) -> str:
+    """``spaced`` (folded words joined by single spaces) without its wrappers; unchanged
+    when they are all there is (then the compact wrappers get a say)."""
+    start, end = _span(spaced)
     if start >= end:
         return spaced
     return spaced[start:end].strip()
+
+
+def longer_readings(spaced: str) -> list[tuple[str, str]]:
+    """The question read with fewer of its last words taken for a wrapper, longest first:
+    (what is looked up, what is left of the question). Words such as "clearing", "the" or
+    "a" end some names ("Westpac Palmerston North Clearing Centre", "Saudi British Bank,
+    The", "Westpac Transaction Banking 11(A)"): a name written in full is found so."""
+    start, end = _span(spaced)
+    if start >= end:
+        return []
+    out = []
+    for cut in range(len(spaced), end, -1):
+        if spaced[cut - 1] != " " and (cut == len(spaced) or spaced[cut] == " "):
+            out.append((spaced[start:cut].strip(), spaced[:start] + spaced[cut:]))
+    return out
 
 
 def asked_field(spaced: str) -> Asked:
