@@ -3,7 +3,8 @@ reused per process, cache writes that ride on the next round trip, and a routing
 prepared once per database connection.
 
 Each saves work a request would otherwise repeat, never correctness: without Redis the
-cache calls fall back to Django's cache, and without a direct PostgreSQL connection the
+cache calls fall back to Django's cache, while Redis is unreachable they miss (behind the
+process's breaker, ``apps.core.breaker``), and without a direct PostgreSQL connection the
 query runs through Django's cursor.
 """
 
@@ -19,6 +20,8 @@ import psycopg
 from django.core.cache import cache
 from django.db import connection, models
 from psycopg import pq
+
+from .breaker import CACHE_ERRORS, cache_breaker
 
 # Cache writes waiting to ride on this process's next Redis round trip; past this many the
 # oldest are forgotten (a cache write is an optimisation, never owed).
@@ -55,7 +58,13 @@ def cache_incr(key: str, n: int = 1) -> None:
     """Add ``n`` to the counter ``key`` (created at 0, never expiring)."""
     client = redis_client()
     if client is not None:
-        client.incrby(cache.make_and_validate_key(key), n)
+        if cache_breaker.allow():
+            try:
+                client.incrby(cache.make_and_validate_key(key), n)
+            except CACHE_ERRORS as exc:
+                cache_breaker.failed(exc)  # a count missed, never the request's error
+            else:
+                cache_breaker.succeeded()
         return
     cache.add(key, 0, timeout=None)
     try:
@@ -69,13 +78,26 @@ def cache_round_trip(key: str | None, *, incr: str | None = None) -> Any:
 
     With Redis this is one round trip: a pipeline of the writes left by earlier requests of
     this process (first, so a repeat of the last request finds its answer), GET and INCRBY.
-    A failed pending write is not this request's error; a failed GET or INCRBY is raised.
+    No error is this request's: an unreachable Redis (or one the breaker skips) is a miss,
+    its count and the pending writes are lost.
     """
     client = redis_client()
     if client is None:
         if incr is not None:
             cache_incr(incr)
         return cache.get(key) if key else None
+    if not cache_breaker.allow():
+        return None
+    try:
+        found = _round_trip(client, key, incr)
+    except CACHE_ERRORS as exc:
+        cache_breaker.failed(exc)
+        return None
+    cache_breaker.succeeded()
+    return found
+
+
+def _round_trip(client: Any, key: str | None, incr: str | None) -> Any:
     pipe = client.pipeline(transaction=False)
     puts = 0
     while True:
@@ -94,7 +116,7 @@ def cache_round_trip(key: str | None, *, incr: str | None = None) -> Any:
     replies = pipe.execute(raise_on_error=False)[puts:]
     for reply in replies:
         if isinstance(reply, Exception):
-            raise reply
+            raise reply  # a refused GET or INCRBY (out of memory): handled as an outage
     if not key or replies[0] is None:
         return None
     return cache._cache._serializer.loads(replies[0])

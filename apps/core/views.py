@@ -27,7 +27,7 @@ def placeholder(request: HttpRequest, section: str) -> HttpResponse:
 @require_GET
 def health(request: HttpRequest) -> JsonResponse:
     report = run_checks()
-    return JsonResponse(report, status=200 if report["status"] == "ok" else 503)
+    return JsonResponse(report, status=503 if report["status"] == "unavailable" else 200)
 
 
 def _metrics_allowed(request: HttpRequest) -> bool:

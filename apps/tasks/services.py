@@ -144,7 +144,9 @@ def _send_options(task: Task) -> dict[str, Any]:
     (never above the platform's limits, which stay below the broker's visibility timeout)."""
     from django.conf import settings
 
-    options: dict[str, Any] = {"priority": BROKER_PRIORITY[Priority(task.priority)]}
+    # No result is kept (CELERY_TASK_IGNORE_RESULT): say so here too, or the publish also
+    # subscribes to the result backend (Redis) for an answer nobody reads.
+    options: dict[str, Any] = {"priority": BROKER_PRIORITY[Priority(task.priority)], "ignore_result": True}
     timeout = (task.resource_config or {}).get("timeoutSeconds")
     if timeout:
         grace = settings.CELERY_TASK_TIME_LIMIT - settings.CELERY_TASK_SOFT_TIME_LIMIT

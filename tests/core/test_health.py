@@ -68,3 +68,22 @@ def test_metrics_expose_live_workers_and_queue_depth(api, client, django_capture
         api.post("/api/system/worker-pings", {"queue": "ingestion"}, format="json")
     assert depth() == 1
     purge_queues()
+
+
+def test_only_a_dead_database_makes_health_unavailable(client, monkeypatch):
+    from apps.core import health
+
+    WorkerHeartbeatFactory(hostname="w1@h")
+
+    def refused() -> str:
+        raise ConnectionError("refused")
+
+    monkeypatch.setitem(health.CHECKS, "broker", refused)
+    response = client.get("/health")
+    body = response.json()
+    assert response.status_code == 200 and body["status"] == "degraded", body
+    assert body["down"] == ["broker"] and body["checks"]["broker"]["detail"] == "ConnectionError: refused"
+    monkeypatch.setitem(health.CHECKS, "database", refused)
+    response = client.get("/health")
+    assert response.status_code == 503 and response.json()["status"] == "unavailable"
+    assert response.json()["down"] == ["database", "broker"]

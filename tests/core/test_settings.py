@@ -39,6 +39,8 @@ def run_manage(*args: str, env: dict[str, str], tmp_path: Path) -> subprocess.Co
         ("JWT_ACCESS_MINUTES", "soon"),
         ("LOGIN_FAILURE_LIMIT", "0"),
         ("CELERY_TASK_TIME_LIMIT", "99999"),
+        ("REDIS_SOCKET_TIMEOUT", "soon"),
+        ("CELERY_BROKER_CONNECT_TIMEOUT", "0"),
     ],
 )
 def test_a_bad_variable_stops_start_up_naming_it(tmp_path, variable, value):
