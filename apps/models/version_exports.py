@@ -179,10 +179,13 @@ def _run_postgresql(card: dict, columns: dict[str, list]) -> list:
     )
     sql = training.scorecard.card_sql(card, "postgresql", table="omm_export_check")
     with transaction.atomic(), connection.cursor() as cursor:
+        # Dropped here too: inside an outer transaction, ON COMMIT DROP would come too late.
+        cursor.execute("DROP TABLE IF EXISTS omm_export_check")
         cursor.execute(f'CREATE TEMPORARY TABLE omm_export_check ("omm_row" integer, {defs}) ON COMMIT DROP')
         rows = list(zip(range(len(next(iter(columns.values()), []))), *columns.values(), strict=True))
         placeholders = ", ".join(["%s"] * (len(names) + 1))
         cursor.executemany(f"INSERT INTO omm_export_check VALUES ({placeholders})", rows)  # noqa: S608
         cursor.execute(f'SELECT points FROM ({sql}) AS scored ORDER BY "omm_row"')  # noqa: S608
         got = [r[0] for r in cursor.fetchall()]
+        cursor.execute("DROP TABLE omm_export_check")
     return got

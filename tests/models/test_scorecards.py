@@ -223,7 +223,7 @@ def test_the_sql_export_scores_as_the_api_does(api, scorecard, frame):
             )
             body = "\n".join(line for line in pg.splitlines() if not line.startswith("--"))
             cursor.execute(f"SELECT points FROM ({body}) s ORDER BY omm_row")  # noqa: S608 - the export
-            got = [row[0] for row in cursor.fetchall()]
+            got = [float(row[0]) for row in cursor.fetchall()]
         assert np.max(np.abs(np.array(got) - np.array(points))) <= 1e-6
 
 

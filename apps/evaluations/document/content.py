@@ -138,7 +138,9 @@ def _purpose(version: ModelVersion) -> list[dict]:
 
 def _edit_text(edit: Any) -> str:
     if isinstance(edit, dict):
-        return "; ".join(f"{k}: {v}" for k, v in edit.items())
+        # The feature first, then the edit's keys in a fixed order (jsonb does not keep the order given).
+        keys = sorted(edit, key=lambda k: (k != "feature", k))
+        return "; ".join(f"{k}: {edit[k]}" for k in keys)
     return str(edit)
 
 
