@@ -82,3 +82,19 @@ def question_codes(compact: str, words: list[str], unwrapped: list[str]) -> Iter
     alone = unwrapped[0] if len(unwrapped) == 1 else ""
     if alone.isascii() and alone.isalpha() and alone.upper() not in seen:
         yield alone.upper(), "alone"
+
+
+def check_record_codes(codes: list[str], clearing: list[str], bics: list[str], schemes: list[str]) -> None:
+    """Refuse records whose codes the index cannot hold; records without any scheme are CNAPS
+    records, as before schemes (12-digit codes)."""
+    legacy = not any(schemes)
+    for code, clear, bic, scheme in zip(codes, clearing, bics, schemes, strict=True):
+        if legacy or scheme.lower() == "cnaps":
+            for value in (code, clear) if legacy else (code, *([clear] if clear else [])):
+                if not CNAPS_RE.fullmatch(value):
+                    raise ValueError(f"bank_code and clearing_code must be 12 digits, got {value[:40]!r}")
+        elif not code_key(code):
+            raise ValueError(f"a {scheme} record needs a bank_code, got {code[:40]!r}")
+        for value in (code, clear, bic):
+            if len(value) > MAX_CODE_CHARS:
+                raise ValueError(f"codes are at most {MAX_CODE_CHARS} characters, got {value[:40]!r}…")

@@ -25,7 +25,7 @@ from .answers import (
     MatchedBy,
     confidence,
 )
-from .codes import CNAPS_RE, LONG_DIGITS, MAX_CODE_CHARS, bic_key, code_key, question_codes
+from .codes import LONG_DIGITS, bic_key, check_record_codes, code_key, question_codes
 from .distance import osa_distances
 from .grams import CHAR_BITS, _alphabet, _grams, _sorted_unique
 from .normalise import _Context, name_words, office, strip_name_words, words, wrapper_span
@@ -93,21 +93,6 @@ def _edges(parts: list[str]) -> tuple[str, frozenset[int]]:
     return "".join(parts), frozenset(edges)
 
 
-def _check_codes(codes: list[str], clearing: list[str], bics: list[str], schemes: list[str]) -> None:
-    """Records without any scheme are CNAPS records, as before schemes (12-digit codes)."""
-    legacy = not any(schemes)
-    for code, clear, bic, scheme in zip(codes, clearing, bics, schemes, strict=True):
-        if legacy or scheme.lower() == "cnaps":
-            for value in (code, clear) if legacy else (code, *([clear] if clear else [])):
-                if not CNAPS_RE.fullmatch(value):
-                    raise ValueError(f"bank_code and clearing_code must be 12 digits, got {value[:40]!r}")
-        elif not code_key(code):
-            raise ValueError(f"a {scheme} record needs a bank_code, got {code[:40]!r}")
-        for value in (code, clear, bic):
-            if len(value) > MAX_CODE_CHARS:
-                raise ValueError(f"codes are at most {MAX_CODE_CHARS} characters, got {value[:40]!r}…")
-
-
 class RetrievalIndex:
     """Bank records indexed for :meth:`ask`. Made by :meth:`build` or :meth:`from_bytes`."""
 
@@ -173,7 +158,7 @@ class RetrievalIndex:
         names_in, codes_in, clearing_in = read_records(records)
         extra = read_optional(records, len(names_in))
         bics_in = [b.upper() for b in extra["bic"]]
-        _check_codes(codes_in, clearing_in, bics_in, extra["scheme"])
+        check_record_codes(codes_in, clearing_in, bics_in, extra["scheme"])
         keep, names, normal, edges, name_len = [], [], [], [], []
         for i, name in enumerate(names_in):
             parts = name_words(name)
