@@ -23,7 +23,7 @@ class QAHistoryFilter(django_filters.FilterSet):
         model = QAHistory
         fields = []
 
-    def filter_feedback(self, queryset, name, value):
+    def filter_feedback(self, queryset, name, value: str):
         if value == "none":
             return queryset.filter(feedback__isnull=True)
         return queryset.filter(feedback=int(value))

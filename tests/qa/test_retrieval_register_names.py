@@ -34,18 +34,23 @@ RECORDS = [
 ]
 
 
-@pytest.fixture(scope="module")
-def index() -> RetrievalIndex:
+def index_of(records: list[tuple[str, str, str, str]]) -> RetrievalIndex:
+    """An index of (name, code, bic, country) records of national schemes."""
     return RetrievalIndex.build(
         {
-            "bank_name": [r[0] for r in RECORDS],
-            "bank_code": [r[1] for r in RECORDS],
-            "clearing_code": ["" for _ in RECORDS],
-            "bic": [r[2] for r in RECORDS],
-            "country": [r[3] for r in RECORDS],
-            "scheme": ["national" for _ in RECORDS],
+            "bank_name": [r[0] for r in records],
+            "bank_code": [r[1] for r in records],
+            "clearing_code": ["" for _ in records],
+            "bic": [r[2] for r in records],
+            "country": [r[3] for r in records],
+            "scheme": ["national" for _ in records],
         }
     )
+
+
+@pytest.fixture(scope="module")
+def index() -> RetrievalIndex:
+    return index_of(RECORDS)
 
 
 # --- normal forms ----------------------------------------------------------------------------

@@ -1,9 +1,10 @@
 from django.urls import path
-from rest_framework.routers import SimpleRouter
+
+from apps.core.api.routers import Router
 
 from . import views
 
-router = SimpleRouter(trailing_slash=False)
+router = Router()
 router.register("qa/sessions", views.SessionViewSet, basename="qa-session")
 router.register("qa/history", views.HistoryViewSet, basename="qa-history")
 router.register("qa/evaluations", views.QAEvaluationViewSet, basename="qa-evaluation")

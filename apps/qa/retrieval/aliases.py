@@ -18,6 +18,7 @@ from collections.abc import Iterable, Mapping, Sequence
 
 from apps.datasets.cnaps import BANK_CATEGORIES
 
+from .distance import osa_distances
 from .normalise import normalise
 
 # --- aliases -----------------------------------------------------------------------------
@@ -112,6 +113,9 @@ FOREIGN_ALIASES: dict[str, str] = {
 }
 
 SEVERAL_BANKS = -2  # the bank "named" by a question naming two or more
+# A longer bank name misspelt around a shorter one is read as the longer one with at most
+# one typo per this many characters of it (as the generator's and people's typos: one a word).
+HOLDER_CHARS_PER_TYPO = 12
 _CJK = "\u3400-\u9fff\uf900-\ufaff"
 _CJK_CHAR = re.compile(f"[{_CJK}]")
 
@@ -149,6 +153,19 @@ class _Aliases:
         self.lettered = frozenset(w for w in (*self.aliases, *self.banks) if _lettered(w))
         words = sorted({*self.aliases, *self.banks}, key=lambda w: (-len(w), w))
         self.pattern = re.compile("|".join(map(re.escape, words))) if words else None
+        # For each lettered alias or name, the longer ones that hold it (Bank of China in
+        # Industrial and Commercial Bank of China): a question that misspells the longer
+        # one still names the longer one's bank, not the one it holds.
+        self.holders: dict[str, list[tuple[str, int]]] = {}
+        for short in self.lettered:
+            for longer in self.lettered:
+                at = longer.find(short)
+                if (
+                    at >= 0
+                    and len(longer) >= HOLDER_CHARS_PER_TYPO  # one typo in CMBC is CMB (another bank)
+                    and self._bank_of(longer) != self._bank_of(short)
+                ):
+                    self.holders.setdefault(short, []).append((longer, at))
 
     @classmethod
     def from_table(
@@ -182,9 +199,25 @@ class _Aliases:
         for key, full in aliases.items():
             if not _lettered(key):
                 kept.append(key)  # Chinese: always, as ever
-            elif full in present and key not in full:
+            elif full in present and (key not in full or full.startswith(key)):
+                # A name's first word(s) stand for it (BNP for BNP Paribas): written out.
                 (whole if key in used else kept).append(key)
         return cls(aliases, banks, weak, kept, whole)
+
+    def _bank_of(self, word: str) -> int:
+        return self.bank_id.get(self.aliases.get(word, word), -1)
+
+    def _misspelt_holder(self, text: str, m: re.Match[str]) -> str | None:
+        """The longer alias or name holding ``m``'s that ``text`` writes around it with a
+        typo or two (at most one per ``HOLDER_CHARS_PER_TYPO`` characters), if any."""
+        for longer, at in self.holders.get(m.group(), ()):
+            head, tail = longer[:at], longer[at + len(m.group()) :]
+            allowed = max(1, len(longer) // HOLDER_CHARS_PER_TYPO)
+            spent = _fuzzy_end(head, text[: m.start()], allowed)
+            spent += _fuzzy_start(tail, text[m.end() :], allowed)
+            if 0 < spent <= allowed:
+                return longer
+        return None
 
     def _matches(self, text: str, edges: frozenset[int] | None) -> list[re.Match[str]]:
         """Aliases and bank names in ``text``; lettered ones only as whole words (``edges``:
@@ -230,6 +263,11 @@ class _Aliases:
             strong = [m for m in matches[:1] if m.start() == 0]
         if not strong:
             return text, -1
+        misspelt = {self._misspelt_holder(text, m) for m in strong} - {None}
+        if misspelt:
+            # The question names a bank whose name it misspells around another bank's name.
+            named = {self._bank_of(w) for w in misspelt if w is not None}
+            return text, (named.pop() if len(named) == 1 else SEVERAL_BANKS)
         parts: list[str] = []
         end = 0
         for m in strong:
@@ -243,3 +281,19 @@ class _Aliases:
             return "".join(parts), SEVERAL_BANKS
         first = self.aliases.get(strong[0].group(), strong[0].group())
         return "".join(parts), self.bank_id.get(first, -1)
+
+
+def _fuzzy_end(want: str, text: str, allowed: int) -> int:
+    """The fewest edits making some end of ``text`` equal ``want`` (``allowed`` + 1 if more)."""
+    if not want:
+        return 0
+    ends = [text[max(0, len(text) - len(want) - d) :] for d in range(-allowed, allowed + 1)]
+    return min(allowed + 1, int(osa_distances(want, ends).min()))
+
+
+def _fuzzy_start(want: str, text: str, allowed: int) -> int:
+    """The fewest edits making some start of ``text`` equal ``want`` (``allowed`` + 1 if more)."""
+    if not want:
+        return 0
+    starts = [text[: max(0, len(want) + d)] for d in range(-allowed, allowed + 1)]
+    return min(allowed + 1, int(osa_distances(want, starts).min()))

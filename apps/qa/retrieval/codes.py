@@ -20,7 +20,8 @@ Pure module: no Django import.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterable, Iterator
+from typing import Any
 
 MAX_CODE_CHARS = 50  # as DatasetRecord stores a code
 CNAPS_RE = re.compile(r"[0-9]{12}")
@@ -98,3 +99,16 @@ def check_record_codes(codes: list[str], clearing: list[str], bics: list[str], s
         for value in (code, clear, bic):
             if len(value) > MAX_CODE_CHARS:
                 raise ValueError(f"codes are at most {MAX_CODE_CHARS} characters, got {value[:40]!r}…")
+
+
+def as_typed(
+    rows: list[int], codes_of: Callable[[int], Iterable[Any]], said: list[str]
+) -> tuple[list[int], float]:
+    """Records sharing one code key (ANCOCY2NXXX and ANCOCY2N are one BIC) and the confidence
+    of the first: the one whose code is written exactly as in the question first and sure;
+    else in record order, each one of n."""
+    typed = {w.upper() for w in said}
+    exact = [i for i in rows if {str(c).upper() for c in codes_of(i)} & typed]
+    if len(rows) > 1 and len(exact) == 1:
+        return [exact[0], *(i for i in rows if i != exact[0])], 1.0
+    return rows, 1 / len(rows)

@@ -25,7 +25,7 @@ from .answers import (
     MatchedBy,
     confidence,
 )
-from .codes import LONG_DIGITS, bic_key, check_record_codes, code_key, question_codes
+from .codes import LONG_DIGITS, as_typed, bic_key, check_record_codes, code_key, question_codes
 from .distance import osa_distances
 from .grams import CHAR_BITS, _alphabet, _grams, _sorted_unique
 from .normalise import _Context, name_words, office, strip_name_words, words, wrapper_span
@@ -276,9 +276,10 @@ class RetrievalIndex:
             rest = [w for w in unwrapped if code_key(w) != key and not any(ch.isdigit() for ch in w)]
             bank = self._prepare(rest)[1] if rest else -1
             hints = _Hints(self._named_in(strip_name_words(rest)))
+            rows, share = as_typed(rows, lambda i: (self.a["bank_code"][i], self.a["bic"][i]), said)
             candidates = [self._candidate(i, 1.0) for i in rows[1:k]]
             want: Asked = "bank_code" if asked == field else asked
-            return self._answer(key, rows[0], 1.0, 1 / len(rows), "code", candidates, bank, want, hints)
+            return self._answer(key, rows[0], 1.0, share, "code", candidates, bank, want, hints)
         unknown = next((m.group() for w in unwrapped for m in _UNKNOWN_DIGITS.finditer(w)), None)
         if unknown is not None:
             # An unknown code: look up the rest of the question, if there is any.

@@ -22,6 +22,7 @@ def register() -> None:
             create=build_create,
             request_of=lambda task: build_request_of(task=task),
             uses_training_slot=True,
+            create_perm="models.add_modelversion",  # a build registers a model version
         )
     )
     register_kind(
