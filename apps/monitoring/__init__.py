@@ -1,0 +1,1 @@
+"""Models watched over time: stability by period, outcomes, vintages, estimated performance."""
