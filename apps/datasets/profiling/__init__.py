@@ -36,7 +36,8 @@ Definitions used throughout (the report keys are in parentheses):
 * Label balance (``label``): see ``_label_section``.
 * Score (``score``): see ``quality_score``.
 
-The package: ``report`` (``profile_parquet``), ``columns`` (one column by kind, label
+The package: ``report`` (``profile_parquet``), ``cluster`` (``profile_parquet_dask``: the
+same report computed on a Dask cluster), ``columns`` (one column by kind, label
 balance), ``numeric`` (quantiles, histogram, outliers), ``times`` (date parsing, the time
 section, calendar periods), ``hashing`` (row hashes, duplicates), ``score`` (score and
 alerts) and ``common`` (``Thresholds``, ``column_kind``, small helpers).
