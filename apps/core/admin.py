@@ -17,8 +17,10 @@ from django.utils.html import format_html
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
+from . import admin_trail  # noqa: F401 - the governance trail's admin
 from .config import DECLARED, config_invalidate, described
 from .models import SECRET_MASK, ApiAuditLog, SystemConfig, WorkerHeartbeat, WorkerPing, coerce_config_value
+from .sealing import SecretUnreadable
 
 admin.site.site_header = _("OMM administration")
 admin.site.site_title = _("OMM admin")
@@ -170,7 +172,18 @@ class SystemConfigForm(forms.ModelForm):
         cleaned = super().clean()
         raw = cleaned.get("value")
         if self.instance.pk and self.instance.is_secret and raw in ("", None):
-            cleaned["value"] = self.instance.value
+            if cleaned.get("is_secret", True):
+                cleaned["value"] = self.instance.value  # kept as stored (sealed)
+                return cleaned
+            try:  # no longer a secret: the current value is kept, in the clear
+                cleaned["value"] = self.instance.plain_value
+            except SecretUnreadable:
+                self.add_error(
+                    "value",
+                    gettext(
+                        "The current value cannot be decrypted with the configured keys; enter a new one."
+                    ),
+                )
             return cleaned
         # On an existing row the type is read-only, so it is not in the form data.
         value_type = cleaned.get("value_type") or self.instance.value_type

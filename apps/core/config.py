@@ -7,14 +7,18 @@ invalidate the cache. Domains declare their keys with ``declare`` (re-exported h
 
 from __future__ import annotations
 
+import logging
 import time
 from typing import Any
 
 from django.core.cache import cache
 from django.utils import translation
 
+from . import sealing
 from .config_keys import DECLARED, ConfigKey, declare, described
 from .models import SystemConfig
+
+logger = logging.getLogger(__name__)
 
 __all__ = [
     "DECLARED",
@@ -33,20 +37,35 @@ CACHE_SECONDS = 300
 
 
 def config_get(key: str) -> Any:
-    """The current value of a declared setting (cached; edits invalidate the cache)."""
+    """The current value of a declared setting (cached; edits invalidate the cache).
+
+    A secret comes back decrypted; the cache holds it sealed, as the row does. One that no
+    configured key opens is logged as an error and read as its declared default.
+    """
     declared = DECLARED.get(key)
     cached = cache.get(CACHE_PREFIX + key)
-    if cached is not None:
+    if cached is None:
+        rows = list(SystemConfig.objects.filter(key=key).values_list("value", "is_secret")[:1])
+        if rows:
+            value, secret = rows[0]
+        elif declared is not None:
+            value, secret = declared.default, False
+        else:
+            raise KeyError(f"Unknown setting {key!r}")
+        cached = {"v": value, "s": secret}
+        cache.set(CACHE_PREFIX + key, cached, CACHE_SECONDS)
+    if not cached.get("s"):
         return cached["v"]
-    rows = list(SystemConfig.objects.filter(key=key).values_list("value", flat=True)[:1])
-    if rows:
-        value = rows[0]
-    elif declared is not None:
-        value = declared.default
-    else:
-        raise KeyError(f"Unknown setting {key!r}")
-    cache.set(CACHE_PREFIX + key, {"v": value}, CACHE_SECONDS)
-    return value
+    try:
+        return sealing.unseal(cached["v"])
+    except sealing.SecretUnreadable:
+        logger.error(
+            "Secret setting %s cannot be decrypted with the configured keys (OMM_SECRETS_KEY or "
+            "OMM_DATA_DIR/secrets_key); its default is used. Put the key it was sealed with back "
+            "into OMM_SECRETS_KEY, or set the setting again.",
+            key,
+        )
+        return declared.default if declared is not None else None
 
 
 # Hot paths (every prediction) read settings from process memory for this long, saving a
@@ -92,7 +111,8 @@ def _default_rows(existing: set[str]) -> list[SystemConfig]:
         SystemConfig(
             key=c.key,
             value_type=c.value_type,
-            value=c.default,
+            # bulk_create skips SystemConfig.save: a secret default is sealed here.
+            value=sealing.seal(c.default) if c.is_secret and not sealing.is_empty(c.default) else c.default,
             description=str(c.description),
             is_secret=c.is_secret,
         )

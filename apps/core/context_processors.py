@@ -14,6 +14,8 @@ NAVIGATION = [
     ("traceability", _("Traceability")),
     ("tasks", _("Tasks")),
     ("evaluation", _("Evaluation")),
+    ("monitoring", _("Monitoring")),
+    ("alerts-page", _("Alerts")),
     ("qa", _("QA")),
     ("settings", _("Settings")),
 ]

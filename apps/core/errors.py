@@ -42,6 +42,13 @@ class Invalid(ApplicationError):
     default_message = _("Invalid input.")
 
 
+class Forbidden(ApplicationError):
+    """The caller's role does not allow this (HTTP 403)."""
+
+    default_code = "permission_denied"
+    default_message = _("You do not have permission to perform this action.")
+
+
 class NotFound(ApplicationError):
     """What the request names does not exist (HTTP 404)."""
 
@@ -73,6 +80,7 @@ class Unavailable(ApplicationError):
 # The HTTP status each kind of error answers with; the most specific class wins.
 HTTP_STATUS: dict[type[ApplicationError], int] = {
     Invalid: 400,
+    Forbidden: 403,
     NotFound: 404,
     Conflict: 409,
     TooLarge: 413,

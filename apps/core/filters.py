@@ -1,8 +1,11 @@
 """Core list filters."""
 
-import django_filters
+from __future__ import annotations
 
-from .models import ApiAuditLog
+import django_filters
+from auditlog.registry import auditlog
+
+from .models import TRAIL_ACTION_STORED, ApiAuditLog, TrailAction, TrailEntry
 
 
 class ApiAuditLogFilter(django_filters.FilterSet):
@@ -18,3 +21,39 @@ class ApiAuditLogFilter(django_filters.FilterSet):
     class Meta:
         model = ApiAuditLog
         fields = []
+
+
+def tracked_models() -> list[tuple[str, str]]:
+    """The kinds of record the trail follows, as ``app_label.model`` (e.g. ``models.modelversion``)."""
+    return sorted((m._meta.label_lower, str(m._meta.verbose_name)) for m in auditlog.get_models())
+
+
+class TrailFilter(django_filters.FilterSet):
+    actor = django_filters.CharFilter(field_name="actor__username", help_text="The actor's username.")
+    model = django_filters.ChoiceFilter(
+        choices=tracked_models,
+        method="filter_model",
+        help_text="The kind of record, as app_label.model (e.g. models.modelversion, users.user).",
+    )
+    objectId = django_filters.CharFilter(field_name="object_pk", help_text="The record's id.")
+    action = django_filters.ChoiceFilter(choices=TrailAction.choices, method="filter_action")
+
+    class Meta:
+        model = TrailEntry
+        fields = []
+
+    def filter_model(self, queryset, name, value: str):
+        app_label, model = value.split(".", 1)
+        return queryset.filter(content_type__app_label=app_label, content_type__model=model)
+
+    def filter_action(self, queryset, name, value: str):
+        return queryset.filter(action=TRAIL_ACTION_STORED[value])
+
+
+# "from" is a Python keyword, so the time bounds are added by name.
+TrailFilter.base_filters["from"] = django_filters.IsoDateTimeFilter(
+    field_name="timestamp", lookup_expr="gte", help_text="Changes at or after this time (ISO 8601)."
+)
+TrailFilter.base_filters["to"] = django_filters.IsoDateTimeFilter(
+    field_name="timestamp", lookup_expr="lt", help_text="Changes before this time (ISO 8601)."
+)

@@ -9,6 +9,7 @@ from django import forms
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
+from . import sealing
 from .config_keys import ConfigKey, ValueType
 from .models import SystemConfig, coerce_config_value
 
@@ -21,8 +22,11 @@ class SettingForm(forms.Form):
 
     The field gives a typed, translated error for text that is not a value of the type or
     out of range; ``coerce_config_value`` (the admin's and the API's check) has the last
-    word. A secret's current value is never sent to the page: left empty, it is kept.
+    word. A secret's current value is never sent to the page: left empty, it is kept
+    (``keeps_secret``: there is nothing to save).
     """
+
+    keeps_secret = False
 
     def __init__(
         self,
@@ -86,6 +90,9 @@ class SettingForm(forms.Form):
     def clean_value(self):
         value = self.cleaned_data.get("value")
         if self.is_secret and value in ("", None):
+            if sealing.is_sealed(self.current):
+                self.keeps_secret = True
+                return self.current
             # Left empty: keep the secret (a string secret never stored yet stays empty).
             value = self.current if self.current is not None else ""
         try:

@@ -1,4 +1,6 @@
-"""Request middleware: the API audit trail (rows are written by ``apps.core.audit``)."""
+"""Request middleware: the API audit trail (rows are written by ``apps.core.audit``), the
+request the governance trail's entries are attributed to (``apps.core.trail``) and the
+answer to a service's refusal that no view caught."""
 
 from __future__ import annotations
 
@@ -8,6 +10,9 @@ import time
 from django.conf import settings
 
 from .audit import audit_record
+from .errors import ApplicationError, http_status_of
+from .responses import error_response
+from .trail import trail_request
 
 logger = logging.getLogger(__name__)
 
@@ -53,3 +58,35 @@ class ApiAuditMiddleware:
         except Exception:
             logger.exception("could not write the API audit log")
         return response
+
+
+class ApplicationErrorMiddleware:
+    """A service's refusal (``apps.core.errors``) that a page did not handle answers with its
+    status and message (403, 409, 503...) instead of a server error. The API has its own
+    handler (``apps.core.api.exceptions``); this covers the pages and the admin."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        return self.get_response(request)
+
+    def process_exception(self, request, exception):
+        if not isinstance(exception, ApplicationError):
+            return None
+        logger.info("refused: %s %s: %s", request.method, request.path, exception.message)
+        return error_response(request, http_status_of(exception), exception.code, exception.message)
+
+
+class TrailMiddleware:
+    """Governance-trail entries written while a request is served name its user and address.
+
+    The user is read when an entry is written, not here: an API caller is authenticated by
+    DRF inside the view, later than any middleware runs."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        with trail_request(request, remote_addr=client_ip(request)):
+            return self.get_response(request)

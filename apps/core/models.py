@@ -1,4 +1,5 @@
-"""Cross-cutting records: typed settings, the API audit trail and process liveness."""
+"""Cross-cutting records: typed settings, the API audit log, the governance trail and process
+liveness."""
 
 from __future__ import annotations
 
@@ -6,12 +7,14 @@ import math
 import uuid
 from typing import Any
 
+from auditlog.models import LogEntry
 from django.conf import settings
-from django.core.exceptions import ValidationError
+from django.core.exceptions import FieldDoesNotExist, ValidationError
 from django.db import models
-from django.utils.translation import gettext
+from django.utils.translation import gettext, pgettext_lazy
 from django.utils.translation import gettext_lazy as _
 
+from . import sealing
 from .config_keys import DECLARED, ValueType, describe_number_range, format_number
 
 SECRET_MASK = "********"  # noqa: S105 - a mask, not a secret
@@ -82,7 +85,12 @@ def coerce_config_value(value_type: str, value: Any, *, key: str | None = None) 
 
 
 class SystemConfig(models.Model):
-    """One typed platform setting, editable by admins; read through ``config_get``."""
+    """One typed platform setting, editable by admins; read through ``config_get``.
+
+    A secret's ``value`` is stored sealed (``sealing``): assign the plain value and ``save``
+    encrypts it, so the row, the cache and the change trail only ever hold the sealed form;
+    ``plain_value`` opens it.
+    """
 
     key = models.SlugField(_("key"), max_length=100, unique=True, allow_unicode=False)
     value_type = models.CharField(_("value type"), max_length=10, choices=ValueType.choices)
@@ -109,15 +117,43 @@ class SystemConfig(models.Model):
     def __str__(self) -> str:
         return self.key
 
+    def save(self, *args, **kwargs) -> None:
+        self.value = self._value_to_store()
+        super().save(*args, **kwargs)
+
     def clean(self) -> None:
+        if self._holds_stored_secret():
+            return  # the secret as stored, kept (it was checked when it was set)
         try:
             self.value = coerce_config_value(self.value_type, self.value, key=self.key)
         except ValidationError as exc:
             raise ValidationError({"value": exc.messages}) from None
 
+    def _holds_stored_secret(self) -> bool:
+        """Whether ``value`` is this row's sealed secret as read from the database, carried
+        through unchanged (a new value that merely looks sealed is sealed again)."""
+        if self.pk is None or not sealing.is_sealed(self.value):
+            return False
+        stored = SystemConfig.objects.filter(pk=self.pk, is_secret=True).values_list("value", flat=True)
+        return list(stored) == [self.value]
+
+    def _value_to_store(self) -> Any:
+        if self._holds_stored_secret():
+            # No longer a secret: stored in the clear again (SecretUnreadable without its key).
+            return self.value if self.is_secret else sealing.unseal(self.value)
+        if self.is_secret and not sealing.is_empty(self.value):
+            return sealing.seal(self.value)
+        return self.value
+
+    @property
+    def plain_value(self) -> Any:
+        """The value itself, a secret decrypted; raises ``sealing.SecretUnreadable`` when no
+        configured key opens it."""
+        return sealing.unseal(self.value) if self.is_secret else self.value
+
     @property
     def display_value(self) -> Any:
-        return SECRET_MASK if self.is_secret and self.value not in (None, "") else self.value
+        return SECRET_MASK if self.is_secret and not sealing.is_empty(self.value) else self.value
 
 
 class ApiAuditLog(models.Model):
@@ -204,3 +240,73 @@ class WorkerPing(models.Model):
         if self.completed_at is None:
             return None
         return (self.completed_at - self.requested_at).total_seconds() * 1000
+
+
+class TrailAction(models.TextChoices):
+    """What a trail entry records, as the API and the admin name it (auditlog stores a number;
+    its fourth action, a read, is not recorded by OMM)."""
+
+    CREATE = "create", pgettext_lazy("trail action", "Created")
+    UPDATE = "update", pgettext_lazy("trail action", "Changed")
+    DELETE = "delete", pgettext_lazy("trail action", "Deleted")
+
+
+TRAIL_ACTION_STORED = {
+    TrailAction.CREATE: LogEntry.Action.CREATE,
+    TrailAction.UPDATE: LogEntry.Action.UPDATE,
+    TrailAction.DELETE: LogEntry.Action.DELETE,
+}
+TRAIL_ACTION_CODES = {number: code for code, number in TRAIL_ACTION_STORED.items()}
+M2M_OPERATIONS = {"add": "add", "delete": "remove"}
+
+
+class TrailEntry(LogEntry):
+    """One change in the governance trail (``apps.core.trail``): django-auditlog's row, never
+    edited or deleted (on PostgreSQL a trigger refuses both)."""
+
+    class Meta:
+        proxy = True
+        ordering = ["-timestamp", "-id"]
+        verbose_name = _("audit trail entry")
+        verbose_name_plural = _("audit trail")
+
+    def __str__(self) -> str:
+        # auditlog's own wording ("Created X") ships no Chinese: the action in OMM's words.
+        action = TrailAction(self.action_code).label if self.action_code in TrailAction.values else ""
+        return f"{action} {self.object_repr}".strip()
+
+    @property
+    def action_code(self) -> str:
+        return TRAIL_ACTION_CODES.get(self.action, str(self.action))
+
+    @property
+    def model_label(self) -> str:
+        return f"{self.content_type.app_label}.{self.content_type.model}"
+
+    @property
+    def reason(self) -> str:
+        return str((self.additional_data or {}).get("reason", ""))
+
+    def changed_fields(self) -> list[dict[str, Any]]:
+        """The changes, one row per field: ``before``/``after`` for a value set, ``objects``
+        added or removed for a many-to-many field; ``label`` in the reader's language."""
+        model = self.content_type.model_class()
+        rows = []
+        for name, change in (self.changes or {}).items():
+            row: dict[str, Any] = {"field": name, "label": _field_label(model, name)}
+            if isinstance(change, dict):  # auditlog's many-to-many record
+                operation = M2M_OPERATIONS.get(change.get("operation"), change.get("operation"))
+                row.update(operation=operation, objects=change.get("objects", []), before=None, after=None)
+            else:
+                before, after = [*change, None, None][:2]
+                row.update(operation="set", objects=None, before=before, after=after)
+            rows.append(row)
+        return rows
+
+
+def _field_label(model: type[models.Model] | None, name: str) -> str:
+    try:
+        field = model._meta.get_field(name) if model else None
+    except FieldDoesNotExist:  # a field removed since
+        return name
+    return str(getattr(field, "verbose_name", name))

@@ -40,9 +40,27 @@ PLATFORM_SCHEDULES: list[Schedule] = [
         description="Evaluate each active version on the newest data; flag drift past the alert settings.",
     ),
     Schedule(
+        name="omm: stability by period",
+        task="monitoring.run",
+        crontab={"minute": "0", "hour": "5"},
+        description="Store each active version's complete monitoring periods; evaluate alert rules.",
+    ),
+    Schedule(
         name="omm: purge task logs",
         task="tasks.purge_logs",
         crontab={"minute": "45", "hour": "3"},
         description="Delete task log rows past their retention period.",
+    ),
+    Schedule(
+        name="omm: retry webhook deliveries",
+        task="alerts.deliveries_sweep",
+        crontab={"minute": "*/5"},
+        description="Queue webhook deliveries whose retry is due and that no worker picked up.",
+    ),
+    Schedule(
+        name="omm: maintain the decision log",
+        task="models.maintain_decision_log",
+        crontab={"minute": "5", "hour": "2"},
+        description="Create the coming months' decision-log partitions; drop months past retention.",
     ),
 ]

@@ -1,4 +1,4 @@
-"""Reads of the core domain: live processes and API traffic."""
+"""Reads of the core domain: live processes, API traffic, settings and the governance trail."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from django.utils import timezone
 
 from .config import DECLARED, config_get
 from .config_keys import format_number
-from .models import SECRET_MASK, ApiAuditLog, ProcessKind, SystemConfig, WorkerHeartbeat
+from .models import SECRET_MASK, ApiAuditLog, ProcessKind, SystemConfig, TrailEntry, WorkerHeartbeat
 
 
 def live_processes(kind: str | None = None):
@@ -71,3 +71,8 @@ def settings_listing() -> list[dict]:
             }
         )
     return listing
+
+
+def trail_entries():
+    """The governance trail, newest first, with the actor and kind of record of each entry."""
+    return TrailEntry.objects.select_related("actor", "content_type").order_by("-timestamp", "-id")

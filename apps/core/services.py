@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
 
 from django.db import transaction
 from django.utils import timezone
 
+from . import sealing
 from .config import DECLARED, config_get, config_invalidate
 from .errors import NotFound
 from .models import ApiAuditLog, SystemConfig, WorkerHeartbeat, WorkerPing, coerce_config_value
@@ -59,6 +61,49 @@ def system_config_edit(*, key: str, value: Any, user) -> SystemConfig:
             single_object=True,
         )
     return config
+
+
+@dataclass
+class SecretsRotation:
+    """What ``secrets_rotate`` did to the secret settings, by count (and the unreadable by key)."""
+
+    encrypted: int = 0  # stored in the clear until now
+    reencrypted: int = 0  # sealed with another key than the first until now
+    current: int = 0  # sealed with the first key already: left as they were
+    empty: int = 0  # nothing stored (None or ""): nothing to hide
+    unreadable: list[str] = field(default_factory=list)  # no configured key opens them: left as they were
+
+
+def secrets_rotate() -> SecretsRotation:
+    """Encrypt every secret setting still stored in the clear and re-encrypt with the first key
+    of OMM_SECRETS_KEY every one sealed with another. Idempotent: a second run changes nothing."""
+    result, changed = SecretsRotation(), []
+    with transaction.atomic():
+        for row in SystemConfig.objects.select_for_update().filter(is_secret=True).order_by("key"):
+            if sealing.is_empty(row.value):
+                result.empty += 1
+                continue
+            if not sealing.is_sealed(row.value):
+                stored = sealing.seal(row.value)
+                result.encrypted += 1
+            else:
+                try:
+                    stored = sealing.reseal(row.value)
+                except sealing.SecretUnreadable:
+                    result.unreadable.append(row.key)
+                    continue
+                if stored is None:
+                    result.current += 1
+                    continue
+                result.reencrypted += 1
+            # An update, not save(): the value is sealed already and its meaning (and so the
+            # time and author of its last edit) is unchanged.
+            SystemConfig.objects.filter(pk=row.pk).update(value=stored)
+            changed.append(row.key)
+        for key in changed:
+            config_invalidate(key)
+            transaction.on_commit(lambda key=key: config_invalidate(key))
+    return result
 
 
 def audit_log_purge(*, now=None) -> int:

@@ -12,9 +12,9 @@ from django.utils.translation import gettext
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
-from .api.exceptions import error_body
 from .health import run_checks
 from .middleware import client_ip
+from .responses import error_response
 
 
 @login_required
@@ -51,32 +51,28 @@ def metrics(request: HttpRequest) -> HttpResponse:
 
     if not _metrics_allowed(request):
         message = gettext("Metrics are not available from this address.")
-        return _error(request, 403, "permission_denied", message)
+        return error_response(request, 403, "permission_denied", message)
     return HttpResponse(exposition(), content_type=prometheus_client.CONTENT_TYPE_LATEST)
 
 
-def _error(request: HttpRequest, status: int, code: str, message: str) -> HttpResponse:
-    if request.path.startswith("/api/") or request.path in ("/metrics", "/health"):
-        return JsonResponse(error_body(status, code, message), status=status)
-    return render(request, "error.html", {"status": status, "message": message}, status=status)
-
-
 def bad_request(request, exception=None):
-    return _error(request, 400, "bad_request", gettext("Bad request."))
+    return error_response(request, 400, "bad_request", gettext("Bad request."))
 
 
 def permission_denied(request, exception=None):
-    return _error(request, 403, "permission_denied", gettext("You do not have permission to do this."))
+    return error_response(
+        request, 403, "permission_denied", gettext("You do not have permission to do this.")
+    )
 
 
 def not_found(request, exception=None):
-    return _error(request, 404, "not_found", gettext("Not found."))
+    return error_response(request, 404, "not_found", gettext("Not found."))
 
 
 def server_error(request):
-    return _error(request, 500, "server_error", gettext("An unexpected error occurred."))
+    return error_response(request, 500, "server_error", gettext("An unexpected error occurred."))
 
 
 def csrf_failure(request, reason=""):
     message = gettext("CSRF verification failed: %(reason)s") % {"reason": reason}
-    return _error(request, 403, "csrf_failed", message)
+    return error_response(request, 403, "csrf_failed", message)

@@ -40,7 +40,8 @@ def setting_edit(request: HttpRequest, key: str) -> HttpResponse:
     form = setting_form(config, declared, request.POST if request.method == "POST" else None)
     if request.method == "POST" and form.is_valid():
         try:
-            services.system_config_edit(key=key, value=form.cleaned_data["value"], user=request.user)
+            if not form.keeps_secret:  # a secret left empty stays as stored: nothing to save
+                services.system_config_edit(key=key, value=form.cleaned_data["value"], user=request.user)
         except ValidationError as exc:  # changed meanwhile (a bound moved): nothing was saved
             form.add_error("value", exc)
         else:

@@ -22,4 +22,20 @@ class UsersConfig(AppConfig):
     verbose_name = _("People, roles and access")
 
     def ready(self) -> None:
+        from django.contrib.auth.models import Group
+
+        from apps.core.trail import trail_track
+
+        from .models import User
+
         post_migrate.connect(_sync_role_groups, dispatch_uid="omm-sync-role-groups")
+        # The governance trail: accounts, their roles and groups, and what each group may do.
+        # A password change is recorded, its hash never; logins and the page language are not
+        # governance.
+        trail_track(
+            User,
+            exclude=["last_login", "language"],
+            masked=["password"],
+            m2m=["groups", "user_permissions"],
+        )
+        trail_track(Group, m2m=["permissions"])

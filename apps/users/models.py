@@ -9,6 +9,7 @@ from django.utils.translation import gettext_lazy as _
 
 # Role lives with its grants in roles.py, which imports nothing of this module (no cycle);
 # it is imported here too, as apps.users.models.Role, the name every app uses.
+from .access import access_changed, access_forgotten
 from .roles import Role, sync_user_group
 
 
@@ -45,6 +46,13 @@ class User(AbstractUser):
         self.is_staff = self.role == Role.ADMIN or self.is_superuser
         super().save(*args, **kwargs)
         sync_user_group(self)
+        access_changed(self)  # predictions and QA see the new role or state on the next request
+
+    def delete(self, *args, **kwargs):
+        user_id = self.pk
+        deleted = super().delete(*args, **kwargs)
+        access_forgotten(user_id)
+        return deleted
 
     @property
     def is_admin_role(self) -> bool:

@@ -26,7 +26,7 @@ GROUP_NAMES = {
 }
 
 # Apps whose records every role may read.
-DOMAIN_APPS = ("datasets", "features", "models", "tasks", "evaluations", "qa")
+DOMAIN_APPS = ("datasets", "features", "models", "tasks", "evaluations", "qa", "alerts", "monitoring")
 ALL_APPS = (*DOMAIN_APPS, "core", "users", "django_celery_beat", "axes", "token_blacklist", "auth")
 
 # (app_label, action, model or "*") granted to each role on top of reading the domain.
@@ -37,10 +37,14 @@ ROLE_GRANTS: dict[str, list[tuple[str, str, str]]] = {
         for app in ("datasets", "features", "tasks", "evaluations", "qa")
         for action in ("add", "change")
     ]
+    # Analysts run monitoring and post outcomes.
+    + [("monitoring", "add", "monitoringperiod"), ("monitoring", "add", "outcome")]
     + [("core", "add", "workerping"), ("core", "view", "workerping")]
     # Analysts create and upload models, score with them and reproduce them; promoting
     # (changing a version) stays with admins.
-    + [("models", "add", m) for m in ("model", "modelversion", "predictionlog", "batchprediction")],
+    + [("models", "add", m) for m in ("model", "modelversion", "predictionlog", "batchprediction")]
+    # Analysts acknowledge and resolve alerts; rules and webhooks stay with admins.
+    + [("alerts", "change", "alert")],
     # Integrators are systems: they push data files and register features through the API.
     Role.INTEGRATOR: [
         ("datasets", "add", "*"),
@@ -51,6 +55,7 @@ ROLE_GRANTS: dict[str, list[tuple[str, str, str]]] = {
         ("models", "add", "batchprediction"),
         ("qa", "add", "*"),
         ("tasks", "add", "task"),
+        ("monitoring", "add", "outcome"),  # the bank's systems report what became of a decision
     ],
     Role.ADMIN: [(app, action, "*") for app in ALL_APPS for action in ("add", "change", "delete", "view")]
     + [("core", "view", "*")],

@@ -37,19 +37,13 @@ class ThrowawayRedis:
         self.url = f"redis://127.0.0.1:{self.port}/0"
         self.proc: subprocess.Popen | None = None
 
+    def persistence_args(self) -> list[str]:
+        """Nothing written to disk; a durable variant keeps an append-only file."""
+        return ["--save", "", "--appendonly", "no"]
+
     def start(self) -> None:
         self.proc = subprocess.Popen(
-            [
-                REDIS_SERVER,
-                "--port",
-                str(self.port),
-                "--bind",
-                "127.0.0.1",
-                "--save",
-                "",
-                "--appendonly",
-                "no",
-            ],
+            [REDIS_SERVER, "--port", str(self.port), "--bind", "127.0.0.1", *self.persistence_args()],
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
         )

@@ -89,8 +89,8 @@ def test_admin_edits_a_setting_and_the_change_is_in_the_admin_history(client, ad
         (RETENTION, "2.5", "whole number"),
         (RETENTION, "many", "whole number"),
         (RETENTION, "", "required"),
-        ("models-predict-log-sample-rate", "1.5", "less than or equal to 1"),
-        ("models-predict-log-sample-rate", "inf", "Enter a number"),
+        ("models-decision-log-sample-rate", "1.5", "less than or equal to 1"),
+        ("models-decision-log-sample-rate", "inf", "Enter a number"),
         ("models-promotion-approval", "maybe", "Select a valid choice"),
     ],
 )
@@ -119,10 +119,12 @@ def test_json_and_boolean_settings_are_typed(client, admin_user):
 def test_a_secret_left_empty_is_kept(client, admin_user):
     SystemConfigFactory(key="webhook-token", value="s3cret-value", is_secret=True)
     client.force_login(admin_user)
+    stored = _value("webhook-token")
     assert client.post("/settings/webhook-token/", {"value": ""}).status_code == 302
-    assert _value("webhook-token") == "s3cret-value"
+    assert _value("webhook-token") == stored  # kept as it was, not sealed again
+    assert config_get("webhook-token") == "s3cret-value"
     assert client.post("/settings/webhook-token/", {"value": "new"}).status_code == 302
-    assert _value("webhook-token") == "new"
+    assert SystemConfig.objects.get(key="webhook-token").plain_value == "new"
 
 
 def test_a_declared_setting_without_a_row_gets_one_on_its_first_edit(client, admin_user):

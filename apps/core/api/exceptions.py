@@ -9,6 +9,7 @@ from __future__ import annotations
 import logging
 
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
+from django.core.exceptions import RequestDataTooBig, SuspiciousOperation
 from django.http import Http404
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
@@ -16,7 +17,7 @@ from rest_framework import exceptions, status
 from rest_framework.response import Response
 from rest_framework.views import set_rollback
 
-from apps.core.errors import ApplicationError, Invalid, http_status_of
+from apps.core.errors import ApplicationError, Invalid, TooLarge, http_status_of
 
 logger = logging.getLogger(__name__)
 
@@ -51,14 +52,34 @@ def invalid_input_message(field: str, messages: list[str]) -> str:
     return gettext("Invalid input: %(field)s: %(message)s") % {"field": field, "message": messages[0]}
 
 
+def flat_messages(detail, prefix: str = "") -> list[str]:
+    """A field's messages as a flat list of text: a nested serializer's or a list item's
+    errors are prefixed by their key or position (``edits: 2: feature: This field is required.``)."""
+    if isinstance(detail, dict):
+        return [
+            message
+            for key, value in detail.items()
+            for message in flat_messages(value, prefix if key == "non_field_errors" else f"{prefix}{key}: ")
+        ]
+    if isinstance(detail, list):
+        if any(isinstance(item, dict | list) for item in detail):
+            return [
+                message
+                for n, item in enumerate(detail, start=1)
+                for message in flat_messages(item, f"{prefix}{n}: ")
+            ]
+        return [f"{prefix}{item}" for item in detail]
+    return [f"{prefix}{detail}"]
+
+
 def _message_and_errors(exc: exceptions.APIException) -> tuple[str, str, dict]:
     detail, codes = exc.detail, exc.get_codes()
     if isinstance(exc, exceptions.ValidationError):
         if isinstance(detail, dict):
-            errors = {k: [str(m) for m in (v if isinstance(v, list) else [v])] for k, v in detail.items()}
+            errors = {k: flat_messages(v) for k, v in detail.items()}
             field, messages = next(iter(errors.items()), ("", []))
             return "validation_error", invalid_input_message(field, messages), errors
-        messages = [str(m) for m in (detail if isinstance(detail, list) else [detail])]
+        messages = flat_messages(detail)
         return (
             "validation_error",
             messages[0] if messages else gettext("Invalid input."),
@@ -97,6 +118,12 @@ def application_error_response(exc: ApplicationError) -> Response:
 def exception_handler(exc, context):
     if isinstance(exc, ApplicationError):
         return application_error_response(exc)
+    # Raised by Django while DRF reads the body: past DATA_UPLOAD_MAX_MEMORY_SIZE, too many
+    # fields or files. A client's mistake, not the server's.
+    if isinstance(exc, RequestDataTooBig):
+        return application_error_response(TooLarge())
+    if isinstance(exc, SuspiciousOperation):
+        return application_error_response(Invalid())
     if isinstance(exc, Http404):
         exc = exceptions.NotFound()
     elif isinstance(exc, DjangoPermissionDenied):

@@ -1,10 +1,10 @@
-from rest_framework.routers import SimpleRouter
-
 from . import views
+from .routers import Router
 
-router = SimpleRouter(trailing_slash=False)
+router = Router()
 router.register("system/config", views.SystemConfigViewSet, basename="system-config")
 router.register("system/audit-logs", views.ApiAuditLogViewSet, basename="audit-log")
+router.register("system/audit-trail", views.TrailViewSet, basename="audit-trail")
 router.register("system/workers", views.WorkerViewSet, basename="worker")
 router.register("system/worker-pings", views.WorkerPingViewSet, basename="worker-ping")
 

@@ -1,4 +1,4 @@
-"""Core API: settings, audit log, live processes and worker pings."""
+"""Core API: settings, audit log, governance trail, live processes and worker pings."""
 
 from __future__ import annotations
 
@@ -8,12 +8,13 @@ from rest_framework import mixins, status, viewsets
 from rest_framework.response import Response
 
 from .. import services
-from ..filters import ApiAuditLogFilter
-from ..models import ApiAuditLog, SystemConfig, WorkerHeartbeat, WorkerPing
-from ..selectors import live_processes
+from ..filters import ApiAuditLogFilter, TrailFilter
+from ..models import ApiAuditLog, SystemConfig, TrailEntry, WorkerHeartbeat, WorkerPing
+from ..selectors import live_processes, trail_entries
 from .serializers import (
     ApiAuditLogSerializer,
     SystemConfigSerializer,
+    TrailEntrySerializer,
     WorkerHeartbeatSerializer,
     WorkerPingCreateSerializer,
     WorkerPingSerializer,
@@ -45,6 +46,21 @@ class ApiAuditLogViewSet(viewsets.ReadOnlyModelViewSet):
     serializer_class = ApiAuditLogSerializer
     filterset_class = ApiAuditLogFilter
     ordering_fields = ["created_at", "duration_ms", "status_code"]
+
+
+class TrailViewSet(viewsets.ReadOnlyModelViewSet):
+    """The governance trail (admins): every change made to accounts and roles, settings,
+    datasets, features, schedules, aliases and models, newest first: who, when, from where,
+    the values before and after, and the reason where one was given."""
+
+    queryset = TrailEntry.objects.all()
+    serializer_class = TrailEntrySerializer
+    filterset_class = TrailFilter
+    search_fields = ["object_repr", "object_pk", "actor__username", "additional_data__reason"]
+    ordering_fields = ["timestamp"]
+
+    def get_queryset(self):
+        return trail_entries()
 
 
 class WorkerViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):

@@ -1,9 +1,10 @@
 from django.urls import path
-from rest_framework.routers import SimpleRouter
+
+from apps.core.api.routers import Router
 
 from . import views
 
-router = SimpleRouter(trailing_slash=False)
+router = Router()
 router.register("users", views.UserViewSet, basename="user")
 
 urlpatterns = [
