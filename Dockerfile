@@ -17,6 +17,7 @@ RUN pip install --no-cache-dir -r requirements.txt
 COPY . .
 RUN mkdir -p "$OMM_DATA_DIR" && chown -R omm "$OMM_DATA_DIR" \
  && SECRET_KEY=build-only-key-not-used-at-runtime-0123456789abcdefghijklmnop \
+    OMM_SECRETS_KEY=$(python -c 'from cryptography.fernet import Fernet; print(Fernet.generate_key().decode())') \
     python manage.py collectstatic --noinput
 
 USER omm

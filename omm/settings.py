@@ -105,6 +105,45 @@ def _secret_key() -> str:
 
 
 SECRET_KEY = _secret_key()
+
+
+def _secrets_keys() -> list[str]:
+    """Fernet keys of the secret settings at rest: OMM_SECRETS_KEY, comma-separated (the first
+    encrypts, every one decrypts), else one generated once beside the data, as SECRET_KEY."""
+    from cryptography.fernet import Fernet
+
+    keys = env_list("OMM_SECRETS_KEY", [])
+    if not keys:
+        path = DATA_DIR / "secrets_key"
+        if not path.exists():
+            # Written whole under a private name, then linked in: a concurrent start-up either
+            # wins or reads the winner's key, never a half-written file.
+            part = DATA_DIR / f"secrets_key.{os.getpid()}.part"
+            fd = os.open(part, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+            with os.fdopen(fd, "w") as fh:
+                fh.write(Fernet.generate_key().decode())
+            try:
+                os.link(part, path)
+            except FileExistsError:
+                pass
+            except OSError:  # a file system without hard links
+                os.replace(part, path)
+            finally:
+                part.unlink(missing_ok=True)
+        keys = [path.read_text().strip()]
+    for number, key in enumerate(keys, start=1):
+        try:
+            Fernet(key)
+        except ValueError:
+            raise ImproperlyConfigured(
+                f"OMM_SECRETS_KEY: key {number} is not a Fernet key (32 url-safe base64-encoded bytes; "
+                "make one with: python -c 'from cryptography.fernet import Fernet; "
+                "print(Fernet.generate_key().decode())')"
+            ) from None
+    return keys
+
+
+OMM_SECRETS_KEYS = _secrets_keys()
 # Model artifacts are HMAC-signed with this key (derived from SECRET_KEY when unset).
 OMM_ARTIFACT_KEY = env_str("OMM_ARTIFACT_KEY")
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", ["localhost", "127.0.0.1", "[::1]"])
@@ -141,6 +180,7 @@ INSTALLED_APPS = [
     "django_celery_beat",
     "django_prometheus",
     "axes",
+    "auditlog",  # the governance trail's rows (apps.core.trail)
     "apps.core",
     "apps.users",
     "apps.datasets",
@@ -148,6 +188,8 @@ INSTALLED_APPS = [
     "apps.models",
     "apps.tasks",
     "apps.evaluations",
+    "apps.alerts",
+    "apps.monitoring",
     "apps.qa",
     "apps.overview",  # gathers from the domains above: the dashboard and the demo
 ]
@@ -167,6 +209,8 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "apps.core.middleware.ApiAuditMiddleware",
+    "apps.core.middleware.TrailMiddleware",
+    "apps.core.middleware.ApplicationErrorMiddleware",
     "axes.middleware.AxesMiddleware",
     "django_prometheus.middleware.PrometheusAfterMiddleware",
 ]
@@ -269,8 +313,49 @@ STATIC_URL = "/static/"
 STATIC_ROOT = DATA_DIR / "static"
 STATIC_ROOT.mkdir(exist_ok=True)
 STATICFILES_DIRS = [BASE_DIR / "static"]
+# Where uploads, artifacts and prediction files live: "filesystem" (MEDIA_ROOT; share it
+# between hosts with a network mount) or "s3", a bucket every host reaches (apps.core.storage).
+OMM_STORAGE = env_str("OMM_STORAGE", "filesystem").lower()
+
+
+def _media_storage() -> dict:
+    if OMM_STORAGE == "filesystem":
+        return {"BACKEND": "django.core.files.storage.FileSystemStorage"}
+    if OMM_STORAGE != "s3":
+        raise ImproperlyConfigured(f"OMM_STORAGE must be filesystem or s3, got {OMM_STORAGE!r}")
+    bucket = env_str("OMM_S3_BUCKET")
+    if not bucket:
+        raise ImproperlyConfigured("OMM_STORAGE=s3 needs OMM_S3_BUCKET (the bucket's name)")
+    endpoint = env_url("OMM_S3_ENDPOINT_URL", {"http", "https"})
+    style = env_str("OMM_S3_ADDRESSING_STYLE", "path" if endpoint else "auto")
+    if style not in {"auto", "path", "virtual"}:
+        raise ImproperlyConfigured(f"OMM_S3_ADDRESSING_STYLE must be auto, path or virtual, got {style!r}")
+    acl = env_str("OMM_S3_ACL")
+    if acl not in {"", "private", "bucket-owner-full-control"}:
+        raise ImproperlyConfigured(
+            "OMM_S3_ACL must be empty (the bucket's default), private or bucket-owner-full-control; "
+            f"got {acl!r}"
+        )
+    # Credentials only from the environment (else boto3's own chain: instance role, ~/.aws).
+    return {
+        "BACKEND": "apps.core.storage.S3Storage",
+        "OPTIONS": {
+            "bucket_name": bucket,
+            "endpoint_url": endpoint or None,
+            "region_name": env_str("OMM_S3_REGION") or None,
+            "access_key": env_str("OMM_S3_ACCESS_KEY_ID") or None,
+            "secret_key": env_str("OMM_S3_SECRET_ACCESS_KEY") or None,
+            "location": env_str("OMM_S3_PREFIX").strip("/"),
+            "addressing_style": style,
+            "default_acl": acl or None,
+            "connect_timeout": env_float("OMM_S3_CONNECT_TIMEOUT", 5.0, minimum=0.1),
+            "max_attempts": env_int("OMM_S3_MAX_ATTEMPTS", 3, minimum=1),
+        },
+    }
+
+
 STORAGES = {
-    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "default": _media_storage(),
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedStaticFilesStorage"},
 }
 DATA_UPLOAD_MAX_MEMORY_SIZE = env_int("DATA_UPLOAD_MAX_MEMORY_SIZE", 10 * 1024 * 1024, minimum=1024)
@@ -340,6 +425,8 @@ REST_FRAMEWORK = {
             *("records", "record", "inputs", "categorical_levels", "categoricalLevels"),
             # Keyed by bank-record issue kinds and field names (machine codes, as ?kind= takes them).
             *("problemsByKind", "warningsByKind", "fieldColumns"),
+            # The governance trail's values before and after a change: data, as stored.
+            *("before", "after"),
         ),
     },
 }
@@ -374,6 +461,7 @@ SPECTACULAR_SETTINGS = {
         "FeatureTypeEnum": "apps.features.models.FeatureType",
         "TaskTypeEnum": "apps.tasks.models.TaskType",
         "TaskStatusEnum": "apps.tasks.models.TaskStatus",
+        "EngineEnum": "apps.tasks.engines.ENGINES",
         "ModelTypeEnum": "apps.models.models.ModelType",
         "ModelStatusEnum": "apps.models.models.ModelStatus",
         "ModelVersionStatusEnum": "apps.models.models.VersionStatus",
@@ -466,6 +554,20 @@ OMM_HEARTBEAT_SECONDS = env_int("OMM_HEARTBEAT_SECONDS", 10, minimum=1)
 # API audit rows are buffered per process and written in batches by a background thread
 # every this many seconds (and at exit); 0 writes each row in its request (apps.core.audit).
 OMM_AUDIT_BUFFER_SECONDS = env_int("OMM_AUDIT_BUFFER_SECONDS", 1, minimum=0)
+
+# The governance trail (apps.core.trail): before/after kept as JSON values, fixtures loaded
+# raw (loaddata) recorded as nothing.
+AUDITLOG_STORE_JSON_CHANGES = True
+AUDITLOG_DISABLE_ON_RAW_SAVE = True
+
+# --- Scaling out (apps.tasks.engines) --------------------------------------------------
+# The Dask scheduler the dask engine uses (tcp://host:8786); unset: a LocalCluster per task.
+DASK_SCHEDULER_ADDRESS = env_str("DASK_SCHEDULER_ADDRESS")
+DASK_CONNECT_TIMEOUT = env_float("DASK_CONNECT_TIMEOUT", 10.0, minimum=0.1)
+DASK_LOCAL_WORKERS = env_int("DASK_LOCAL_WORKERS", 2, minimum=1)
+# Minutes a LightGBM worker waits on a silent peer before giving up (LightGBM's time_out):
+# a Dask worker that dies mid-training fails the training instead of hanging it.
+DASK_LIGHTGBM_TIMEOUT_MINUTES = env_int("DASK_LIGHTGBM_TIMEOUT_MINUTES", 2, minimum=1)
 
 # --- Platform ---------------------------------------------------------------------------
 # Networks allowed to scrape /metrics without logging in (staff users always may).

@@ -15,6 +15,8 @@ api_patterns = [
     path("", include("apps.features.api.urls")),
     path("", include("apps.tasks.api.urls")),
     path("", include("apps.evaluations.api.urls")),
+    path("", include("apps.monitoring.api.urls")),
+    path("", include("apps.alerts.api.urls")),
     path("schema/", SpectacularAPIView.as_view(), name="schema"),
     path("docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="swagger-ui"),
 ]
@@ -32,6 +34,8 @@ urlpatterns = [
     path("", include("apps.models.urls")),
     path("", include("apps.tasks.urls")),
     path("", include("apps.evaluations.urls")),
+    path("", include("apps.monitoring.urls")),
+    path("", include("apps.alerts.urls")),
     path("", include("apps.qa.urls")),
 ]
 

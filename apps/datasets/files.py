@@ -13,6 +13,8 @@ from pathlib import Path
 
 from django.core.files import File
 
+from apps.core.files import stored_local_path
+
 CHUNK = 1024 * 1024
 
 
@@ -43,15 +45,9 @@ def local_copy(file: File) -> Iterator[Path]:
 
 @contextlib.contextmanager
 def stored_file_path(field) -> Iterator[Path]:
-    """A local path to a stored file: the file itself on disk storage, else a temp copy."""
-    try:
-        yield Path(field.path)
-        return
-    except NotImplementedError:
-        pass
-    with tempfile.NamedTemporaryFile() as tmp:
-        with field.open("rb") as src:
-            for chunk in src.chunks(CHUNK):
-                tmp.write(chunk)
-        tmp.flush()
-        yield Path(tmp.name)
+    """A local path to a stored file: the file itself on disk storage, else a temp copy
+    (an S3 bucket: ``apps.core.files.stored_local_path``)."""
+    if not field:
+        raise ValueError(f"The '{field.field.name}' attribute has no file associated with it.")
+    with stored_local_path(field.name, storage=field.storage) as path:
+        yield path

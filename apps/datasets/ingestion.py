@@ -3,8 +3,9 @@
 An upload stores the version and its task in one transaction (``validation_create``); the
 task is queued when it commits and runs on the ``ingestion`` queue, where the work queue
 claims it, keeps its heartbeat, hands a lost worker's run back (the reaper) and cancels it.
-The work converts the file to Parquet, then profiles it (tabular) or checks every line
-(bank records), reporting progress and checking the cancel flag between steps. Its commit
+The work converts the file to Parquet, then profiles it (tabular; on the engine the request
+names, see ``profile_engine``) or checks every line (bank records), reporting progress and
+checking the cancel flag between steps. Its commit
 writes the outcome (the version's fields, the records) in the transaction that completes
 the task, so a worker killed halfway leaves nothing half-written and the run is retried.
 
@@ -38,13 +39,15 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
 
 from apps.core.config import config_get
+from apps.core.files import StorageUnavailable
+from apps.tasks import engines
 from apps.tasks import services as queue
 from apps.tasks.errors import RequestInvalid, RunCancelled, RunFailed
 from apps.tasks.kinds import TaskKind, register_kind
 from apps.tasks.models import Task, TaskStatus, TaskType
 from apps.tasks.runner import Run
 
-from . import bank_issues, bank_records, profiling, readers
+from . import bank_issues, bank_records, profile_engine, profiling, readers
 from .errors import ValidationRunning
 from .files import stored_file_path
 from .models import Dataset, DatasetKind, DatasetRecord, DatasetStatus, DatasetVersion
@@ -56,6 +59,8 @@ PROBLEMS_LISTED = 200
 CANCELLED = gettext_noop("Validation cancelled by request.")
 TIME_LIMIT = gettext_noop("Stopped: the validation reached its time limit.")
 FAILED = gettext_noop("Validation failed.")
+STORAGE_FAILED = gettext_noop("The file storage failed: %(reason)s")
+ENGINE_UNAVAILABLE = gettext_noop("The profile could not run on the Dask cluster: %(reason)s")
 
 
 # --------------------------------------------------------------------------- requests
@@ -74,9 +79,13 @@ def _requested(request: dict) -> QuerySet[DatasetVersion]:
 
 
 def validation_check(request: dict, resources: dict | None = None) -> dict[str, Any]:
-    """The task's parameters for ``request`` ({"dataset": id, "dataset_version": number});
-    raises RequestInvalid for an unknown version, ValidationRunning when it is already
+    """The task's parameters for ``request`` ({"dataset": id, "dataset_version": number,
+    optionally "engine": local|dask|auto, where the profile is computed}); raises
+    RequestInvalid for an unknown version or engine, ValidationRunning when it is already
     queued or running."""
+    problems = engines.engine_problems(request.get("engine"))
+    if problems:
+        raise RequestInvalid({"engine": problems})
     version = _requested(request).select_related("dataset", "task").first()
     if version is None:
         if not Dataset.objects.filter(pk=_int(request.get("dataset"))).exists():
@@ -101,6 +110,7 @@ def validation_check(request: dict, resources: dict | None = None) -> dict[str, 
         "dataset_name": version.dataset.name,
         "dataset_version": version.version,
         "dataset_version_id": version.pk,
+        "engine": request.get("engine") or engines.LOCAL,
     }
 
 
@@ -132,8 +142,9 @@ def validation_create(*, user, request: dict, **options: Any) -> Task:
 
 
 def _request_of(task: Task) -> dict:
-    """The request that validates the same version again."""
-    return {"dataset": task.parameters["dataset"], "dataset_version": task.parameters["dataset_version"]}
+    """The request that validates the same version again (on the same engine)."""
+    p = task.parameters
+    return {"dataset": p["dataset"], "dataset_version": p["dataset_version"], "engine": p.get("engine")}
 
 
 def _related(task: Task) -> list[tuple[str, str]]:
@@ -227,10 +238,13 @@ def validation_work(run: Run) -> Callable[[], dict]:
                 }
             )
             report(60)
-            finish = _finish_bank_records if is_bank else _finish_tabular
-            values, result = finish(version, converted, parquet_path, report, run)
+            # Stored first: Dask workers on other hosts profile the stored copy.
             stored = _store_parquet(parquet_path)
             run.on_discard(lambda: default_storage.delete(stored))
+            if is_bank:
+                values, result = _finish_bank_records(version, converted, parquet_path, report, run)
+            else:
+                values, result = _finish_tabular(version, converted, parquet_path, stored, report, run)
             report(95)
     except readers.IngestError as exc:
         problem = {
@@ -241,6 +255,12 @@ def validation_work(run: Run) -> Callable[[], dict]:
             "p": exc.params,
         }
         _fail(run, version_id, exc.template, [problem], exc.params)
+        raise RunFailed(exc.message) from None
+    except StorageUnavailable as exc:  # a bucket unreachable or refusing: said as such, no traceback
+        _fail(run, version_id, STORAGE_FAILED, [], {"reason": exc.message})
+        raise RunFailed(exc.message) from None
+    except engines.EngineUnavailable as exc:
+        _fail(run, version_id, ENGINE_UNAVAILABLE, [], {"reason": exc.message})
         raise RunFailed(exc.message) from None
     except RunCancelled:
         _fail(run, version_id, CANCELLED, [])
@@ -288,8 +308,9 @@ def _store_parquet(parquet_path: Path) -> str:
         return default_storage.save(f"datasets/{uuid.uuid4().hex}.parquet", File(fh))
 
 
-def _finish_tabular(version: DatasetVersion, converted, parquet_path: Path, report, run: Run):
-    """The version's fields for a profiled table (missing named columns refuse the file)."""
+def _finish_tabular(version: DatasetVersion, converted, parquet_path: Path, stored: str, report, run: Run):
+    """The version's fields for a profiled table (missing named columns refuse the file);
+    ``stored`` is the Parquet copy in storage, which the dask engine profiles."""
     names = {c.name for c in converted.columns}
     wanted = [c for c in [version.label_column, version.time_column, *version.key_columns] if c]
     missing = [c for c in wanted if c not in names]
@@ -300,12 +321,15 @@ def _finish_tabular(version: DatasetVersion, converted, parquet_path: Path, repo
             None,
             {"missing": ", ".join(missing), "found": ", ".join(sorted(names))},
         )
-    quality = profiling.profile_parquet(
-        parquet_path,
-        label=version.label_column or None,
-        time_column=version.time_column or None,
-        key_columns=version.key_columns or None,
+    quality = profile_engine.table_profile(
+        run,
+        version=version,
+        parquet_path=parquet_path,
+        stored=stored,
+        rows=converted.row_count,
+        columns=len(converted.columns),
         thresholds=quality_thresholds(),
+        progress=lambda f: report(60 + 30 * f),
     )
     report(90)
     run.log(

@@ -19,6 +19,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import Max, ProtectedError
 from django.utils.translation import gettext as _
 
+from apps.core.trail import trail_changed
 from apps.tasks.runner import task_execute
 
 from . import readers
@@ -44,6 +45,7 @@ def dataset_upload(
     key_columns: list[str] | None = None,
     declared_encoding: str = "",
     code_scheme: str = "",
+    engine: str = "",
     enqueue: bool = True,
 ) -> tuple[DatasetVersion, bool]:
     """Store an upload as the next version of dataset ``name``; returns (version, created).
@@ -52,7 +54,8 @@ def dataset_upload(
     version's validation task is queued when the transaction commits; ``enqueue=False``
     leaves it pending, to be run here with ``dataset_version_validate``.
     ``code_scheme`` (bank records) declares how the dataset's codes are read; empty keeps
-    the dataset's (``auto`` for a new one).
+    the dataset's (``auto`` for a new one). ``engine`` (local, dask, auto; default local) is
+    where the validation computes the quality profile.
     Raises FileTooLarge, UploadInvalid (unknown extension, content mismatch),
     SettingsInvalid (a code scheme for tabular data) or DatasetKindConflict (the name
     belongs to a dataset of another kind).
@@ -116,9 +119,8 @@ def dataset_upload(
                 key_columns=key_columns or [],
                 created_by=user,
             )
-            version.task = validation_create(
-                user=user, request={"dataset": dataset.pk, "dataset_version": number}, enqueue=enqueue
-            )
+            request = {"dataset": dataset.pk, "dataset_version": number, "engine": engine}
+            version.task = validation_create(user=user, request=request, enqueue=enqueue)
     except IntegrityError:
         # The same bytes were stored by a concurrent upload a moment ago: answer that one.
         default_storage.delete(stored)
@@ -184,13 +186,14 @@ def dataset_settings_update(
 # --- validation ----------------------------------------------------------------------
 
 
-def dataset_version_revalidate(*, version: DatasetVersion, user, enqueue: bool = True):
+def dataset_version_revalidate(*, version: DatasetVersion, user, engine: str = "", enqueue: bool = True):
     """Queue the validation of a stored version again, under its dataset's current settings
-    (code scheme, warnings treated as errors). Returns the task; raises ValidationRunning
-    when one is queued or running."""
+    (code scheme, warnings treated as errors), profiling it on ``engine`` (default local).
+    Returns the task; raises ValidationRunning when one is queued or running, RequestInvalid
+    for an unknown engine."""
     return validation_create(
         user=user,
-        request={"dataset": version.dataset_id, "dataset_version": version.version},
+        request={"dataset": version.dataset_id, "dataset_version": version.version, "engine": engine},
         enqueue=enqueue,
     )
 
@@ -213,10 +216,14 @@ def dataset_version_validate(*, version_id: int, worker: str = "") -> DatasetVer
 # --- governance ----------------------------------------------------------------------
 
 
+@transaction.atomic
 def dataset_set_archived(*, dataset: Dataset, archived: bool) -> Dataset:
     dataset.is_archived = archived
     dataset.save(update_fields=["is_archived", "updated_at"])
+    changing = list(dataset.versions.exclude(is_archived=archived))
     dataset.versions.update(is_archived=archived)
+    for version in changing:  # each version's change in the governance trail
+        trail_changed(version, is_archived=(not archived, archived))
     return dataset
 
 

@@ -10,6 +10,7 @@ from django.db.models import Max
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from apps.core.trail import trail_changed
 from apps.datasets.models import DatasetKind, DatasetStatus, DatasetVersion
 from apps.datasets.services import stored_file_path
 from apps.users.models import User
@@ -256,7 +257,13 @@ def feature_set_create(
         FeatureSetItem(feature_set=feature_set, feature_version=v, position=i)
         for i, v in enumerate(feature_versions)
     )
+    trail_changed(feature_set, features=([], _members(feature_versions)))
     return feature_set
+
+
+def _members(feature_versions) -> list[str]:
+    """A set's members as the governance trail records them, in order ("income v2")."""
+    return [str(v) for v in feature_versions]
 
 
 @transaction.atomic
@@ -280,14 +287,19 @@ def feature_set_update(
     if feature_versions is not None:
         if not feature_versions:
             raise NotReady(_("A feature set needs at least one feature."))
+        items = feature_set.items.select_related("feature_version__feature")
+        before = _members(item.feature_version for item in items)
         feature_set.items.all().delete()
         FeatureSetItem.objects.bulk_create(
             FeatureSetItem(feature_set=feature_set, feature_version=v, position=i)
             for i, v in enumerate(feature_versions)
         )
+        trail_changed(feature_set, features=(before, _members(feature_versions)))
     return feature_set
 
 
 def feature_set_lock(*, feature_set: FeatureSet) -> None:
     """Freeze a set: called when a model version starts using it."""
-    FeatureSet.objects.filter(pk=feature_set.pk, locked_at__isnull=True).update(locked_at=timezone.now())
+    now = timezone.now()
+    if FeatureSet.objects.filter(pk=feature_set.pk, locked_at__isnull=True).update(locked_at=now):
+        trail_changed(feature_set, locked_at=(None, now))

@@ -4,41 +4,45 @@ The task runs on the ``prediction`` queue. It reads the version's features (and 
 dataset's key columns, so each score can be joined back) from the stored Parquet file in
 chunks, checks the cancel flag between chunks, and writes a CSV whose text cells are
 neutralised against spreadsheet formulas. The file is served back by the API.
+
+The request's ``engine`` says where the scoring runs: ``local`` (here, chunk by chunk) or
+``dask`` (each partition of the Parquet copy scored on a Dask worker, the CSV parts written
+here in dataset order, a few partitions in flight at a time); ``auto`` picks dask from the
+``engine-dask-auto-rows`` setting. Both engines score a chunk with the same functions
+(``training.partitions``), so they write the same file.
 """
 
 from __future__ import annotations
 
+import contextlib
 import uuid
-from typing import Any
+from typing import IO, Any
 
-import numpy as np
-import pyarrow as pa
-import pyarrow.csv as pacsv
-import pyarrow.parquet as pq
-from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 from django.utils.translation import gettext
 
-from apps.core.csvsafe import cell, neutralise_column
+from apps.core.files import StoredFileWriter
 from apps.datasets.models import DatasetVersion
 from apps.datasets.selectors import columns_of, scoring_version
 from apps.datasets.services import stored_file_path
+from apps.tasks import engines
 from apps.tasks import services as queue
-from apps.tasks.errors import RequestInvalid
+from apps.tasks.errors import RequestInvalid, RunFailed
 from apps.tasks.kinds import TaskKind, register_kind
-from apps.tasks.models import Task, TaskType
+from apps.tasks.models import LogLevel, Task, TaskType
 from apps.tasks.runner import Run
 
-from . import training
+from . import artifacts
 from .models import BatchPrediction, ModelType, ModelVersion, VersionStatus
-from .reason_texts import worded
+from .reason_texts import reason_codes
 from .services import version_load
-
-CHUNK_ROWS = 200_000
+from .training import partitions
 
 
 def _check(request: dict, resources: dict | None = None) -> dict[str, Any]:
     errors: dict[str, list[str]] = {}
+    if problems := engines.engine_problems(request.get("engine")):
+        errors["engine"] = problems
     version = ModelVersion.objects.select_related("model").filter(pk=request.get("model_version")).first()
     if version is None:
         raise RequestInvalid(
@@ -66,6 +70,12 @@ def _check(request: dict, resources: dict | None = None) -> dict[str, Any]:
                 "features": ", ".join(missing[:10]),
             }
         ]
+    engine = request.get("engine") or engines.LOCAL
+    if dataset_version is not None and not errors:
+        rows, width = dataset_version.row_count or 0, len(version.feature_schema.get("features", []))
+        local = engines.engine_choose(engine, rows=rows, columns=width).engine == engines.LOCAL
+        if local and (too_large := engines.local_too_large(rows=rows, columns=width)):
+            errors["engine"] = [too_large]
     if errors:
         raise RequestInvalid(errors)
     return {
@@ -77,6 +87,7 @@ def _check(request: dict, resources: dict | None = None) -> dict[str, Any]:
         "dataset_version": dataset_version.version,
         "dataset_version_id": dataset_version.pk,
         "key_columns": [k for k in dataset_version.key_columns if k in columns],
+        "engine": engine,
     }
 
 
@@ -110,71 +121,87 @@ def _request_of(task: Task) -> dict:
         "model_version": p["model_version"],
         "dataset": p["dataset"],
         "dataset_version": p["dataset_version"],
+        "engine": p.get("engine"),
     }
 
 
-def _score_columns(scores: np.ndarray, objective: str, classes: list) -> dict[str, np.ndarray]:
-    if scores.ndim == 2:
-        return {f"score_{c}": scores[:, i] for i, c in enumerate(classes or range(scores.shape[1]))}
-    return {"prediction" if objective == "regression" else "score": scores}
+def _job(artifact, meta: dict, keys: list[str], model_id: int) -> dict[str, Any]:
+    """What scoring a chunk needs besides the data, in plain values (``partition_csv``)."""
+    return {
+        "format": artifact.format,
+        "payload": artifact.payload,
+        "trusted_types": list(artifacts.default_trusted_types()) if artifact.format == "skops" else [],
+        "meta": meta,
+        "keys": keys,
+        "codes": reason_codes(model_id),
+    }
 
 
-def _explained_columns(model_format: str, model, X, explainer, model_id: int) -> dict[str, Any]:
-    """A scorecard's ``points`` and, for models that give reasons, ``reason_1`` ... with the
-    feature and ``reason_1_code`` with its code in the reason dictionary."""
-    out: dict[str, Any] = {}
-    points = training.explain.points(model_format, model, X)
-    if points is not None:
-        out["points"] = points
-    if explainer is None:
-        return out
-    k = training.DEFAULT_TOP_REASONS
-    rows = worded(model_id, training.explain.explain(explainer, X, k=k))
-    for i in range(k):
-        out[f"reason_{i + 1}"] = [cell(r[i]["feature"]) if i < len(r) else "" for r in rows]
-        out[f"reason_{i + 1}_code"] = [cell(r[i]["code"]) if i < len(r) else "" for r in rows]
-    return out
+def _progress(run: Run):
+    """Progress and the cancel flag between chunks (local) or partitions (dask)."""
+
+    def report(rows: int, total: int) -> None:
+        run.check_cancel()
+        run.progress(5 + 90 * rows / max(total, 1))
+
+    return report
+
+
+def _score_dask(run: Run, client, out: IO[bytes], job: dict, dataset_version: DatasetVersion) -> int:
+    """The version scored partition by partition on the cluster; returns the rows written."""
+    path, storage_options = engines.dask_readable(dataset_version.parquet)
+    try:
+        return partitions.score_cluster(
+            client, path, out, job, _progress(run), storage_options=storage_options or None
+        )
+    except partitions.PartitionFailed as exc:
+        raise RunFailed(gettext("Scoring failed on the Dask cluster: %(error)s") % {"error": exc}) from exc
+
+
+def _dask_client(run: Run, stack: contextlib.ExitStack):
+    """A client of the Dask cluster, closed with ``stack``; None when it cannot be reached and
+    the settings let the task run on the local engine instead (RunFailed otherwise)."""
+    try:
+        return stack.enter_context(engines.dask_client())
+    except engines.EngineUnavailable as exc:
+        if not engines.fallback_allowed():
+            raise RunFailed(exc.message) from None
+        run.log(
+            gettext("%(cause)s Scoring on the local engine instead, as the settings allow.")
+            % {"cause": exc.message},
+            LogLevel.WARNING,
+        )
+        return None
 
 
 def batch_work(run: Run):
-    """Score the dataset version chunk by chunk into a CSV; the commit records it."""
+    """Score the dataset version into a CSV on the engine asked for; the commit records it."""
     p = run.task.parameters
     version = ModelVersion.objects.get(pk=p["model_version"])
     dataset_version = DatasetVersion.objects.get(pk=p["dataset_version_id"])
     artifact, model = version_load(version=version)
     meta = artifact.meta
-    features, keys = list(meta["features"]), list(p.get("key_columns") or [])
-    explainer = training.explain.explainer_for(artifact.format, model, meta)
-    # A server-chosen name, claimed empty and then written in place chunk by chunk.
-    name = default_storage.save(f"predictions/{uuid.uuid4().hex}.csv", ContentFile(b""))
-    path = default_storage.path(name)
-    run.on_discard(lambda: default_storage.delete(name))
-    rows = 0
-    with stored_file_path(dataset_version.parquet) as source:
-        parquet = pq.ParquetFile(source)
-        total = max(parquet.metadata.num_rows, 1)
-        writer = None
-        with open(path, "wb") as out:
-            for batch in parquet.iter_batches(
-                batch_size=CHUNK_ROWS, columns=list(dict.fromkeys(keys + features))
-            ):
-                run.check_cancel()
-                table = pa.Table.from_batches([batch])
-                X = training.feature_matrix(table, meta)
-                scores = training.score_matrix(artifact.format, model, X, meta["objective"])
-                columns = {k: neutralise_column(table.column(k)) for k in keys}
-                columns.update(
-                    _score_columns(scores, meta.get("objective", ""), meta.get("label_classes") or [])
-                )
-                columns.update(_explained_columns(artifact.format, model, X, explainer, version.model_id))
-                chunk = pa.table(columns)
-                if writer is None:
-                    writer = pacsv.CSVWriter(out, chunk.schema)
-                writer.write_table(chunk)
-                rows += chunk.num_rows
-                run.progress(5 + 90 * rows / total)
-            if writer is not None:
-                writer.close()
+    job = _job(artifact, meta, list(p.get("key_columns") or []), version.model_id)
+    choice = engines.engine_choose(
+        p.get("engine"), rows=dataset_version.row_count or 0, columns=len(meta["features"])
+    )
+    run.log(
+        gettext("Scoring on the %(engine)s engine: %(reason)s.")
+        % {"engine": choice.engine, "reason": choice.reason}
+    )
+    with contextlib.ExitStack() as stack:
+        client = _dask_client(run, stack) if choice.engine == engines.DASK else None
+        # A server-chosen name, written chunk by chunk: in place on a file system, else stored
+        # whole when complete (an S3 bucket has no path to write into).
+        output = StoredFileWriter(f"predictions/{uuid.uuid4().hex}.csv")
+        run.on_discard(output.discard)
+        with output as out:
+            if client is None:
+                with stored_file_path(dataset_version.parquet) as source:
+                    rows = partitions.score_file(source, out, job, model, _progress(run))
+            else:
+                rows = _score_dask(run, client, out, job, dataset_version)
+    name = output.name
     size = default_storage.size(name)
     run.log(
         gettext("Scored %(rows)s rows with %(version)s; CSV of %(size)s MiB.")

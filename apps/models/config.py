@@ -49,11 +49,23 @@ KEYS = [
         integer=True,
     ),
     ConfigKey(
-        "models-predict-log-sample-rate",
+        "models-decision-log-sample-rate",
         ValueType.NUMBER,
-        0.01,
-        _("Share of prediction requests logged with inputs, scores and version (0 to 1)."),
+        1.0,
+        _(
+            "Share of prediction requests whose records are kept in the decision log "
+            "(1: every request; lower only to save space)."
+        ),
         minimum=0,
         maximum=1,
+    ),
+    ConfigKey(
+        "models-decision-log-retention-months",
+        ValueType.NUMBER,
+        24,
+        _("Months the decision log keeps; older months are dropped by the daily job."),
+        minimum=1,
+        maximum=240,
+        integer=True,
     ),
 ]

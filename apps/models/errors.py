@@ -29,6 +29,12 @@ class ConcurrentChange(Conflict):
     """Another request changed the model's active version at the same moment."""
 
 
+class ReasonRequired(_FieldInvalid):
+    """A promotion, rollback, deprecation or archiving sent without a reason."""
+
+    field = "reason"
+
+
 class ModelNameTaken(_FieldInvalid):
     """A model of that name is registered already."""
 

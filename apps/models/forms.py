@@ -13,7 +13,7 @@ from django.utils.translation import gettext_lazy as _
 
 from apps.datasets.models import Dataset
 from apps.features.models import FeatureSet
-from apps.tasks import schedules
+from apps.tasks import engines, schedules
 from apps.tasks.errors import RequestInvalid
 from apps.tasks.models import Priority, Task, TaskSchedule
 
@@ -135,6 +135,7 @@ ERROR_FIELDS = {
     "features",
     "label",
     "event_value",
+    "engine",
     "priority",
     "every_minutes",
     "cron",
@@ -224,6 +225,13 @@ class TrainingForm(forms.Form):
         label=_("Validation share"), min_value=0.05, max_value=0.5, initial=0.2
     )
     seed = forms.IntegerField(label=_("Seed"), min_value=0, max_value=2**31 - 1, initial=42)
+    engine = forms.ChoiceField(
+        label=_("Engine"),
+        choices=engines.ENGINE_CHOICES,
+        initial=engines.LOCAL,
+        required=False,  # blank: local, as a request without an engine
+        help_text=_("Where the training runs: this worker, or LightGBM sharded over the Dask cluster."),
+    )
     priority = forms.ChoiceField(label=_("Priority"), choices=Priority.choices, initial=Priority.MEDIUM)
     schedule = forms.ChoiceField(label=_("Schedule"), choices=SCHEDULE_CHOICES, required=False)
     schedule_name = forms.CharField(label=_("Schedule name"), max_length=200, required=False)
@@ -295,6 +303,7 @@ class TrainingForm(forms.Form):
             "split": d["split"],
             "validation_share": d["validation_share"],
             "seed": d["seed"],
+            "engine": d.get("engine") or engines.LOCAL,
         }
         optional = {
             "dataset_version": d.get("dataset_version"),

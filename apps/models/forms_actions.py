@@ -11,6 +11,7 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from apps.datasets.models import Dataset
+from apps.tasks.engines import ENGINE_CHOICES, LOCAL
 from apps.tasks.models import Priority
 
 from . import selectors
@@ -177,6 +178,13 @@ class BatchForm(forms.Form):
         help_text=_("Leave empty for the newest validated version."),
     )
     priority = forms.ChoiceField(label=_("Priority"), choices=Priority.choices, initial=Priority.MEDIUM)
+    engine = forms.ChoiceField(
+        label=_("Engine"),
+        choices=ENGINE_CHOICES,
+        initial=LOCAL,
+        required=False,
+        help_text=_("The Dask cluster scores datasets larger than one machine's memory."),
+    )
 
     def __init__(self, *args, model: Model, **kwargs):
         super().__init__(*args, **kwargs)
@@ -196,4 +204,5 @@ class BatchForm(forms.Form):
             "model_version": self.versions[data["version"]].pk,
             "dataset": data["dataset"].pk,
             "dataset_version": data.get("dataset_version"),
+            "engine": data.get("engine") or LOCAL,
         }

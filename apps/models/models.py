@@ -369,6 +369,67 @@ class PredictionLog(models.Model):
         return f"{self.request_id} {self.version}"
 
 
+class Decision(models.Model):
+    """One scored record as it was decided: inputs, score, reasons, version and caller.
+
+    Every record of every online prediction is kept (the decision log), written in bulk off
+    the request path. ``model`` and ``version`` carry no database constraint so the log can
+    be written by COPY and partitioned by month on PostgreSQL; a version is never deleted
+    while it has decisions (the registry archives, it does not delete).
+    """
+
+    model = models.ForeignKey(
+        Model,
+        on_delete=models.DO_NOTHING,
+        db_constraint=False,
+        related_name="+",
+        verbose_name=_("model"),
+    )
+    version = models.ForeignKey(
+        ModelVersion,
+        on_delete=models.DO_NOTHING,
+        db_constraint=False,
+        related_name="+",
+        verbose_name=_("version"),
+    )
+    request_id = models.CharField(_("request ID"), max_length=64)
+    position = models.PositiveIntegerField(_("position"), help_text=_("The record's place in its request."))
+    arm = models.CharField(_("A/B side"), max_length=20, blank=True)
+    entity_key = models.CharField(_("entity key"), max_length=200, blank=True)
+    caller = models.CharField(
+        _("caller"), max_length=150, blank=True, help_text=_("Who asked: the account name.")
+    )
+    inputs = models.JSONField(_("inputs"))
+    score = models.FloatField(
+        _("score"),
+        null=True,
+        blank=True,
+        help_text=_("Binary: probability of the event; regression: the value."),
+    )
+    output = models.JSONField(
+        _("output"),
+        null=True,
+        blank=True,
+        help_text=_("What else the model answered: class probabilities, scorecard points."),
+    )
+    reasons = models.JSONField(_("reasons"), null=True, blank=True)
+    created_at = models.DateTimeField(_("decided at"))
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        verbose_name = _("decision")
+        verbose_name_plural = _("decision log")
+        indexes = [
+            models.Index(fields=["entity_key", "created_at"], name="decision_entity_time"),
+            models.Index(fields=["request_id"], name="decision_request"),
+            models.Index(fields=["version", "created_at"], name="decision_version_time"),
+            models.Index(fields=["created_at"], name="decision_time"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.request_id}#{self.position} {self.entity_key}"
+
+
 class BatchPrediction(models.Model):
     """Scores of a whole dataset version, computed by a prediction task, as a CSV file."""
 

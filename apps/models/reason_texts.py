@@ -41,6 +41,12 @@ def forget() -> None:
         _cache.clear()
 
 
+def reason_codes(model_id: int) -> dict[tuple[str, str], str]:
+    """The model's reason dictionary as codes by (feature, bin): what a batch scoring reads,
+    handed once to workers that have no database (``training.partitions.reason_code``)."""
+    return {key: entry.code for key, entry in _entries(model_id).items()}
+
+
 def worded(model_id: int, reasons: list[list[dict[str, Any]]]) -> list[list[dict[str, Any]]]:
     """``reasons`` (per record, from ``training.explain``) with each one's ``code`` and
     ``text``: the dictionary's entry for its feature and bin, else its feature's, else a

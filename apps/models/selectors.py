@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from django.db.models import Count, OuterRef, Q, QuerySet, Subquery
+from django.db.models import Case, Count, OuterRef, Q, QuerySet, Subquery, Value, When
 
 from apps.datasets.models import Dataset, DatasetKind, DatasetStatus, DatasetVersion
 from apps.tasks.models import Task, TaskType
 
+from .decisions import decisions_counted
 from .display import metric_rows
 from .models import (
     ACTIVATING_ACTIONS,
@@ -16,7 +17,6 @@ from .models import (
     EventAction,
     Model,
     ModelVersion,
-    PredictionLog,
     PromotionRequest,
     RequestStatus,
     VersionEvent,
@@ -26,13 +26,18 @@ from .serving import counts
 
 
 def models_with_latest() -> QuerySet[Model]:
+    """Models with their version count, latest and active version numbers, and their
+    current version (the active one, else the newest) with its metrics."""
     latest = ModelVersion.objects.filter(model=OuterRef("pk")).order_by("-version")
     active = ModelVersion.objects.filter(model=OuterRef("pk"), status="active")
+    current = latest.order_by(Case(When(status="active", then=Value(0)), default=Value(1)), "-version")
     return (
         Model.objects.select_related("created_by", "ab_version")
         .annotate(version_count=Count("versions"))
         .annotate(latest_version=Subquery(latest.values("version")[:1]))
         .annotate(active_version=Subquery(active.values("version")[:1]))
+        .annotate(current_version=Subquery(current.values("version")[:1]))
+        .annotate(current_metrics=Subquery(current.values("metrics")[:1]))
     )
 
 
@@ -83,10 +88,6 @@ def pending_requests(model: Model) -> QuerySet[PromotionRequest]:
     )
 
 
-def prediction_logs(model: Model) -> QuerySet[PredictionLog]:
-    return PredictionLog.objects.filter(model=model).select_related("version", "user")
-
-
 def lineage(version: ModelVersion) -> dict:
     """Where a version came from: task, data (with its hash), feature set, parameters, seed."""
     dv = version.dataset_version
@@ -123,7 +124,7 @@ def trace(version: ModelVersion) -> dict:
     """A version's whole story: back to what made it, forward to what it produced.
 
     Back: task, dataset version and hash, feature set, parameters, seed, library versions,
-    creator (``lineage``). Forward: evaluations, batch predictions, sampled predictions,
+    creator (``lineage``). Forward: evaluations, batch predictions, decisions on record,
     reproductions, and the lifecycle trail.
     """
     forward_evaluations = []
@@ -177,7 +178,7 @@ def trace(version: ModelVersion) -> dict:
                 }
                 for b in version.batch_predictions.select_related("dataset_version__dataset")[:50]
             ],
-            "sampledPredictions": version.prediction_logs.count(),
+            "decisions": decisions_counted(version.pk),
             "reproductions": reproductions,
         },
         "events": [

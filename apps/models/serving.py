@@ -1,4 +1,4 @@
-"""Online scoring: route a request to a version, check it, score it, cache and sample it.
+"""Online scoring: route a request to a version, check it, score it, cache it and log its decisions.
 
 Each web process keeps the models it has loaded (verified once, at load) keyed by version
 id. Every request reads the model's routing row (status, active version, A/B split) in
@@ -33,7 +33,7 @@ from apps.core.hotpath import (
     fetchone_prepared,
 )
 
-from . import training
+from . import decisions, training
 from .errors import (
     ArtifactError,
     ModelArchived,
@@ -44,7 +44,7 @@ from .errors import (
     VersionUnloadable,
     WrongModelType,
 )
-from .models import Model, ModelStatus, ModelType, ModelVersion, PredictionLog, VersionStatus
+from .models import Model, ModelStatus, ModelType, ModelVersion, VersionStatus
 from .reason_texts import worded
 from .services import version_load
 
@@ -56,7 +56,6 @@ MAX_PROBLEMS = 20
 BUCKETS = 10_000
 # Requests with at most this many rows are scored on one thread.
 SINGLE_THREAD_ROWS = 2_000
-LOG_SAMPLE_RECORDS = 5
 CACHE_PREFIX = "omm:predict:"
 COUNT_PREFIX = "omm:predict-count:"
 
@@ -303,6 +302,13 @@ def counts(model_id: int, version_ids: list[int]) -> dict[int, int]:
     return {vid: int(found.get(key) or 0) for key, vid in keys.items()}
 
 
+def _caller(user) -> str:
+    """The account name a decision is recorded under (a token user carries it in its claims)."""
+    if not getattr(user, "is_authenticated", False):
+        return ""
+    return (getattr(user, "username", "") or "")[:150]
+
+
 def predict(
     *,
     model_id: int,
@@ -371,22 +377,40 @@ def predict(
     reasons = None
     if "r" in found:
         reasons = answer["reasons"] = worded(route.model_id, found["r"])
-    if random.random() < float(config_get_local("models-predict-log-sample-rate")):  # noqa: S311 - sampling
-        PredictionLog.objects.create(
-            model_id=route.model_id,
-            version_id=version_id,
-            request_id=request_id,
-            records=len(records),
-            arm=arm,
-            entity_key=(entity_key or "")[:200],
-            inputs=records[:LOG_SAMPLE_RECORDS],
-            scores=scores[:LOG_SAMPLE_RECORDS],
-            reasons=reasons[:LOG_SAMPLE_RECORDS] if reasons is not None else None,
-            latency_ms=latency_ms,
-            user_id=user.pk if getattr(user, "is_authenticated", False) else None,
-            created_at=timezone.now(),
+    if decisions.sampled():
+        # Every record, queued for the background writer (a few microseconds a record).
+        decisions.decisions_record(
+            decisions.decision_rows(
+                created_at=timezone.now(),
+                model_id=route.model_id,
+                version_id=version_id,
+                request_id=request_id,
+                arm=arm,
+                entity_key=(entity_key or "")[:200],
+                caller=_caller(user),
+                records=records,
+                scores=scores,
+                points=found.get("p"),
+                reasons=reasons,
+            )
         )
     return answer
+
+
+def score_as_served(*, version: ModelVersion, records: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Score ``records`` with ``version`` exactly as a prediction would (checks, encoding,
+    scores, points, worded reasons), not routed, cached, counted or logged: for replaying
+    decisions (the monitoring demo's history). One dict per record: ``score`` (None for
+    multiclass), ``output`` (class probabilities or points, or None) and ``reasons``."""
+    item = loaded_version(version.pk)
+    checked = _check_records(records, item, len(records))
+    found = _scored(item, _matrix(item, checked), training.explain.DEFAULT_TOP_REASONS)
+    reasons = worded(version.model_id, found["r"]) if "r" in found else [None] * len(checked)
+    out = []
+    for i, value in enumerate(found["s"]):
+        score, output = decisions.decision_output(value, found["p"][i] if "p" in found else None)
+        out.append({"score": score, "output": output, "reasons": reasons[i]})
+    return out
 
 
 # A trial shows this many of the largest feature contributions.

@@ -16,12 +16,14 @@ from apps.datasets.selectors import columns_of
 from apps.datasets.selectors import dataset_version as dataset_version_of
 from apps.datasets.services import stored_file_path
 from apps.features.models import FeatureSet
+from apps.tasks import engines
 from apps.tasks import services as queue
 from apps.tasks.errors import RequestInvalid
 
 from . import training
 from .models import ModelVersion
 from .texts import problem_text, problems_text
+from .training import distributed
 
 
 @dataclass
@@ -161,6 +163,28 @@ def _event_value_problem(version: DatasetVersion, label: str, value: Any) -> str
     return None
 
 
+def training_engine(requested: str | None, spec: training.TrainingSpec, rows: int) -> engines.EngineChoice:
+    """Where a training runs: ``engines.engine_choose``, except that ``auto`` keeps on the local
+    engine what the dask engine cannot train (not LightGBM, early stopping)."""
+    choice = engines.engine_choose(requested, rows=rows, columns=len(spec.features))
+    if choice.engine == engines.DASK and requested == engines.AUTO:
+        problems = distributed.dask_problems(spec)
+        if problems:
+            return engines.EngineChoice(engines.LOCAL, problems_text(problems))
+    return choice
+
+
+def _engine_errors(requested: str | None, spec: training.TrainingSpec, rows: int) -> list[str]:
+    problems = engines.engine_problems(requested)
+    if problems:
+        return problems
+    choice = training_engine(requested, spec, rows)
+    if choice.engine == engines.DASK:
+        return [problem_text(p) for p in distributed.dask_problems(spec)]
+    too_large = engines.local_too_large(rows=rows, columns=len(spec.features))
+    return [too_large] if too_large else []
+
+
 def estimated_memory_mb(rows: int, features: int) -> int:
     """Rough peak memory of a training: the Arrow columns plus one float64 matrix, and
     LightGBM's binned copy (about a quarter of the matrix)."""
@@ -268,9 +292,13 @@ def training_plan(request: dict, *, resource_config: dict | None = None) -> Trai
         problem = _event_value_problem(version, label, spec.event_value)
         if problem:
             errors["event_value"] = [problem]
+    engine_errors = _engine_errors(request.get("engine"), spec, version.row_count or 0)
+    if engine_errors:
+        errors["engine"] = engine_errors
     needed = estimated_memory_mb(version.row_count or 0, len(features))
     allowed = (resource_config or {}).get("memoryMb")
-    if allowed and needed > allowed:
+    on_dask = "engine" not in errors and training_engine(request.get("engine"), spec, version.row_count or 0)
+    if allowed and needed > allowed and not (on_dask and on_dask.engine == engines.DASK):
         errors.setdefault("resource_config", []).append(
             gettext(
                 "This training needs about %(needed)s MB (%(rows)s rows x %(features)s features); "
@@ -301,6 +329,7 @@ def training_plan(request: dict, *, resource_config: dict | None = None) -> Trai
         "validation_share": spec.validation_share,
         "seed": spec.seed,
         "skipped_features": skipped,
+        "engine": request.get("engine") or engines.LOCAL,
     }
     if spec.event_value not in (None, ""):
         parameters["event_value"] = spec.event_value

@@ -13,6 +13,7 @@ from collections.abc import Callable
 from typing import Any
 
 import pyarrow.parquet as pq
+from django.conf import settings
 from django.db import transaction
 from django.urls import reverse
 from django.utils import timezone
@@ -21,6 +22,7 @@ from django.utils.translation import gettext, pgettext_lazy
 from apps.datasets.models import DatasetVersion
 from apps.datasets.services import stored_file_path
 from apps.features.models import FeatureSet
+from apps.tasks import engines
 from apps.tasks import services as queue
 from apps.tasks.errors import IllegalTransition, RequestInvalid, RunCancelled, RunFailed
 from apps.tasks.kinds import TaskKind, register_kind
@@ -32,10 +34,16 @@ from . import training
 from .errors import ArtifactError, ReproductionImpossible
 from .models import ModelVersion
 from .texts import problems_text
-from .training_plan import training_plan
+from .training import distributed
+from .training_plan import training_engine, training_plan
 
 # Round logs and progress are written at most this often (and on the first and last round).
 FLUSH_SECONDS = 0.5
+# The engines as the task log names them.
+ENGINE_WORDS = {
+    engines.LOCAL: pgettext_lazy("engine", "local"),
+    engines.DASK: pgettext_lazy("engine", "dask"),
+}
 # The champion/challenger gate's outcomes (``services.gate_decide``) as the task log says them.
 GATE_DECISIONS = {
     "promoted": pgettext_lazy("gate decision", "promoted"),
@@ -102,6 +110,7 @@ def training_request_of(task: Task) -> dict:
         "time_column": p.get("time_column"),
         "validation_share": p.get("validation_share", 0.2),
         "seed": p.get("seed", 42),
+        **({"engine": p["engine"]} if p.get("engine") else {}),
         **({"event_value": p["event_value"]} if p.get("event_value") not in (None, "") else {}),
         **(
             {
@@ -280,6 +289,84 @@ def holdout_of(version: ModelVersion):
     return training.holdout_table(spec, table)
 
 
+def _train_local(run: Run, version: DatasetVersion, spec, writer: RoundWriter, champion):
+    """Train in this worker; with a champion, also score it on the same holdout."""
+    table = _read_table(version, spec, champion.feature_schema.get("features") if champion else None)
+    run.progress(3)
+    run.log(
+        gettext("Loaded %(rows)s rows x %(features)s features from %(dataset)s v%(number)s.")
+        % {
+            "rows": f"{table.num_rows:,}",
+            "features": len(spec.features),
+            "dataset": version.dataset.name,
+            "number": version.version,
+        }
+    )
+    try:
+        result = training.train(spec, table, on_round=writer)
+    except training.Cancelled:
+        raise RunCancelled() from None
+    except training.SpecError as exc:
+        raise _spec_failed(exc) from None
+    gate = _gate(run, spec, table, champion, result) if champion is not None else None
+    return result, gate
+
+
+def _spec_failed(exc: training.SpecError) -> RunFailed:
+    return RunFailed(
+        gettext("The data cannot be trained as requested: %(problems)s")
+        % {"problems": problems_text(exc.problems)}
+    )
+
+
+def _train_on_dask(run: Run, version: DatasetVersion, spec, writer: RoundWriter):
+    """Train with LightGBM sharded over the Dask cluster; None when the scheduler is
+    unreachable and the settings let the training fall back to this worker."""
+    source, options = engines.dask_readable(version.parquet)
+    try:
+        with engines.dask_client() as client:
+            workers = len(client.scheduler_info(n_workers=-1)["workers"])
+            run.log(
+                gettext("Training on %(count)s Dask worker(s) at %(address)s.")
+                % {"count": workers, "address": engines.scheduler_address() or gettext("a local cluster")}
+            )
+            run.progress(3)
+            result = distributed.train_dask(
+                spec,
+                client,
+                source,
+                storage_options=options,
+                on_round=writer,
+                timeout_minutes=settings.DASK_LIGHTGBM_TIMEOUT_MINUTES,
+            )
+    except engines.EngineUnavailable as exc:
+        if not engines.fallback_allowed():
+            raise RunFailed(exc.message) from None
+        run.log(
+            gettext("%(error)s Training on the local engine, as the settings allow.")
+            % {"error": exc.message},
+            LogLevel.WARNING,
+        )
+        return None
+    except training.Cancelled:
+        raise RunCancelled() from None
+    except training.SpecError as exc:
+        raise _spec_failed(exc) from None
+    except distributed.DistributedFailed as exc:
+        raise RunFailed(
+            gettext("The Dask cluster could not finish the training: %(cause)s") % {"cause": exc}
+        ) from None
+    held = result.engine.get("workers", {}) if result.engine else {}
+    run.log(
+        gettext("Trained on %(count)s Dask worker(s): %(rows)s.")
+        % {
+            "count": len(held),
+            "rows": ", ".join(f"{worker} {rows:,}" for worker, rows in sorted(held.items())),
+        }
+    )
+    return result
+
+
 def training_work(run: Run) -> Callable[[], dict]:
     """Train the model a training task asks for; the commit registers its version."""
     task, task_id = run.task, run.task_id
@@ -299,28 +386,24 @@ def training_work(run: Run) -> Callable[[], dict]:
         spec.reference_table = _read_table(reference, spec)
     started = time.monotonic()
     champion = _champion(task)
-    table = _read_table(version, spec, champion.feature_schema.get("features") if champion else None)
-    run.progress(3)
+    choice = training_engine(p.get("engine"), spec, version.row_count or 0)
     run.log(
-        gettext("Loaded %(rows)s rows x %(features)s features from %(dataset)s v%(number)s.")
-        % {
-            "rows": f"{table.num_rows:,}",
-            "features": len(spec.features),
-            "dataset": version.dataset.name,
-            "number": version.version,
-        }
+        gettext("Engine: %(engine)s (%(reason)s).")
+        % {"engine": ENGINE_WORDS.get(choice.engine, choice.engine), "reason": choice.reason}
     )
-    try:
-        result = training.train(spec, table, on_round=writer)
-    except training.Cancelled:
-        raise RunCancelled() from None
-    except training.SpecError as exc:
-        raise RunFailed(
-            gettext("The data cannot be trained as requested: %(problems)s")
-            % {"problems": problems_text(exc.problems)}
-        ) from None
-    gate = _gate(run, spec, table, champion, result) if champion is not None else None
-    del table
+    result = gate = None
+    if choice.engine == engines.DASK:
+        result = _train_on_dask(run, version, spec, writer)
+        if result is not None and champion is not None:
+            run.log(
+                gettext(
+                    "The champion/challenger gate scores the champion on the holdout in this worker; "
+                    "a training on the dask engine is registered without it."
+                ),
+                LogLevel.WARNING,
+            )
+    if result is None:
+        result, gate = _train_local(run, version, spec, writer, champion)
     writer.flush()
     if result.fallback:
         run.log(
@@ -339,6 +422,8 @@ def training_work(run: Run) -> Callable[[], dict]:
         "fallback": result.fallback,
         "objective": spec.objective,
         "seconds": round(time.monotonic() - started, 3),
+        "engine": engines.DASK if result.engine else engines.LOCAL,
+        **({"daskWorkers": result.engine["workers"]} if result.engine else {}),
     }
     if base is not None:
         info["edits"] = spec.edits
@@ -390,6 +475,8 @@ def training_work(run: Run) -> Callable[[], dict]:
             "rows": result.rows,
             "fallback": result.fallback,
             "seconds": info["seconds"],
+            "engine": info["engine"],
+            **({"daskWorkers": result.engine["workers"]} if result.engine else {}),
         }
 
     return commit
@@ -447,5 +534,6 @@ def register(*, serializer: Any) -> None:
             schedulable=True,
             created_at_tasks_endpoint=True,
             related=_related,
+            create_perm="models.add_modelversion",  # a training registers a model version
         )
     )

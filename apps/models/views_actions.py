@@ -26,7 +26,12 @@ BATCH_PERM = "models.add_batchprediction"
 # The model page lists this many of the model's newest batch-prediction tasks.
 BATCH_TASKS_SHOWN = 10
 # Request errors of a batch prediction, by service field -> form field.
-BATCH_FIELDS = {"model_version": "version", "dataset": "dataset", "dataset_version": "dataset_version"}
+BATCH_FIELDS = {
+    "model_version": "version",
+    "dataset": "dataset",
+    "dataset_version": "dataset_version",
+    "engine": "engine",
+}
 
 
 def trial_version(model: Model, number: str | None = None) -> ModelVersion | None:

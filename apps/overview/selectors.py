@@ -7,6 +7,7 @@ from typing import Any
 
 from django.utils import timezone
 
+from apps.alerts.selectors import dashboard_alerts
 from apps.core.selectors import api_traffic_last_day, live_processes
 from apps.datasets.selectors import dataset_counts, quality_alerts, recent_versions, validation_failures
 from apps.evaluations.selectors import active_versions_with_metrics, drift_alerts, recent_evaluations
@@ -35,6 +36,7 @@ def dashboard_figures() -> dict[str, Any]:
         "processes": live_processes().order_by("kind", "hostname"),
         "traffic": api_traffic_last_day(),
         "qa": activity_last_day(),
+        "model_alerts": dashboard_alerts(),
         **dashboard_work(),
     }
 

@@ -26,4 +26,32 @@ KEYS = [
         maximum=86400,
         integer=True,
     ),
+    ConfigKey(
+        "engine-dask-auto-rows",
+        ValueType.NUMBER,
+        2_000_000,
+        _("A task asked to run on the automatic engine uses the Dask cluster from this many rows."),
+        minimum=1,
+        integer=True,
+    ),
+    ConfigKey(
+        "engine-local-max-cells",
+        ValueType.NUMBER,
+        0,
+        _(
+            "Most cells (rows x columns) a training or a batch scoring takes on the local engine; "
+            "larger work must run on the Dask engine (0: no limit)."
+        ),
+        minimum=0,
+        integer=True,
+    ),
+    ConfigKey(
+        "engine-dask-fallback-local",
+        ValueType.BOOLEAN,
+        False,
+        _(
+            "When the Dask scheduler cannot be reached, run the task on the local engine instead "
+            "of failing it."
+        ),
+    ),
 ]

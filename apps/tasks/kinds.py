@@ -41,6 +41,10 @@ class TaskKind:
     schedulable: bool = False
     created_at_tasks_endpoint: bool = False
     related: Callable[[Task], list[tuple[str, str]]] | None = None
+    # A permission the requester needs on top of tasks.add_task: a kind whose outcome is a
+    # model version asks for models.add_modelversion, which integrators (systems) lack
+    # unless an admin grants it to the account.
+    create_perm: str | None = None
     # Called when a task of this kind ends failed or cancelled, whichever way (cancelled
     # while queued, revoked, reaped at the attempt cap, refused by the broker): the
     # domain brings its own rows in step. Must be idempotent.

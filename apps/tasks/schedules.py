@@ -16,7 +16,7 @@ from django_celery_beat.models import CrontabSchedule, IntervalSchedule, Periodi
 from .errors import RequestInvalid
 from .kinds import kind_for, kind_key
 from .models import Priority, Task, TaskSchedule, TaskStatus, TaskType
-from .services import resource_config_clean
+from .services import creation_allowed, resource_config_clean
 
 S = TaskStatus
 
@@ -81,6 +81,7 @@ def schedule_create(
         raise RequestInvalid(
             {"type": [gettext("%(type)s tasks cannot be scheduled.") % {"type": repr(type)}]}
         )
+    creation_allowed(user, kind)
     name = (name or "").strip()
     if not name:
         raise RequestInvalid({"name": [gettext("A schedule name is required.")]})

@@ -21,9 +21,10 @@ from django.utils import timezone
 from django.utils.translation import gettext
 
 from apps.core.config import config_get
+from apps.core.errors import Forbidden
 
 from .errors import IllegalTransition, QueueUnavailable, RequestInvalid
-from .kinds import kind_for, kind_key, kind_of
+from .kinds import TaskKind, kind_for, kind_key, kind_of
 from .models import (
     BROKER_PRIORITY,
     FINAL_STATUSES,
@@ -164,7 +165,9 @@ def _send(task: Task) -> None:
         error = gettext("Could not queue the task: %(error)s") % {"error": f"{type(exc).__name__}: {exc}"}
         transition(task.pk, S.FAILED, error=error)
         raise QueueUnavailable(str(exc)) from exc
-    transition(task.pk, S.QUEUED, queued_at=timezone.now())
+    # Only from pending: a worker may have claimed the task between the publish and here
+    # (RUNNING may go back to QUEUED, for the reaper), and must keep it.
+    transition(task.pk, S.QUEUED, where=Q(status=S.PENDING), queued_at=timezone.now())
 
 
 def _new_celery_id() -> str:
@@ -219,6 +222,16 @@ def priority_clean(priority: str) -> str:
     return priority
 
 
+def creation_allowed(user, kind: TaskKind | None) -> None:
+    """Raise Forbidden unless ``user`` may queue ``kind`` (a user-less run is the platform's)."""
+    if kind is None or kind.create_perm is None or user is None:
+        return
+    if not user.has_perm(kind.create_perm):
+        raise Forbidden(
+            gettext("Your account may not queue %(type)s tasks; an admin can grant it.") % {"type": kind.type}
+        )
+
+
 def checked_task_create(
     *,
     type: str,
@@ -232,13 +245,20 @@ def checked_task_create(
     trigger_key: str | None = None,
     rerun_of: Task | None = None,
     enqueue: bool = True,
+    requested_resources: dict | None = None,
 ) -> tuple[Task, dict]:
     """The one way a kind's ``create`` queues a request: priority and resources cleaned,
     ``check(request, resources)`` giving the parameters (RequestInvalid stores nothing),
-    then the task, named by ``request["task_name"]`` or ``name(parameters)``."""
+    then the task, named by ``request["task_name"]`` or ``name(parameters)``.
+
+    ``requested_resources`` are resources asked for in units OMM does not schedule by (the
+    seed design's cpu, memory, gpu): kept on the parameters for the record, never applied."""
     priority_clean(priority)
     resources = resource_config_clean(resource_config)
     parameters = check(request, resources)
+    if requested_resources:
+        parameters = {**parameters, "requested_resources": dict(requested_resources)}
+    creation_allowed(user, kind_for(kind_key(type, parameters)))
     task = task_create(
         type=type,
         name=request.get("task_name") or name(parameters),
@@ -345,7 +365,8 @@ def heartbeat_timeout() -> timedelta:
 def tasks_reap() -> dict[str, int]:
     """Hand back or fail running tasks whose worker stopped beating (killed, lost, OOM).
 
-    Below the attempt cap the task is queued again; at the cap it ends failed.
+    Below the attempt cap the task is queued again; at the cap it ends failed. Queued tasks
+    whose message was lost are sent again (``resent``).
     """
     cutoff = timezone.now() - heartbeat_timeout()
     max_attempts = int(config_get("tasks-max-attempts"))
@@ -379,7 +400,31 @@ def tasks_reap() -> dict[str, int]:
         ):
             log(task.pk, gettext("Worker lost at the attempt cap; marked failed."), LogLevel.ERROR)
             failed += 1
-    return {"requeued": requeued, "failed": failed}
+    return {"requeued": requeued, "failed": failed, "resent": _resend_lost(cutoff)}
+
+
+def _resend_lost(cutoff) -> int:
+    """Send again queued tasks whose message shows no sign of life for two reaper windows.
+
+    A message can vanish with the worker holding it: one waiting for a training slot (its
+    delayed re-send lives in the worker's memory), or prefetched when the worker was killed
+    (Redis hands it back only after its visibility timeout, 70 minutes). A queued task is
+    stamped when sent (``queued_at``) and at each slot wait (``heartbeat_at``); past both, a
+    new message is sent. A duplicate is harmless: only one message can claim the task.
+    """
+    lost_cutoff = cutoff - heartbeat_timeout()
+    stale = Q(queued_at__lt=lost_cutoff) & (Q(heartbeat_at__isnull=True) | Q(heartbeat_at__lt=lost_cutoff))
+    resent = 0
+    for task in Task.objects.filter(stale, status=S.QUEUED):
+        renewed = Task.objects.filter(stale, pk=task.pk, status=S.QUEUED)
+        if not renewed.update(celery_task_id=_new_celery_id(), queued_at=timezone.now()):
+            continue  # claimed or re-sent meanwhile
+        task.refresh_from_db()
+        log(task.pk, gettext("No worker took it; sent again."), LogLevel.WARNING)
+        with contextlib.suppress(QueueUnavailable):  # _send has marked it failed
+            _send(task)
+        resent += 1
+    return resent
 
 
 def resend_later(*, task_id: int) -> None:
@@ -389,6 +434,8 @@ def resend_later(*, task_id: int) -> None:
     task = Task.objects.filter(pk=task_id, status__in=[S.PENDING, S.QUEUED]).first()
     if task is None:
         return
+    # A sign of life for the reaper: this task's message is alive (see _resend_lost).
+    Task.objects.filter(pk=task_id, status__in=[S.PENDING, S.QUEUED]).update(heartbeat_at=timezone.now())
     try:
         app.send_task(kind_of(task).job, (task.pk,), countdown=SLOT_WAIT_SECONDS, **_send_options(task))
     except Exception:  # the reaper still covers a task whose retry could not be sent

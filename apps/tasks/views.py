@@ -15,8 +15,10 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext
 from django.views.decorators.http import require_POST
 
+from apps.core.errors import ApplicationError
+
 from . import selectors, services
-from .errors import IllegalTransition, QueueUnavailable, RequestInvalid
+from .errors import IllegalTransition
 from .models import Priority, Task, TaskStatus, TaskType
 
 PAGE_SIZE = 25
@@ -61,7 +63,7 @@ def task_list(request: HttpRequest) -> HttpResponse:
             "types": TaskType.choices,
             "priorities": Priority.choices,
             "schedules": selectors.schedules_for_list(),
-            "can_create": request.user.has_perm("tasks.add_task"),
+            "can_create": request.user.has_perms(["tasks.add_task", "models.add_modelversion"]),
         },
     )
 
@@ -131,7 +133,7 @@ def task_rerun(request: HttpRequest, pk: int) -> HttpResponse:
     task = get_object_or_404(Task, pk=pk)
     try:
         new = services.task_rerun(task=task, user=request.user)
-    except (IllegalTransition, RequestInvalid, QueueUnavailable) as exc:
+    except ApplicationError as exc:  # finished state, request no longer valid, not allowed, no broker
         messages.error(
             request, gettext("Could not re-run task #%(id)s: %(error)s") % {"id": task.pk, "error": exc}
         )

@@ -191,3 +191,9 @@ def wait_for_charts(page: Page, selector: str) -> None:
         " return all.length > 0 && typeof Chart !== 'undefined' && all.every((c) => Chart.getChart(c)); }",
         arg=selector,
     )
+
+
+def wait_for_task_page_to_settle(page: Page) -> None:
+    """After a task shown on its page ends in-process, wait for the page's own reload to the
+    final view: a navigation started while that reload runs is aborted by the browser."""
+    expect(page.locator("#task")).to_have_attribute("data-final", "1", timeout=15_000)

@@ -18,6 +18,7 @@ from apps.qa.models import QAHistory
 from apps.tasks import runner as task_runner
 from apps.tasks.models import Task
 from apps.users.models import Role
+from tests.browser.conftest import wait_for_task_page_to_settle
 
 pytestmark = pytest.mark.browser
 
@@ -44,6 +45,7 @@ def test_analyst_builds_asks_and_corrects_then_the_admin_sees_it(
     assert task_runner.task_execute(task_id=task.pk, worker="browser-test:1") == "completed"
     version = ModelVersion.objects.get(task=task)
     registry.version_activate(version=version, user=boss, reason="QA model reviewed")
+    wait_for_task_page_to_settle(page)
 
     # Ask in a new session.
     page.goto("/qa/")

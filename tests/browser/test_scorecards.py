@@ -18,6 +18,7 @@ from apps.models.models import ModelVersion
 from apps.tasks import runner as task_runner
 from apps.tasks.models import Task
 from apps.users.models import Role
+from tests.browser.conftest import wait_for_task_page_to_settle
 from tests.browser.test_languages import _chinese_page, _login_in_chinese
 
 pytestmark = pytest.mark.browser
@@ -63,6 +64,7 @@ def test_an_analyst_refits_a_scorecard_in_chinese_and_the_document_downloads(
     assert task_runner.task_execute(task_id=refit_task.pk, worker="w:1") == "completed"
     v2 = ModelVersion.objects.get(task=refit_task)
     assert v2.derived_from_id == v1.pk
+    wait_for_task_page_to_settle(tab)
 
     tab.goto(f"/models/versions/{v2.pk}/scorecard/")
     expect(tab.locator("#card-edits")).to_contain_text("本版本的分箱调整")

@@ -132,14 +132,14 @@ def test_a_lost_worker_is_reaped_requeued_then_failed_at_the_cap(upload):
         DatasetVersion.objects.filter(pk=version.pk).update(status=DatasetStatus.VALIDATING, progress=40)
 
     lose_a_worker(1)
-    assert queue.tasks_reap() == {"requeued": 1, "failed": 0}
+    assert queue.tasks_reap() == {"requeued": 1, "failed": 0, "resent": 0}
     version.refresh_from_db()
     assert version.task.status == TaskStatus.QUEUED
     assert ingestion.versions_settle() == 0  # a requeued validation is not settled
     assert DatasetVersion.objects.get(pk=version.pk).status == DatasetStatus.VALIDATING  # to run again
 
     lose_a_worker(2)
-    assert queue.tasks_reap() == {"requeued": 0, "failed": 1}
+    assert queue.tasks_reap() == {"requeued": 0, "failed": 1, "resent": 0}
     version.refresh_from_db()  # the kind's on_end hook settled it at once
     assert version.status == DatasetStatus.ERROR and "stopped responding" in version.error_message
 

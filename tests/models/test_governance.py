@@ -199,7 +199,10 @@ def test_archiving_stops_serving_and_promotion_and_answers_active_at(api, traine
     assert r.status_code == 200 and r.json()["data"]["status"] == "archived"
     trained.refresh_from_db()
     assert trained.status == "inactive"
-    assert api.post(f"/api/model-versions/{trained.pk}/promote", format="json").status_code == 409
+    assert (
+        api.post(f"/api/model-versions/{trained.pk}/promote", {"reason": "test"}, format="json").status_code
+        == 409
+    )
     assert (
         api.post(f"/api/models/{trained.model_id}/archive", {"reason": "again"}, format="json").status_code
         == 409

@@ -132,15 +132,17 @@ def test_api_errors_are_chinese_with_english_codes(api, two):
     assert r.status_code == 409 and body["code"] == "conflict"
     assert body["message"] == "credit v2 已是生产版本。"
     # Deprecating it: refused the same way.
-    r = api.post(f"/api/model-versions/{v2.pk}/deprecate", format="json", **ZH)
+    r = api.post(f"/api/model-versions/{v2.pk}/deprecate", {"reason": "test"}, format="json", **ZH)
     assert r.status_code == 409 and r.json()["code"] == "conflict"
     assert r.json()["message"] == "credit v2 是生产版本；请先上线或回滚到其他版本。"
     # Promoting a version that does not exist (404).
-    r = api.post("/api/model-versions/999999/promote", format="json", **ZH)
+    r = api.post("/api/model-versions/999999/promote", {"reason": "test"}, format="json", **ZH)
     assert r.status_code == 404 and r.json()["code"] == "not_found"
     assert re.search(r"[\u4e00-\u9fff]", r.json()["message"]) and "Not found" not in r.json()["message"]
     # Rolling back to a version the model lacks: the field's message is Chinese, its key English.
-    r = api.post(f"/api/models/{v1.model_id}/rollback", {"version": 99}, format="json", **ZH)
+    r = api.post(
+        f"/api/models/{v1.model_id}/rollback", {"reason": "test", "version": 99}, format="json", **ZH
+    )
     assert r.status_code == 400 and r.json()["code"] == "validation_error"
     assert r.json()["errors"]["version"] == ["credit 没有版本 99。"]
     # A success message follows the language too; the data stays as it is.
@@ -148,7 +150,9 @@ def test_api_errors_are_chinese_with_english_codes(api, two):
     assert r.status_code == 200 and r.json()["message"] == "已上线 credit v1。"
     assert r.json()["data"]["status"] == "active"
     # The same refusal in English for a client that asks for it.
-    r = api.post(f"/api/model-versions/{v1.pk}/promote", format="json", HTTP_ACCEPT_LANGUAGE="en")
+    r = api.post(
+        f"/api/model-versions/{v1.pk}/promote", {"reason": "test"}, format="json", HTTP_ACCEPT_LANGUAGE="en"
+    )
     assert r.status_code == 409 and r.json()["message"] == "credit v1 is already active."
 
 

@@ -46,8 +46,13 @@ def test_promote_rollback_deprecate_and_the_trail(api, versions):
     )
     statuses = dict(ModelVersion.objects.values_list("version", "status"))
     assert statuses == {1: "inactive", 2: "active", 3: "registered"}
-    assert api.post(f"/api/model-versions/{v2.pk}/promote").status_code == 409  # already active
-    assert api.post(f"/api/model-versions/{v2.pk}/deprecate").status_code == 409  # active
+    assert (
+        api.post(f"/api/model-versions/{v2.pk}/promote", {"reason": "test"}, format="json").status_code == 409
+    )  # already active
+    assert (
+        api.post(f"/api/model-versions/{v2.pk}/deprecate", {"reason": "test"}, format="json").status_code
+        == 409
+    )  # active
 
     back = api.post(f"/api/models/{v1.model_id}/rollback", {"reason": "v2 misbehaves"}, format="json")
     assert back.status_code == 200 and back.json()["data"]["version"] == 1
@@ -55,7 +60,9 @@ def test_promote_rollback_deprecate_and_the_trail(api, versions):
         api.post(f"/api/model-versions/{v3.pk}/deprecate", {"reason": "unused"}, format="json").status_code
         == 200
     )
-    assert api.post(f"/api/model-versions/{v3.pk}/promote").status_code == 409  # deprecated
+    assert (
+        api.post(f"/api/model-versions/{v3.pk}/promote", {"reason": "test"}, format="json").status_code == 409
+    )  # deprecated
 
     events = api.get(f"/api/models/{v1.model_id}/events").json()["data"]
     assert [(e["action"], e["version"], e["fromStatus"], e["toStatus"]) for e in events] == [
@@ -73,9 +80,9 @@ def test_promote_rollback_deprecate_and_the_trail(api, versions):
 
 def test_which_version_was_active_at_a_time(api, versions):
     v1, v2, _ = versions
-    api.post(f"/api/model-versions/{v1.pk}/promote")
+    api.post(f"/api/model-versions/{v1.pk}/promote", {"reason": "test"}, format="json")
     VersionEvent.objects.filter(version=v1).update(created_at=timezone.now() - timedelta(days=2))
-    api.post(f"/api/model-versions/{v2.pk}/promote")
+    api.post(f"/api/model-versions/{v2.pk}/promote", {"reason": "test"}, format="json")
     yesterday = (timezone.now() - timedelta(days=1)).isoformat()
     r = api.get(f"/api/models/{v1.model_id}/active-at", {"at": yesterday})
     assert r.status_code == 200 and r.json()["version"] == 1
@@ -89,7 +96,7 @@ def test_which_version_was_active_at_a_time(api, versions):
 
 
 def test_the_trail_is_append_only(versions, admin_user, api):
-    api.post(f"/api/model-versions/{versions[0].pk}/promote")
+    api.post(f"/api/model-versions/{versions[0].pk}/promote", {"reason": "test"}, format="json")
     event = VersionEvent.objects.get(action="promote")
     event.reason = "rewritten"
     with pytest.raises(ValueError):
@@ -107,16 +114,28 @@ def test_the_database_allows_one_active_version(versions):
 
 def test_lifecycle_needs_the_permission(versions, make_user, client_for):
     analyst = client_for(make_user(Role.ANALYST))
-    assert analyst.post(f"/api/model-versions/{versions[0].pk}/promote").status_code == 403
-    assert analyst.post(f"/api/models/{versions[0].model_id}/rollback").status_code == 403
+    assert (
+        analyst.post(
+            f"/api/model-versions/{versions[0].pk}/promote", {"reason": "test"}, format="json"
+        ).status_code
+        == 403
+    )
+    assert (
+        analyst.post(
+            f"/api/models/{versions[0].model_id}/rollback", {"reason": "test"}, format="json"
+        ).status_code
+        == 403
+    )
     assert ModelVersion.objects.filter(status="active").count() == 0
 
 
 def test_rollback_without_history_is_a_conflict(api, versions):
-    r = api.post(f"/api/models/{versions[0].model_id}/rollback")
+    r = api.post(f"/api/models/{versions[0].model_id}/rollback", {"reason": "test"}, format="json")
     assert r.status_code == 409 and "no earlier active version" in r.json()["message"]
     assert (
-        api.post(f"/api/models/{versions[0].model_id}/rollback", {"version": 99}, format="json").status_code
+        api.post(
+            f"/api/models/{versions[0].model_id}/rollback", {"reason": "test", "version": 99}, format="json"
+        ).status_code
         == 400
     )
 
@@ -133,7 +152,9 @@ def test_concurrent_promotions_leave_exactly_one_active(versions, admin_user):
     def promote(version):
         try:
             barrier.wait()
-            services.version_activate(version=ModelVersion.objects.get(pk=version.pk), user=admin_user)
+            services.version_activate(
+                version=ModelVersion.objects.get(pk=version.pk), user=admin_user, reason="race"
+            )
             outcomes.append("ok")
         except (services.ConcurrentChange, services.LifecycleError):
             outcomes.append("conflict")
@@ -148,3 +169,50 @@ def test_concurrent_promotions_leave_exactly_one_active(versions, admin_user):
     assert len(outcomes) == 3 and "ok" in outcomes
     assert ModelVersion.objects.filter(status="active").count() == 1
     assert VersionEvent.objects.filter(action="promote").count() == outcomes.count("ok")
+
+
+def test_promoting_a_version_made_active_meanwhile_is_refused_and_records_nothing(versions, admin_user):
+    from apps.models import services
+
+    v1, _, _ = versions
+    stale = ModelVersion.objects.get(pk=v1.pk)  # read before the other request's promotion
+    services.version_activate(version=v1, user=admin_user, reason="first")
+    with pytest.raises(services.LifecycleError):
+        services.version_activate(version=stale, user=admin_user, reason="second, same version")
+    assert ModelVersion.objects.get(pk=v1.pk).status == "active"
+    events = VersionEvent.objects.filter(action="promote")
+    assert events.count() == 1 and events.get().previous_active_id is None
+
+
+@pytest.mark.parametrize("reason", [None, "", "   "])
+def test_changes_to_what_serves_need_a_reason(api, versions, reason):
+    from apps.models import services
+    from apps.models.errors import ReasonRequired
+
+    v1, v2, v3 = versions
+    body = {} if reason is None else {"reason": reason}
+    assert (
+        api.post(f"/api/model-versions/{v1.pk}/promote", {"reason": "first"}, format="json").status_code
+        == 200
+    )
+    api.post(f"/api/model-versions/{v2.pk}/promote", {"reason": "second"}, format="json")
+    events = VersionEvent.objects.count()
+    for path in (
+        f"/api/model-versions/{v3.pk}/promote",
+        f"/api/model-versions/{v3.pk}/deprecate",
+        f"/api/models/{v1.model_id}/rollback",
+        f"/api/models/{v1.model_id}/archive",
+    ):
+        r = api.post(path, body, format="json")
+        assert r.status_code == 400, (path, r.content)
+        assert r.json()["code"] == "validation_error" and "reason" in r.json()["errors"], path
+    # Nothing changed and nothing was added to the trail.
+    assert dict(ModelVersion.objects.values_list("version", "status")) == {
+        1: "inactive",
+        2: "active",
+        3: "registered",
+    }
+    assert VersionEvent.objects.count() == events
+    # The rule is the service's, so every way in (admin, views, scripts) keeps it.
+    with pytest.raises(ReasonRequired):
+        services.version_deprecate(version=v3, user=None, reason=reason or "")

@@ -13,12 +13,13 @@ from django.test import Client
 from django.utils import timezone
 
 from apps.models import services, serving
+from apps.models.decisions import decisions_write
 from apps.models.display import metric_table
 from apps.models.models import BatchPrediction, ModelVersion
 from apps.tasks import runner as task_runner
 from apps.tasks.models import Task
 from apps.users.models import Role
-from tests.factories import BatchPredictionFactory, PredictionLogFactory
+from tests.factories import BatchPredictionFactory
 from tests.models.test_governance import _lgb_text, _train
 
 pytestmark = pytest.mark.django_db
@@ -242,7 +243,19 @@ def test_trace_page_walks_back_to_the_data_and_forward_to_predictions(
 ):
     v1, _ = two
     batch = _batch(v1, admin_user)
-    PredictionLogFactory(version=v1, request_id="r-1", records=1, inputs=[{}], scores=[0.1], latency_ms=1.0)
+    decisions_write(
+        [
+            {
+                "model_id": v1.model_id,
+                "version_id": v1.pk,
+                "request_id": "r-1",
+                "position": i,
+                "inputs": {},
+                "created_at": timezone.now(),
+            }
+            for i in range(2)
+        ]
+    )
     client.force_login(analyst)
     response = client.get(f"/traceability/{v1.pk}/")
     assert response.status_code == 200
@@ -259,7 +272,7 @@ def test_trace_page_walks_back_to_the_data_and_forward_to_predictions(
 
     forward = page.split('id="forward"', 1)[1]
     assert f'href="/api/batch-predictions/{batch.pk}/download"' in forward
-    assert "answered by this version: 1." in forward
+    assert "Decisions on record made by this version: 2." in forward
     assert "Not reproduced yet." in forward and "No evaluations of this version." in forward
     assert 'id="reproduce-form"' in forward and "csrfmiddlewaretoken" in forward
     assert 'data-action="register"' in _section(page, "trace-events")

@@ -10,7 +10,7 @@ from django.core.cache import cache
 from apps.core.config import config_invalidate
 from apps.core.models import SystemConfig
 from apps.models import serving, training_tasks
-from apps.models.models import Model, ModelVersion, PredictionLog
+from apps.models.models import Decision, Model, ModelVersion
 from apps.tasks import runner as task_runner
 from apps.users.models import Role
 from tests.factories import ModelFactory
@@ -112,7 +112,7 @@ def test_records_that_do_not_match_the_schema_are_refused(api, active, frame, ch
     assert r.status_code == 400
     body = r.json()
     assert body["code"] == "validation_error" and needle in " ".join(body["errors"]["records"])
-    assert not PredictionLog.objects.exists()
+    assert not Decision.objects.exists()
 
 
 def test_request_shape_limits_and_model_state(api, two_versions, frame):
@@ -143,12 +143,12 @@ def test_viewers_cannot_score_integrators_can(client_for, make_user, active, fra
 
 def test_a_promotion_reaches_the_next_request(api, two_versions, frame):
     v1, v2 = two_versions
-    api.post(f"/api/model-versions/{v1.pk}/promote", format="json")
+    api.post(f"/api/model-versions/{v1.pk}/promote", {"reason": "test"}, format="json")
     url = f"/api/models/{v1.model_id}/predict"
     record = _record(v1, frame)
     assert api.post(url, {"record": record}, format="json").json()["data"]["version"] == 1
     assert v1.pk in serving._loaded
-    api.post(f"/api/model-versions/{v2.pk}/promote", format="json")
+    api.post(f"/api/model-versions/{v2.pk}/promote", {"reason": "test"}, format="json")
     assert api.post(url, {"record": record}, format="json").json()["data"]["version"] == 2
     assert v1.pk not in serving._loaded  # the version no longer served left memory
 
@@ -166,7 +166,7 @@ def test_a_tampered_artifact_is_never_served(api, active, frame):
 
 def test_ab_split_is_stable_per_entity_and_honours_the_share(api, two_versions, frame):
     v1, _v2 = two_versions
-    api.post(f"/api/model-versions/{v1.pk}/promote", format="json")
+    api.post(f"/api/model-versions/{v1.pk}/promote", {"reason": "test"}, format="json")
     url = f"/api/models/{v1.model_id}/ab"
     r = api.put(url, {"version": 2, "percent": 30, "reason": "try v2"}, format="json")
     assert r.status_code == 200 and r.json()["data"]["abPercent"] == 30
@@ -202,18 +202,13 @@ def test_ab_split_is_stable_per_entity_and_honours_the_share(api, two_versions, 
     assert api.put(url, {"version": None, "percent": 0}, format="json").json()["data"]["abVersion"] is None
 
 
-def test_a_sample_of_requests_is_logged_with_its_version(api, active, frame):
-    SystemConfig.objects.update_or_create(
-        key="models-predict-log-sample-rate", defaults={"value": 1, "value_type": "number"}
-    )
-    config_invalidate("models-predict-log-sample-rate")
-    serving.config_get_local.__globals__["_local"].clear()
+def test_every_request_is_logged_with_its_version(api, active, frame):
     r = api.post(f"/api/models/{active.model_id}/predict", {"record": _record(active, frame)}, format="json")
-    log = PredictionLog.objects.get()
+    log = Decision.objects.get()
     assert log.request_id == r.json()["data"]["requestId"] and log.version_id == active.pk
     listed = api.get(f"/api/models/{active.model_id}/predictions").json()
     assert listed["total"] == 1
-    assert set(listed["data"][0]["inputs"][0]) == set(active.feature_schema["features"])  # names not re-cased
+    assert set(listed["data"][0]["inputs"]) == set(active.feature_schema["features"])  # names not re-cased
 
 
 def test_retrieval_and_archived_models_are_not_scored(api, active, frame, admin_user):

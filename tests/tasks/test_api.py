@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import pytest
+from django.contrib.auth.models import Permission
 from django_celery_beat.models import PeriodicTask
 
 from apps.models.models import ModelVersion
 from apps.tasks import runner as task_runner
 from apps.tasks import schedules as task_schedules
 from apps.tasks.models import Task, TaskSchedule, TaskStatus
-from apps.users.models import Role
+from apps.users.models import Role, User
 
 pytestmark = pytest.mark.django_db
 
@@ -163,6 +164,16 @@ def test_roles(make_user, client_for, post_training):
     assert post_training(client=viewer).status_code == 403
     integrator_user = make_user(Role.INTEGRATOR)
     integrator = client_for(integrator_user)
+    # A system account does not train (a training registers a model version)...
+    refused = post_training(client=integrator)
+    assert refused.status_code == 403 and refused.json()["code"] == "permission_denied"
+    assert "admin can grant" in refused.json()["message"]
+    assert not Task.objects.filter(created_by=integrator_user).exists()
+    # ...unless an admin grants it to that account.
+    integrator_user.user_permissions.add(
+        Permission.objects.get(content_type__app_label="models", codename="add_modelversion")
+    )
+    integrator = client_for(User.objects.get(pk=integrator_user.pk))  # permissions are cached per object
     mine = post_training(client=integrator)
     assert mine.status_code == 201
     assert viewer.get(f"/api/tasks/{mine.json()['data']['id']}/status").status_code == 200

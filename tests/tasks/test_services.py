@@ -206,17 +206,17 @@ def test_reaper_requeues_then_fails_at_the_attempt_cap(
     long_ago = timezone.now() - timedelta(hours=1)
     services.transition(task.pk, TaskStatus.RUNNING, attempts=1, heartbeat_at=long_ago, worker="gone:1")
     with django_capture_on_commit_callbacks(execute=False):
-        assert services.tasks_reap() == {"requeued": 1, "failed": 0}
+        assert services.tasks_reap() == {"requeued": 1, "failed": 0, "resent": 0}
     task.refresh_from_db()
     assert task.status == TaskStatus.QUEUED
     services.transition(task.pk, TaskStatus.RUNNING, attempts=2, heartbeat_at=long_ago)
-    assert services.tasks_reap() == {"requeued": 0, "failed": 1}
+    assert services.tasks_reap() == {"requeued": 0, "failed": 1, "resent": 0}
     task.refresh_from_db()
     assert task.status == TaskStatus.FAILED and "stopped responding" in task.error
     # A live task is left alone.
     live = _create(admin_user, credit_version, django_capture_on_commit_callbacks)
     services.transition(live.pk, TaskStatus.RUNNING, heartbeat_at=timezone.now())
-    assert services.tasks_reap() == {"requeued": 0, "failed": 0}
+    assert services.tasks_reap() == {"requeued": 0, "failed": 0, "resent": 0}
 
 
 def test_rerun_queues_the_same_request(admin_user, credit_version, django_capture_on_commit_callbacks):
@@ -302,3 +302,26 @@ def test_resource_config_is_applied(admin_user, credit_version, django_capture_o
     options = services._send_options(task)
     assert options["priority"] == 0 and options["soft_time_limit"] == 120
     assert options["soft_time_limit"] < options["time_limit"]
+
+
+def test_a_queued_task_whose_message_was_lost_is_sent_again_once(
+    admin_user, credit_version, django_capture_on_commit_callbacks
+):
+    task = _create(admin_user, credit_version, django_capture_on_commit_callbacks)
+    _set("tasks-heartbeat-timeout-seconds", 60)
+    # Queued 10 minutes ago, no worker ever took it and no slot wait stamped it: lost.
+    old = timezone.now() - timedelta(minutes=10)
+    Task.objects.filter(pk=task.pk).update(status=TaskStatus.QUEUED, queued_at=old, heartbeat_at=None)
+    waiting = _create(admin_user, credit_version, django_capture_on_commit_callbacks)
+    # Queued as long ago but waiting for a training slot just now: its message is alive.
+    Task.objects.filter(pk=waiting.pk).update(
+        status=TaskStatus.QUEUED, queued_at=old, heartbeat_at=timezone.now()
+    )
+    before = Task.objects.get(pk=task.pk).celery_task_id
+    with django_capture_on_commit_callbacks(execute=False):
+        assert services.tasks_reap() == {"requeued": 0, "failed": 0, "resent": 1}
+    task.refresh_from_db()
+    assert task.status == TaskStatus.QUEUED and task.celery_task_id != before
+    assert task.queued_at > old  # sent now: not again until two windows pass
+    assert "sent again" in " ".join(task.logs.values_list("message", flat=True))
+    assert services.tasks_reap()["resent"] == 0

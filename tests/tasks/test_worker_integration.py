@@ -156,4 +156,4 @@ def test_scheduled_training_fires_through_beat(celery_worker, celery_beat, api, 
         log=celery_worker["log"],
     )
     assert ModelVersion.objects.get(task=task).model.name == "scheduled-credit"
-    assert services.tasks_reap() == {"requeued": 0, "failed": 0}
+    assert services.tasks_reap() == {"requeued": 0, "failed": 0, "resent": 0}

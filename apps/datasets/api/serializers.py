@@ -8,11 +8,18 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from apps.core.api.serializers import StrictSerializer
+from apps.tasks.engines import ENGINES, LOCAL
 
 from .. import texts
 from ..models import CodeScheme, Dataset, DatasetKind, DatasetRecord, DatasetVersion, WarningRule
 
 ENCODINGS = ["utf-8", "utf-8-sig", "gbk", "gb18030", "gb2312", "big5", "latin-1"]
+
+
+ENGINE_HELP = _(
+    "Where the quality profile is computed: local (the worker), dask (the Dask cluster, for "
+    "tables larger than one machine's memory) or auto (dask from the size in the settings)."
+)
 
 
 class DatasetUploadSerializer(StrictSerializer):
@@ -37,6 +44,7 @@ class DatasetUploadSerializer(StrictSerializer):
         default="",
         help_text=_("Bank records: how the codes are read (default: detected per line)."),
     )
+    engine = serializers.ChoiceField(choices=ENGINES, required=False, default=LOCAL, help_text=ENGINE_HELP)
 
     def validate_name(self, value: str) -> str:
         return value.strip()
@@ -53,6 +61,12 @@ class DatasetUploadSerializer(StrictSerializer):
                 {"codeScheme": [gettext("Only bank-records datasets have a code scheme.")]}
             )
         return attrs
+
+
+class ValidateRequestSerializer(StrictSerializer):
+    """What POST /api/datasets/{id}/versions/{number}/validate may say (all optional)."""
+
+    engine = serializers.ChoiceField(choices=ENGINES, required=False, default=LOCAL, help_text=ENGINE_HELP)
 
 
 class DatasetSettingsSerializer(StrictSerializer):

@@ -1,8 +1,8 @@
-from rest_framework.routers import SimpleRouter
+from apps.core.api.routers import Router
 
 from . import views
 
-router = SimpleRouter(trailing_slash=False)
+router = Router()
 router.register("datasets", views.DatasetViewSet, basename="dataset")
 
 urlpatterns = router.urls

@@ -6,8 +6,8 @@ from django.conf import settings
 from django.shortcuts import get_object_or_404
 from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, extend_schema
-from rest_framework import mixins, status, viewsets
+from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
+from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.exceptions import NotFound, PermissionDenied, ValidationError
 from rest_framework.response import Response
@@ -27,9 +27,12 @@ from .serializers import (
     DatasetUploadSerializer,
     DatasetVersionDetailSerializer,
     DatasetVersionSerializer,
+    ValidateRequestSerializer,
 )
 
-VERSION_PARAM = OpenApiParameter("version", int, description="Version number (default: newest validated).")
+VERSION_PARAM = OpenApiParameter(
+    "version", {"type": "integer", "minimum": 1}, description="Version number (default: newest validated)."
+)
 KIND_PARAM = OpenApiParameter(
     "kind",
     str,
@@ -119,6 +122,7 @@ class DatasetViewSet(
             key_columns=data["key_columns"],
             declared_encoding=data["encoding"],
             code_scheme=data["code_scheme"],
+            engine=data["engine"],
         )
         response = Response(
             DatasetVersionSerializer(version).data,
@@ -184,8 +188,13 @@ class DatasetViewSet(
         return Response(DatasetVersionDetailSerializer(version).data)
 
     @extend_schema(
-        request=None,
-        responses={201: OpenApiTypes.OBJECT},
+        request=ValidateRequestSerializer,
+        responses={
+            201: inline_serializer(
+                "QueuedValidation",
+                {"task_id": serializers.IntegerField(), "dataset_version_id": serializers.IntegerField()},
+            )
+        },
         filters=False,
         description="Validate a stored version again under the dataset's current settings (a new task).",
     )
@@ -196,7 +205,11 @@ class DatasetViewSet(
         version = selectors.version_numbered(self._dataset(), int(number))
         if version is None:
             raise NotFound()
-        task = services.dataset_version_revalidate(version=version, user=request.user)
+        serializer = ValidateRequestSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        task = services.dataset_version_revalidate(
+            version=version, user=request.user, engine=serializer.validated_data["engine"]
+        )
         response = Response(
             {"taskId": task.pk, "datasetVersionId": version.pk}, status=status.HTTP_201_CREATED
         )

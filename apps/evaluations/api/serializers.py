@@ -7,9 +7,12 @@ exactly what comes back.
 
 from __future__ import annotations
 
+from django.utils.translation import gettext
 from rest_framework import serializers
 
+from apps.core.api.seed import alias_of, take_aliases
 from apps.core.api.serializers import StrictSerializer
+from apps.models import selectors as model_selectors
 from apps.tasks.models import Priority
 
 from ..models import Evaluation, EvaluationStatus, Objective
@@ -29,10 +32,27 @@ class EvaluationOptionsSerializer(StrictSerializer):
 
 
 class EvaluationRequestSerializer(StrictSerializer):
-    """``POST /api/evaluation``: evaluate a model version on a dataset (as a task)."""
+    """``POST /api/evaluation``: evaluate a model version on a dataset (as a task).
 
-    model_version = serializers.IntegerField(min_value=1, help_text="A model version id.")
-    dataset = serializers.IntegerField(min_value=1, help_text="A tabular dataset id.")
+    The seed design names what to evaluate as its EvaluationResult does: ``modelId`` with
+    ``modelVersion``, that model's version number (default: its active version, else its
+    newest), and ``datasetId``."""
+
+    model_version = serializers.IntegerField(
+        min_value=1,
+        required=False,
+        help_text="A model version id; with `modelId`, that model's version number.",
+    )
+    model_id = serializers.IntegerField(
+        min_value=1,
+        required=False,
+        help_text=(
+            "The model whose version `modelVersion` (a number) to evaluate; without "
+            "`modelVersion`, its active version, else its newest."
+        ),
+    )
+    dataset = serializers.IntegerField(min_value=1, required=False, help_text="A tabular dataset id.")
+    dataset_id = serializers.IntegerField(min_value=1, required=False, help_text=alias_of("dataset"))
     dataset_version = serializers.IntegerField(
         min_value=1, required=False, help_text="Default: the newest validated version."
     )
@@ -45,6 +65,41 @@ class EvaluationRequestSerializer(StrictSerializer):
     )
     options = EvaluationOptionsSerializer(required=False)
     priority = serializers.ChoiceField(choices=Priority.choices, default=Priority.MEDIUM)
+
+    def validate(self, attrs):
+        attrs = take_aliases(attrs, {"dataset_id": "dataset"})
+        if "model_id" in attrs:
+            attrs["model_version"] = _version_of(attrs.pop("model_id"), attrs.get("model_version"))
+        missing = [name for name in ("model_version", "dataset") if name not in attrs]
+        if missing:
+            raise serializers.ValidationError(
+                {name: [gettext("This field is required.")] for name in missing}
+            )
+        return attrs
+
+
+def _version_of(model_id: int, number: int | None) -> int:
+    """The id of version ``number`` of model ``model_id`` (default: active, else newest)."""
+    model = model_selectors.models_with_latest().filter(pk=model_id).first()
+    if model is None:
+        raise serializers.ValidationError(
+            {"model_id": [gettext("No model with id %(id)s.") % {"id": model_id}]}
+        )
+    number = number or model.current_version
+    version = model.versions.filter(version=number).first() if number else None
+    if version is None:
+        if number is None:
+            raise serializers.ValidationError(
+                {"model_id": [gettext("%(model)s has no version to evaluate.") % {"model": model}]}
+            )
+        raise serializers.ValidationError(
+            {
+                "model_version": [
+                    gettext("%(model)s has no version %(number)s.") % {"model": model, "number": number}
+                ]
+            }
+        )
+    return version.pk
 
 
 class EvaluationSerializer(serializers.ModelSerializer):

@@ -13,6 +13,7 @@ from rest_framework.decorators import action
 from rest_framework.response import Response
 
 from apps.core.api.negotiation import FormatIsData
+from apps.core.api.seed import SeedProfileRenderer
 from apps.models import selectors as model_selectors
 from apps.users.permissions import HasPerms
 
@@ -50,9 +51,12 @@ def _filename(evaluation: Evaluation, suffix: str) -> str:
 
 class EvaluationViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
     """Evaluations of model versions on datasets. Creating one checks it against the version
-    and the data first: nothing is stored for a request that cannot run."""
+    and the data first: nothing is stored for a request that cannot run. With `Accept:
+    application/json; profile=seed` ids and version numbers are text, as the seed design
+    types them."""
 
     serializer_class = EvaluationSerializer
+    renderer_classes = [SeedProfileRenderer]
     filterset_class = EvaluationFilter
     search_fields = ["model_version__model__name", "dataset_version__dataset__name"]
     ordering_fields = ["created_at", "completed_at", "rows"]
@@ -104,7 +108,7 @@ class EvaluationViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewse
         compared = selectors.evaluation_compare(request.query_params.get("ids", ""))
         return Response(EvaluationCompareSerializer(compared).data)
 
-    @extend_schema(responses={(200, "text/html"): OpenApiTypes.STR}, filters=False)
+    @extend_schema(responses={(200, "text/html"): OpenApiTypes.STR, 409: None}, filters=False)
     @action(
         detail=True, methods=["get"], url_path=r"export\.html", url_name="export-html", filterset_class=None
     )
@@ -116,7 +120,9 @@ class EvaluationViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewse
         response["Content-Disposition"] = f'attachment; filename="{_filename(evaluation, ".html")}"'
         return response
 
-    @extend_schema(responses={(200, "text/csv"): OpenApiTypes.STR}, parameters=[TABLE_PARAM], filters=False)
+    @extend_schema(
+        responses={(200, "text/csv"): OpenApiTypes.STR, 409: None}, parameters=[TABLE_PARAM], filters=False
+    )
     @action(
         detail=True, methods=["get"], url_path=r"export\.csv", url_name="export-csv", filterset_class=None
     )

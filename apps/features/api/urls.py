@@ -1,8 +1,8 @@
-from rest_framework.routers import SimpleRouter
+from apps.core.api.routers import Router
 
 from . import views
 
-router = SimpleRouter(trailing_slash=False)
+router = Router()
 router.register("features", views.FeatureViewSet, basename="feature")
 router.register("feature-sets", views.FeatureSetViewSet, basename="feature-set")
 

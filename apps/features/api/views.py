@@ -11,14 +11,15 @@ from rest_framework.decorators import action
 from rest_framework.exceptions import NotFound, ValidationError
 from rest_framework.response import Response
 
+from apps.core.api.seed import SeedProfileRenderer
 from apps.datasets.models import Dataset
 from apps.datasets.selectors import dataset_version
 from apps.users.permissions import HasPerms
 
 from .. import services
-from ..filters import FeatureFilter, FeatureSetFilter
+from ..filters import FeatureFilter, FeatureSetFilter, parse_tags
 from ..models import Feature, FeatureSet, Tag
-from ..selectors import current_versions, feature_set_feature_ids, feature_versions
+from ..selectors import current_versions, feature_set_feature_ids, feature_versions, features_matching
 from ..texts import registered_message
 from .serializers import (
     DatasetVersionRefSerializer,
@@ -47,11 +48,16 @@ class FeatureViewSet(
     mixins.UpdateModelMixin,
     viewsets.GenericViewSet,
 ):
-    """Features. ``tags`` (repeat or comma-separate) keeps features carrying all of them."""
+    """Features. ``tags`` (repeat, comma-separate, or ``tags[]`` as a browser's query
+    builder writes an array) keeps features carrying all of them. With `Accept:
+    application/json; profile=seed` ids and version numbers are text, as the seed design
+    types them."""
 
     filterset_class = FeatureFilter  # ``search`` is a filter here: one indexed column, see selectors
     ordering_fields = ["name", "created_at", "updated_at", "type"]
     ordering = ["name"]
+    renderer_classes = [SeedProfileRenderer]
+    extra_query_params = ("tags[]",)
 
     def get_queryset(self):
         # Each tag filter joins one (feature, tag) row, unique: no DISTINCT needed.
@@ -60,7 +66,15 @@ class FeatureViewSet(
         )
 
     def get_serializer_class(self):
-        return FeatureDetailSerializer if self.action == "retrieve" else FeatureSerializer
+        # A PUT may send back the whole detail it read (statistics and sets are read-only).
+        if self.action in ("retrieve", "update", "partial_update"):
+            return FeatureDetailSerializer
+        return FeatureSerializer
+
+    def filter_queryset(self, queryset):
+        queryset = super().filter_queryset(queryset)
+        bracketed = self.request.query_params.getlist("tags[]") if self.action == "list" else []
+        return features_matching(queryset, tags=parse_tags(bracketed)) if bracketed else queryset
 
     def get_permissions(self):
         if self.action in ("propose", "register"):

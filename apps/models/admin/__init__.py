@@ -11,10 +11,11 @@ deleted here.
 - ``registry``: models, with their versions inline, their A/B split and lifecycle trail;
 - ``versions``: versions and their lifecycle actions;
 - ``governance``: the lifecycle trail and maker-checker promotion requests;
-- ``serving``: sampled prediction requests and batch predictions;
+- ``serving``: sampled prediction requests (before the decision log) and batch predictions;
+- ``decisions``: the decision log, every scored record;
 - ``reasons``: the reason dictionary (what each reason code says, in Chinese and English).
 """
 
-from . import governance, reasons, registry, serving, versions
+from . import decisions, governance, reasons, registry, serving, versions
 
-__all__ = ["governance", "reasons", "registry", "serving", "versions"]
+__all__ = ["decisions", "governance", "reasons", "registry", "serving", "versions"]

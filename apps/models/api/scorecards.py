@@ -75,9 +75,10 @@ class VersionRiskActionsMixin:
             ),
         ],
         responses={
-            (200, "application/octet-stream"): OpenApiResponse(
-                OpenApiTypes.BINARY, description="ONNX (zip with schema) or SQL"
-            )
+            (200, "application/zip"): OpenApiResponse(
+                OpenApiTypes.BINARY, description="ONNX, zipped with its schema"
+            ),
+            (200, "application/sql"): OpenApiResponse(OpenApiTypes.STR, description="SQL"),
         },
         filters=False,
     )

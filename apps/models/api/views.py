@@ -3,9 +3,12 @@ approvals, A/B, predictions and batch predictions, traceability and reproduction
 
 from __future__ import annotations
 
+import datetime
+
 from django.http import FileResponse
 from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext
+from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import mixins, status, viewsets
 from rest_framework.authentication import SessionAuthentication
@@ -15,6 +18,7 @@ from rest_framework.parsers import JSONParser
 from rest_framework.response import Response
 
 from apps.core.api.renderers import AsBuiltRenderer
+from apps.core.api.seed import SeedProfileRenderer
 from apps.core.errors import Conflict
 from apps.tasks.serializers import TaskSerializer
 from apps.users.authentication import RoleClaimJWTAuthentication
@@ -23,22 +27,22 @@ from apps.users.permissions import HasPerms
 from .. import batch, selectors, services, serving, training, training_tasks
 from ..filters import ModelFilter, ModelVersionFilter
 from ..models import LIFECYCLE_PERM, Model, ModelVersion, VersionStatus
+from .decisions import BoundedPagination, DecisionReaders, DecisionSerializer, decisions
+from .registration import RegistrationMixin
 from .scorecards import VersionRiskActionsMixin
 from .serializers import (
     ABSerializer,
+    ABStateSerializer,
     BatchPredictionSerializer,
     BatchRequestSerializer,
-    ModelCreateSerializer,
     ModelSerializer,
     ModelVersionSerializer,
-    PredictionLogSerializer,
     PredictRequestSerializer,
     PredictResponseSerializer,
     PromotionRequestSerializer,
     ReasonRequiredSerializer,
     ReasonSerializer,
     RollbackSerializer,
-    UploadSerializer,
     VersionEventSerializer,
 )
 
@@ -65,10 +69,15 @@ def _numbered(model: Model, number: int) -> ModelVersion:
     return version
 
 
-class ModelViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
-    """Registered models; their versions are under ``/versions``; scoring under ``/predict``."""
+class ModelViewSet(
+    RegistrationMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet
+):
+    """Registered models; their versions are under ``/versions``; scoring under ``/predict``.
+    With `Accept: application/json; profile=seed` ids and version numbers are text, as the
+    seed design types them."""
 
     serializer_class = ModelSerializer
+    renderer_classes = [SeedProfileRenderer]
     filterset_class = ModelFilter
     ordering_fields = ["name", "created_at", "updated_at"]
     ordering = ["name"]
@@ -87,62 +96,6 @@ class ModelViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Ge
         if self.action == "batch_predictions" and self.request.method == "POST":
             return [HasPerms.of("models.add_batchprediction")()]
         return super().get_permissions()
-
-    @extend_schema(request=ModelCreateSerializer, responses={201: ModelSerializer}, filters=False)
-    def create(self, request):
-        """Register a model name (type, algorithm, description) before its first version."""
-        serializer = ModelCreateSerializer(data=request.data)
-        serializer.is_valid(raise_exception=True)
-        model = services.model_create(user=request.user, **serializer.validated_data)
-        response = Response(
-            ModelSerializer(selectors.models_with_latest().get(pk=model.pk)).data,
-            status=status.HTTP_201_CREATED,
-        )
-        response.message = gettext("Model %(name)s registered.") % {"name": model.name}
-        return response
-
-    @extend_schema(request={"multipart/form-data": UploadSerializer}, responses={201: ModelVersionSerializer})
-    @action(detail=False, methods=["post"], filterset_class=None)
-    def upload(self, request):
-        """Upload a LightGBM text model or a skops file as a new version; pickles are refused unread."""
-        serializer = UploadSerializer(data=request.data)
-        serializer.is_valid(raise_exception=True)
-        data = serializer.validated_data
-        model = selectors.model_by_ref(data["model"])
-        if model is None:
-            ref = data["model"].strip()
-            raise ValidationError(
-                {
-                    "model": [
-                        gettext("No model %(ref)s; create it first (POST /api/models).") % {"ref": repr(ref)}
-                    ]
-                }
-            )
-        upload = data["file"]
-        if upload.size > services.MAX_UPLOAD_BYTES:
-            raise ValidationError(
-                {
-                    "file": [
-                        gettext("Model files are limited to %(mb)s MB.")
-                        % {"mb": services.MAX_UPLOAD_BYTES // 2**20}
-                    ]
-                }
-            )
-        version = services.version_upload(
-            model=model,
-            data=upload.read(),
-            filename=upload.name,
-            user=request.user,
-            version_number=data.get("version"),
-            features=data.get("features"),
-            changelog=data["changelog"],
-        )
-        response = Response(
-            ModelVersionSerializer(selectors.versions().get(pk=version.pk)).data,
-            status=status.HTTP_201_CREATED,
-        )
-        response.message = gettext("Uploaded %(version)s.") % {"version": version}
-        return response
 
     @extend_schema(
         request=PredictRequestSerializer,
@@ -195,7 +148,7 @@ class ModelViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Ge
         response.message = gettext("Scored.")
         return response
 
-    @extend_schema(request=ABSerializer, responses=ModelSerializer, filters=False)
+    @extend_schema(request=ABSerializer, responses=ABStateSerializer, filters=False)
     @action(detail=True, methods=["get", "put"], filterset_class=None)
     def ab(self, request, pk=None):
         """The A/B split (B's version and share) and requests answered per version; PUT sets it."""
@@ -227,15 +180,25 @@ class ModelViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Ge
         response.message = gettext("Archived %(model)s.") % {"model": model.name}
         return response
 
-    @extend_schema(responses=PredictionLogSerializer(many=True), filters=False)
-    @action(detail=True, methods=["get"], filterset_class=None)
+    @extend_schema(responses=DecisionSerializer(many=True), filters=False)
+    @action(
+        detail=True,
+        methods=["get"],
+        filterset_class=None,
+        permission_classes=[DecisionReaders],
+        pagination_class=BoundedPagination,
+    )
     def predictions(self, request, pk=None):
-        """Sampled prediction requests, newest first, with the version that answered."""
+        """This model's decision log (every scored record), newest first, with the version
+        that answered; search it at /api/decisions."""
         model = self.get_object()
-        page = self.paginate_queryset(selectors.prediction_logs(model))
-        return self.get_paginated_response(PredictionLogSerializer(page, many=True).data)
+        page = self.paginate_queryset(decisions().filter(model_id=model.pk))
+        return self.get_paginated_response(DecisionSerializer(page, many=True).data)
 
-    @extend_schema(request=BatchRequestSerializer, responses={201: TaskSerializer}, filters=False)
+    @extend_schema(methods=["GET"], responses=BatchPredictionSerializer(many=True), filters=False)
+    @extend_schema(
+        methods=["POST"], request=BatchRequestSerializer, responses={201: TaskSerializer}, filters=False
+    )
     @action(detail=True, methods=["get", "post"], url_path="batch-predictions", filterset_class=None)
     def batch_predictions(self, request, pk=None):
         """GET: this model's batch predictions. POST: score a whole dataset version as a task."""
@@ -261,6 +224,7 @@ class ModelViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Ge
                 "model_version": version.pk,
                 "dataset": data["dataset"],
                 "dataset_version": data.get("dataset_version"),
+                "engine": data.get("engine"),
             },
             priority=data["priority"],
         )
@@ -295,19 +259,25 @@ class ModelViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Ge
     @extend_schema(
         responses=ModelVersionSerializer,
         filters=False,
-        parameters=[OpenApiParameter("at", str, required=True, description="ISO 8601 time")],
+        parameters=[
+            OpenApiParameter("at", OpenApiTypes.DATETIME, required=True, description="ISO 8601 time")
+        ],
     )
     @action(detail=True, methods=["get"], url_path="active-at", filterset_class=None)
     def active_at(self, request, pk=None):
         """Which version was active at time ``at``; 404 when none was."""
         model = self.get_object()
         raw = request.query_params.get("at", "")
-        when = parse_datetime(raw)
+        try:
+            when = parse_datetime(raw)  # ValueError: well formed, not a date (month 13)
+        except ValueError:
+            when = None
         if when is None or when.tzinfo is None:
             raise ValidationError(
                 {"at": [gettext("An ISO 8601 time with a timezone is required, e.g. 2026-01-31T12:00:00Z.")]}
             )
-        version = selectors.active_version_at(model=model, when=when)
+        # In UTC: PostgreSQL refuses an offset past ±15:59, which Python reads.
+        version = selectors.active_version_at(model=model, when=when.astimezone(datetime.UTC))
         if version is None:
             raise NotFound(
                 gettext("No version of %(model)s was active at %(at)s.") % {"model": model, "at": raw}
@@ -342,7 +312,7 @@ class ModelVersionViewSet(
             return [HasPerms.of("tasks.add_task")()]
         return super().get_permissions()
 
-    @extend_schema(request=ReasonSerializer, responses=ModelVersionSerializer, filters=False)
+    @extend_schema(request=ReasonRequiredSerializer, responses=ModelVersionSerializer, filters=False)
     @action(detail=True, methods=["post"], filterset_class=None)
     def promote(self, request, pk=None):
         """Make this version active (the previous active one becomes inactive); 409 on conflict.
@@ -351,7 +321,7 @@ class ModelVersionViewSet(
         (202) that a different admin approves at ``/api/promotion-requests/{id}/approve``.
         """
         version = self.get_object()
-        serializer = ReasonSerializer(data=request.data)
+        serializer = ReasonRequiredSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         reason = serializer.validated_data["reason"]
         if services.approval_required():
@@ -364,12 +334,12 @@ class ModelVersionViewSet(
         version = services.version_activate(version=version, user=request.user, reason=reason)
         return _changed(version, gettext("Promoted %(version)s."))
 
-    @extend_schema(request=ReasonSerializer, responses=ModelVersionSerializer, filters=False)
+    @extend_schema(request=ReasonRequiredSerializer, responses=ModelVersionSerializer, filters=False)
     @action(detail=True, methods=["post"], filterset_class=None)
     def deprecate(self, request, pk=None):
         """Retire a version that is not active."""
         version = self.get_object()
-        serializer = ReasonSerializer(data=request.data)
+        serializer = ReasonRequiredSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         reason = serializer.validated_data["reason"]
         version = services.version_deprecate(version=version, user=request.user, reason=reason)
@@ -387,11 +357,12 @@ class ModelVersionViewSet(
         )
         return _changed(version, gettext("Review of %(version)s cleared."))
 
-    @extend_schema(filters=False)
-    @action(detail=True, methods=["get"], filterset_class=None)
-    def trace(self, request, pk=None):
+    @extend_schema(responses=OpenApiTypes.OBJECT, filters=False)
+    # Not named ``trace``: DRF would route the HTTP TRACE method to it and list it in Allow.
+    @action(detail=True, methods=["get"], url_path="trace", url_name="trace", filterset_class=None)
+    def lineage(self, request, pk=None):
         """Back to the task, data (hash), features, parameters, seed, libraries and creator;
-        forward to evaluations, batch predictions, sampled predictions and reproductions."""
+        forward to evaluations, batch predictions, decisions on record and reproductions."""
         return Response(selectors.trace(self.get_object()))
 
     @extend_schema(request=None, responses={201: TaskSerializer}, filters=False)

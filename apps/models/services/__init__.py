@@ -32,7 +32,7 @@ from .storage import (
     artifact_store_bytes,
     version_load,
 )
-from .upload import MAX_UPLOAD_BYTES, version_upload
+from .upload import MAX_UPLOAD_BYTES, model_create_with_upload, version_upload
 
 __all__ = [
     "AUTO_METRIC",
@@ -56,6 +56,7 @@ __all__ = [
     "gate_metric",
     "model_archive",
     "model_create",
+    "model_create_with_upload",
     "model_rollback",
     "model_type_for",
     "promotion_approve",

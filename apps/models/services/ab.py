@@ -5,6 +5,8 @@ from __future__ import annotations
 from django.db import transaction
 from django.utils.translation import gettext
 
+from apps.core.trail import trail_changed, trail_context
+
 from ..errors import LifecycleError
 from ..models import EventAction, Model, ModelStatus, ModelVersion, VersionStatus
 from .lifecycle import event_record
@@ -14,7 +16,7 @@ def ab_set(*, model: Model, version: ModelVersion | None, percent: int, user, re
     """Send ``percent`` % of the model's traffic to ``version`` (0 or None ends the split)."""
     if isinstance(percent, bool) or not isinstance(percent, int) or not 0 <= percent <= 100:
         raise LifecycleError(gettext("percent must be an integer between 0 and 100."))
-    with transaction.atomic():
+    with transaction.atomic(), trail_context(reason=reason):
         model = Model.objects.select_for_update().get(pk=model.pk)
         if model.status == ModelStatus.ARCHIVED:
             raise LifecycleError(gettext("%(model)s is archived.") % {"model": model})
@@ -40,6 +42,7 @@ def ab_set(*, model: Model, version: ModelVersion | None, percent: int, user, re
                 raise LifecycleError(gettext("%(version)s is deprecated.") % {"version": version})
         previous = model.ab_version
         Model.objects.filter(pk=model.pk).update(ab_version=version, ab_percent=percent)
+        trail_changed(model, ab_version=(previous, version), ab_percent=(model.ab_percent, percent))
         subject = version or previous or active
         if subject is not None:
             event_record(

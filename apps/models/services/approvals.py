@@ -8,6 +8,7 @@ from django.utils import timezone
 from django.utils.translation import gettext
 
 from apps.core.config import config_get
+from apps.core.trail import trail_changed, trail_context
 
 from ..errors import LifecycleError
 from ..models import EventAction, ModelStatus, ModelVersion, PromotionRequest, RequestStatus, VersionStatus
@@ -24,7 +25,7 @@ def promotion_request(*, version: ModelVersion, user, reason: str) -> PromotionR
         raise LifecycleError(gettext("A promotion request needs a reason."))
     _check_promotable(version)
     try:
-        with transaction.atomic():
+        with transaction.atomic(), trail_context(reason=reason):
             request = PromotionRequest.objects.create(version=version, reason=reason, requested_by=user)
             event_record(
                 version=version,
@@ -67,13 +68,19 @@ def _decide(request: PromotionRequest, user) -> PromotionRequest:
 
 def promotion_approve(*, request: PromotionRequest, user, reason: str = "") -> ModelVersion:
     """Approve a pending promotion (not your own): the version becomes active."""
-    with transaction.atomic():
+    with transaction.atomic(), trail_context(reason=reason or request.reason):
         request = _decide(request, user)
         version = version_activate(
             version=request.version, user=user, reason=reason or request.reason, action=EventAction.APPROVE
         )
         PromotionRequest.objects.filter(pk=request.pk).update(
             status=RequestStatus.APPROVED, decided_by=user, decided_at=timezone.now(), decision_reason=reason
+        )
+        trail_changed(
+            request,
+            status=(RequestStatus.PENDING, RequestStatus.APPROVED),
+            decided_by=(None, user),
+            decision_reason=(request.decision_reason, reason),
         )
     return version
 
@@ -82,10 +89,16 @@ def promotion_reject(*, request: PromotionRequest, user, reason: str) -> Promoti
     """Reject a pending promotion (not your own); the version keeps its status."""
     if not reason.strip():
         raise LifecycleError(gettext("Say why the promotion is rejected."))
-    with transaction.atomic():
+    with transaction.atomic(), trail_context(reason=reason):
         request = _decide(request, user)
         PromotionRequest.objects.filter(pk=request.pk).update(
             status=RequestStatus.REJECTED, decided_by=user, decided_at=timezone.now(), decision_reason=reason
+        )
+        trail_changed(
+            request,
+            status=(RequestStatus.PENDING, RequestStatus.REJECTED),
+            decided_by=(None, user),
+            decision_reason=(request.decision_reason, reason),
         )
         event_record(
             version=request.version,

@@ -7,7 +7,9 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext
 
-from ..errors import ConcurrentChange, LifecycleError
+from apps.core.trail import trail_changed, trail_context
+
+from ..errors import ConcurrentChange, LifecycleError, ReasonRequired
 from ..labels import version_status_label
 from ..models import (
     ACTIVATING_ACTIONS,
@@ -47,14 +49,23 @@ def event_record(
     )
 
 
+def _reason_given(reason: str) -> str:
+    """The trail keeps why every change of what serves was made: no reason, no change."""
+    reason = (reason or "").strip()
+    if not reason:
+        raise ReasonRequired(gettext("Give a reason: it is kept in the model's audit trail."))
+    return reason
+
+
 def version_activate(
-    *, version: ModelVersion, user, reason: str = "", action: str = "promote", details: dict | None = None
+    *, version: ModelVersion, user, reason: str, action: str = "promote", details: dict | None = None
 ) -> ModelVersion:
     """Make ``version`` its model's active version; the previous active one becomes inactive.
 
     Atomic: the model row is locked and a partial unique constraint allows one active
     version per model, so concurrent promotions serialise or fail with ConcurrentChange.
     """
+    reason = _reason_given(reason)
     if version.status == VersionStatus.DEPRECATED:
         raise LifecycleError(
             gettext("%(version)s is deprecated; it cannot be made active.") % {"version": version}
@@ -62,29 +73,36 @@ def version_activate(
     if version.status == VersionStatus.ACTIVE:
         raise LifecycleError(gettext("%(version)s is already active.") % {"version": version})
     try:
-        with transaction.atomic():
+        with transaction.atomic(), trail_context(reason=reason):
             model = Model.objects.select_for_update().get(pk=version.model_id)
             if model.status == ModelStatus.ARCHIVED:
                 raise LifecycleError(
                     gettext("%(model)s is archived; its versions cannot be made active.") % {"model": model}
                 )
-            if model.ab_version_id == version.pk:  # the challenger takes all the traffic now
-                Model.objects.filter(pk=model.pk).update(ab_version=None, ab_percent=0)
-            previous = ModelVersion.objects.filter(
-                model_id=version.model_id, status=VersionStatus.ACTIVE
-            ).first()
-            if previous is not None:
-                ModelVersion.objects.filter(pk=previous.pk).update(status=VersionStatus.INACTIVE)
-                previous.status = VersionStatus.INACTIVE
+            # Read under the lock, before the active version is touched: a promotion of the
+            # same version that won the lock first has made it active, and this one must
+            # lose (409), not demote it and record it as replacing itself.
             from_status = ModelVersion.objects.get(pk=version.pk).status
             if from_status in (VersionStatus.ACTIVE, VersionStatus.DEPRECATED):
                 raise LifecycleError(
                     gettext("%(version)s is %(status)s now.")
                     % {"version": version, "status": version_status_label(from_status)}
                 )
+            if model.ab_version_id == version.pk:  # the challenger takes all the traffic now
+                Model.objects.filter(pk=model.pk).update(ab_version=None, ab_percent=0)
+                trail_changed(model, ab_version=(version.pk, None), ab_percent=(model.ab_percent, 0))
+            previous = ModelVersion.objects.filter(
+                model_id=version.model_id, status=VersionStatus.ACTIVE
+            ).first()
+            if previous is not None:
+                ModelVersion.objects.filter(pk=previous.pk).update(status=VersionStatus.INACTIVE)
+                previous.status = VersionStatus.INACTIVE
+                trail_changed(previous, status=(VersionStatus.ACTIVE, VersionStatus.INACTIVE))
             ModelVersion.objects.filter(pk=version.pk).update(status=VersionStatus.ACTIVE)
             version.status = VersionStatus.ACTIVE
+            trail_changed(version, status=(from_status, VersionStatus.ACTIVE))
             Model.objects.filter(pk=version.model_id).update(status=ModelStatus.DEPLOYED)
+            trail_changed(model, status=(model.status, ModelStatus.DEPLOYED))
             event_record(
                 version=version,
                 action=action,
@@ -103,9 +121,10 @@ def version_activate(
 
 
 def model_rollback(
-    *, model: Model, user, reason: str = "", to_version: ModelVersion | None = None
+    *, model: Model, user, reason: str, to_version: ModelVersion | None = None
 ) -> ModelVersion:
     """Re-activate ``to_version``, or the version that was active before the current one."""
+    reason = _reason_given(reason)
     if to_version is None:
         current = model.versions.filter(status=VersionStatus.ACTIVE).first()
         last = (
@@ -131,9 +150,10 @@ def model_rollback(
     return version_activate(version=to_version, user=user, reason=reason, action=EventAction.ROLLBACK)
 
 
-def version_deprecate(*, version: ModelVersion, user, reason: str = "") -> ModelVersion:
+def version_deprecate(*, version: ModelVersion, user, reason: str) -> ModelVersion:
     """Retire a version that is not active (roll back or promote another one first)."""
-    with transaction.atomic():
+    reason = _reason_given(reason)
+    with transaction.atomic(), trail_context(reason=reason):
         from_status = ModelVersion.objects.select_for_update().get(pk=version.pk).status
         if from_status == VersionStatus.ACTIVE:
             raise LifecycleError(
@@ -144,6 +164,7 @@ def version_deprecate(*, version: ModelVersion, user, reason: str = "") -> Model
             raise LifecycleError(gettext("%(version)s is already deprecated.") % {"version": version})
         ModelVersion.objects.filter(pk=version.pk).update(status=VersionStatus.DEPRECATED)
         version.status = VersionStatus.DEPRECATED
+        trail_changed(version, status=(from_status, VersionStatus.DEPRECATED))
         event_record(
             version=version, action=EventAction.DEPRECATE, from_status=from_status, user=user, reason=reason
         )
@@ -152,7 +173,8 @@ def version_deprecate(*, version: ModelVersion, user, reason: str = "") -> Model
 
 def model_archive(*, model: Model, user, reason: str) -> Model:
     """Retire a whole model: its active version stops serving, nothing can be promoted again."""
-    with transaction.atomic():
+    reason = _reason_given(reason)
+    with transaction.atomic(), trail_context(reason=reason):
         model = Model.objects.select_for_update().get(pk=model.pk)
         if model.status == ModelStatus.ARCHIVED:
             raise LifecycleError(gettext("%(model)s is already archived.") % {"model": model})
@@ -161,12 +183,25 @@ def model_archive(*, model: Model, user, reason: str) -> Model:
         if active is not None:
             ModelVersion.objects.filter(pk=active.pk).update(status=VersionStatus.INACTIVE)
             active.status = VersionStatus.INACTIVE
+            trail_changed(active, status=(VersionStatus.ACTIVE, VersionStatus.INACTIVE))
         Model.objects.filter(pk=model.pk).update(status=ModelStatus.ARCHIVED, ab_version=None, ab_percent=0)
-        PromotionRequest.objects.filter(version__model=model, status=RequestStatus.PENDING).update(
-            status=RequestStatus.WITHDRAWN,
-            decided_at=timezone.now(),
-            decision_reason=gettext("The model was archived."),
+        trail_changed(
+            model,
+            status=(model.status, ModelStatus.ARCHIVED),
+            ab_version=(model.ab_version_id, None),
+            ab_percent=(model.ab_percent, 0),
         )
+        pending = list(PromotionRequest.objects.filter(version__model=model, status=RequestStatus.PENDING))
+        withdrawn = gettext("The model was archived.")
+        PromotionRequest.objects.filter(pk__in=[r.pk for r in pending]).update(
+            status=RequestStatus.WITHDRAWN, decided_at=timezone.now(), decision_reason=withdrawn
+        )
+        for request in pending:
+            trail_changed(
+                request,
+                status=(RequestStatus.PENDING, RequestStatus.WITHDRAWN),
+                decision_reason=(request.decision_reason, withdrawn),
+            )
         if latest is not None:
             event_record(
                 version=latest,
@@ -185,12 +220,14 @@ def version_flag(*, version: ModelVersion, reason: str, details: dict | None = N
 
     Returns False, recording nothing new, when it is already flagged.
     """
-    with transaction.atomic():
+    with transaction.atomic(), trail_context(reason=reason):
+        before = ModelVersion.objects.filter(pk=version.pk).values_list("review_reason", flat=True).first()
         flagged = ModelVersion.objects.filter(pk=version.pk, review_required=False).update(
             review_required=True, review_reason=reason
         )
         if flagged:
             version.refresh_from_db()
+            trail_changed(version, review_required=(False, True), review_reason=(before, reason))
             event_record(
                 version=version,
                 action=EventAction.FLAG,
@@ -204,10 +241,11 @@ def version_flag(*, version: ModelVersion, reason: str, details: dict | None = N
 
 def version_review_clear(*, version: ModelVersion, user, reason: str) -> ModelVersion:
     """An admin has looked at a flagged version; the flag goes, the trail keeps both."""
-    with transaction.atomic():
+    with transaction.atomic(), trail_context(reason=reason):
         if not ModelVersion.objects.filter(pk=version.pk, review_required=True).update(review_required=False):
             raise LifecycleError(gettext("%(version)s is not marked for review.") % {"version": version})
         version.refresh_from_db()
+        trail_changed(version, review_required=(True, False))
         event_record(
             version=version, action=EventAction.REVIEW, from_status=version.status, user=user, reason=reason
         )

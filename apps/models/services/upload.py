@@ -5,12 +5,13 @@ from __future__ import annotations
 import os
 from typing import Any
 
+from django.db import transaction
 from django.utils.translation import gettext
 
 from .. import artifacts
 from ..errors import ArtifactError, LifecycleError, UploadRefused
 from ..models import Model, ModelType, ModelVersion, VersionSource
-from .registry import model_type_for, version_register
+from .registry import model_create, model_type_for, version_register
 from .storage import artifact_discard, artifact_store_bytes
 
 # Largest model file accepted by upload (a LightGBM text model of thousands of trees).
@@ -144,3 +145,32 @@ def version_upload(
         artifact_discard(stored=stored)
         raise
     return version
+
+
+def model_create_with_upload(
+    *,
+    name: str,
+    type: str,
+    algorithm: str,
+    user,
+    data: bytes,
+    filename: str,
+    description: str = "",
+    parameters: dict | None = None,
+    version_number: int | None = None,
+) -> ModelVersion:
+    """Register a model and, from an uploaded file, its first version: both or neither.
+
+    Raises ModelNameTaken, UploadRefused or VersionTaken, storing nothing."""
+    with transaction.atomic():
+        model = model_create(
+            name=name,
+            type=type,
+            algorithm=algorithm,
+            user=user,
+            description=description,
+            parameters=parameters,
+        )
+        return version_upload(
+            model=model, data=data, filename=filename, user=user, version_number=version_number
+        )

@@ -246,6 +246,28 @@ def _thin(rounds: list[RoundInfo]) -> list[dict[str, Any]]:
     return [asdict(r) for r in rounds]
 
 
+def labelled_rows(spec: TrainingSpec, columns: dict[str, str], table: pa.Table):
+    """(encoded label, mask of labelled rows, classes, their indices) of ``table``, which
+    holds at least the label; SpecError when the classes or the labelled rows do not do."""
+    y_all, present, classes = _label_values(table, spec.label, spec.objective, spec.event_value)
+    if spec.objective != "regression":
+        problems = validate_spec(spec, columns, label_classes=len(classes))
+        if problems:
+            raise SpecError(problems)
+    rows = np.flatnonzero(present)
+    if len(rows) < MIN_ROWS:
+        raise SpecError(
+            [
+                Problem(
+                    _("only %(rows)s rows have a label; at least %(needed)s are needed"),
+                    rows=len(rows),
+                    needed=MIN_ROWS,
+                )
+            ]
+        )
+    return y_all, present, classes, rows
+
+
 def library_versions() -> dict[str, str]:
     """Versions of the libraries that shape a trained model."""
     return {
@@ -272,23 +294,8 @@ def train(
     if problems:
         raise SpecError(problems)
 
-    y_all, present, classes = _label_values(table, spec.label, spec.objective, spec.event_value)
+    y_all, _present, classes, rows = labelled_rows(spec, columns, table)
     n_classes = len(classes)
-    if spec.objective != "regression":
-        problems = validate_spec(spec, columns, label_classes=n_classes)
-        if problems:
-            raise SpecError(problems)
-    rows = np.flatnonzero(present)
-    if len(rows) < MIN_ROWS:
-        raise SpecError(
-            [
-                Problem(
-                    _("only %(rows)s rows have a label; at least %(needed)s are needed"),
-                    rows=len(rows),
-                    needed=MIN_ROWS,
-                )
-            ]
-        )
 
     features = list(spec.features)
     if spec.categorical is None:

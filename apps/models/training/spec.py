@@ -182,6 +182,8 @@ class TrainingResult:
     meta: dict[str, Any] = field(default_factory=dict)
     # A scorecard's card (also its model bytes), for the registry to show without loading.
     card: dict[str, Any] | None = None
+    # Where it was trained when not in this process: {"name": "dask", "workers": {address: rows}}.
+    engine: dict[str, Any] | None = None
 
 
 # --------------------------------------------------------------------------- validation

@@ -2,31 +2,43 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 from django.utils.translation import gettext
-from drf_spectacular.utils import OpenApiParameter, PolymorphicProxySerializer, extend_schema
-from rest_framework import mixins, status, viewsets
+from drf_spectacular.utils import (
+    OpenApiParameter,
+    PolymorphicProxySerializer,
+    extend_schema,
+    inline_serializer,
+)
+from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.exceptions import PermissionDenied, ValidationError
 from rest_framework.response import Response
 
+from apps.core.api.seed import SeedProfileRenderer, seed_profile
 from apps.users.permissions import HasPerms
 
 from .. import kinds, schedules, selectors, services
 from ..filters import TaskFilter
 from ..kinds import TaskKind
-from ..models import TaskSchedule, TaskType
+from ..models import TaskSchedule, TaskStatus, TaskType
 from ..serializers import TaskSerializer
 from .serializers import ScheduleSerializer, TaskLogSerializer, TaskStatusSerializer
+
+APART = ("priority", "resource_config", "requested_resources", "type")
 
 
 def create_from_request(request, kind: TaskKind, data: dict):
     """Queue a task of ``kind`` from its checked request (priority and resources apart)."""
-    request_fields = {k: v for k, v in data.items() if k not in ("priority", "resource_config", "type")}
+    request_fields = {k: v for k, v in data.items() if k not in APART}
+    options = {"requested_resources": data["requested_resources"]} if data.get("requested_resources") else {}
     return kind.create(
         user=request.user,
         request=request_fields,
         priority=data.get("priority", "medium"),
         resource_config=data.get("resource_config"),
+        **options,
     )
 
 
@@ -48,9 +60,11 @@ def _task_create_schema():
 
 class TaskViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
     """Background tasks. Creating one validates it against its data first: nothing is
-    queued for a request that cannot run."""
+    queued for a request that cannot run. With `Accept: application/json; profile=seed`
+    ids and version numbers are text, as the seed design types them."""
 
     serializer_class = TaskSerializer
+    renderer_classes = [SeedProfileRenderer]
     filterset_class = TaskFilter
     ordering_fields = ["created_at", "started_at", "completed_at", "progress", "priority", "status"]
     ordering = ["-created_at", "-id"]
@@ -71,11 +85,14 @@ class TaskViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Gen
     def create(self, request):
         """Queue a task of the ``type`` given (the seed's shape); its fields are that kind's request."""
         creatable = kinds.kinds_created_at_tasks_endpoint()
-        data = dict(request.data)
-        task_type = data.pop("type", None)
+        if not isinstance(request.data, Mapping):
+            raise ValidationError(gettext("Expected a JSON object."))
+        data = request.data.copy()  # a form's QueryDict stays one: its lists are read as lists
+        task_type = data.get("type")
+        data.pop("type", None)
         if task_type is None:
             raise ValidationError({"type": [gettext("This field is required.")]})
-        if task_type not in creatable:
+        if not isinstance(task_type, str) or task_type not in creatable:
             raise ValidationError(
                 {
                     "type": [
@@ -100,7 +117,12 @@ class TaskViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Gen
     @extend_schema(responses={201: TaskSerializer}, filters=False)
     @action(detail=False, methods=["post"], filterset_class=None)
     def training(self, request):
-        """Queue a training: dataset, features or feature set, label, algorithm, parameters."""
+        """Queue a training: dataset, features or feature set, label, algorithm, parameters.
+
+        The seed design's request is accepted as well: `modelId` (the model; `name` then
+        names the task), `datasetId`, `parameters` (for `params`) and `resourceConfig`
+        `{cpu, memory, gpu}`, which OMM keeps on the task's `parameters` as
+        `requestedResources` without applying them."""
         serializer = self.get_serializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         kind = kinds.kind_for(TaskType.TRAINING)
@@ -109,22 +131,45 @@ class TaskViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Gen
     @extend_schema(
         responses=TaskStatusSerializer,
         filters=False,
-        parameters=[OpenApiParameter("limit", int, description="Recent log rows (1-200, default 20).")],
+        parameters=[
+            OpenApiParameter(
+                "limit",
+                {"type": "integer", "minimum": 1, "maximum": 200},
+                description="Recent log rows (default 20).",
+            )
+        ],
     )
     @action(detail=True, methods=["get"], filterset_class=None)
     def status(self, request, pk=None):
-        """Status, progress, result, error and the most recent log rows."""
+        """Status, progress, result, error and the most recent log rows.
+
+        With `Accept: application/json; profile=seed`, `logs` are the rows' messages (the
+        seed design's `string[]`) and the id is text."""
         task = self.get_object()
         limit = _int_param(request, "limit", 20, 1, 200)
         logs = selectors.recent_logs(task, limit=limit)
-        return Response(TaskStatusSerializer(task, context={"logs": logs}).data)
+        data = TaskStatusSerializer(task, context={"logs": logs}).data
+        if seed_profile(request):
+            data["logs"] = [row["message"] for row in data["logs"]]
+        return Response(data)
 
     @extend_schema(
-        responses=TaskLogSerializer(many=True),
+        responses=inline_serializer(
+            "TaskLogs",
+            {"data": TaskLogSerializer(many=True), "status": serializers.ChoiceField(TaskStatus.choices)},
+        ),
         filters=False,
         parameters=[
-            OpenApiParameter("after", int, description="Only rows with a larger id (for live curves)."),
-            OpenApiParameter("limit", int, description="At most this many rows (1-5000, default 1000)."),
+            OpenApiParameter(
+                "after",
+                {"type": "integer", "minimum": 0},
+                description="Only rows with a larger id (for live curves).",
+            ),
+            OpenApiParameter(
+                "limit",
+                {"type": "integer", "minimum": 1, "maximum": 5000},
+                description="At most this many rows (default 1000).",
+            ),
         ],
     )
     @action(detail=True, methods=["get"], filterset_class=None)
@@ -202,6 +247,7 @@ class ScheduleViewSet(
         data = dict(serializer.validated_data)
         req = {k: dict(v) if isinstance(v, dict) else v for k, v in data.pop("request").items()}
         req.pop("priority", None)
+        req.pop("requested_resources", None)  # the seed's cpu/memory/gpu: nothing a run applies
         resources = req.pop("resource_config", None) or data.get("resource_config")
         serializer.instance = schedules.schedule_create(
             user=self.request.user,
