@@ -14,9 +14,12 @@ the step the decision-log path adds: from the JSON texts the log is read as
 (``columns.columns_from_json``, Arrow's JSON reader) and from parsed dicts
 (``columns.columns_from_dicts``).
 
-``--log`` writes the month's rows into the decision log (COPY, PostgreSQL) and times what
-``monitoring_run`` does for one period: reading the month from the log (inputs as JSON text,
-parsed by Arrow) and its figures.
+``--log`` writes the month's rows into the decision log (COPY, PostgreSQL) with outcomes for
+the labelled half, and times what ``monitoring_run`` does for one period: cold (no day
+sketched yet: the month's inputs read once, as JSON text parsed by Arrow, and each day's
+sketch kept), one night's work (the day just over sketched), and the month report as it runs
+each month end (its days' sketches added up and the labelled rows' scores joined in the
+database).
 
 Data (seed 7): features normal/categorical; the current month shifted on three features.
 Best of ``--runs``.
@@ -88,7 +91,7 @@ def main() -> None:
         f"event rate {out['event_rate']:.4f} vs estimated {out['estimated_event_rate']:.4f}"
     )
     if args.log:
-        _from_the_log(args, baseline, scores, cols, y)
+        _from_the_log(args, (base_scores, base_cols), baseline, scores, cols, y)
     if args.records:
         import json
 
@@ -111,8 +114,7 @@ def main() -> None:
             print(f"decision-log inputs -> columns ({args.rows:,} {label}): {time.perf_counter() - t0:.3f} s")
 
 
-def _from_the_log(args, baseline: dict, scores: np.ndarray, cols: dict, y: np.ndarray) -> None:
-    import types
+def _from_the_log(args, base: tuple, baseline: dict, scores: np.ndarray, cols: dict, y: np.ndarray) -> None:
     from datetime import date, datetime, timedelta
 
     if not os.environ.get("DATABASE_URL", "").startswith("postgres"):
@@ -125,18 +127,23 @@ def _from_the_log(args, baseline: dict, scores: np.ndarray, cols: dict, y: np.nd
     from django.utils import timezone
 
     from apps.models.decisions import decisions_write
-    from apps.models.models import Decision
-    from apps.monitoring import figures as fig
-    from apps.monitoring.services import _DecisionSource
+    from apps.models.models import Decision, ModelType, ModelVersion
+    from apps.monitoring import services
+    from apps.monitoring.models import MonitoringDay, Outcome
+    from apps.monitoring.sources import DecisionSource
+    from tests.factories import ModelVersionFactory
 
     call_command("migrate", verbosity=0)
-    version = types.SimpleNamespace(pk=900_001, model_id=900_001)  # the log keeps no constraint
-    start = date(2026, 10, 1)
+    version = ModelVersion.objects.filter(model__name="bench-stability").first() or ModelVersionFactory(
+        model__name="bench-stability", model__type=ModelType.CLASSIFICATION
+    )
+    baseline = services.baseline_store(version=version, scores=base[0], features=base[1]).figures
+    start, end = date(2026, 10, 1), date(2026, 11, 1)
     names = list(cols)
     if not Decision.objects.filter(version_id=version.pk).exists():
         t0 = time.perf_counter()
         first = timezone.make_aware(datetime.combine(start, datetime.min.time()))
-        step = timedelta(days=30) / args.rows
+        step = (timezone.make_aware(datetime.combine(end, datetime.min.time())) - first) / args.rows
         values = [c.tolist() for c in cols.values()]
         decisions_write(
             {
@@ -150,18 +157,52 @@ def _from_the_log(args, baseline: dict, scores: np.ndarray, cols: dict, y: np.nd
             }
             for i in range(args.rows)
         )
-        print(f"log written by COPY: {args.rows:,} rows in {time.perf_counter() - t0:.1f} s")
-    kinds = {n: baseline["features"][n].get("kind", "") for n in names}
+        labelled = np.flatnonzero(~np.isnan(y))
+        Outcome.objects.bulk_create(
+            (
+                Outcome(model_id=version.model_id, entity_key=f"e{i}", outcome=int(y[i]), outcome_at=first)
+                for i in labelled
+            ),
+            batch_size=10_000,
+        )
+        print(
+            f"log written: {args.rows:,} decisions, {labelled.size:,} outcomes "
+            f"in {time.perf_counter() - t0:.1f} s"
+        )
+    min_rows = 200
+    # Half the rows are labelled: the realised figures are computed once 40 % are (90 % by default).
+    from apps.core.config import config_invalidate
+    from apps.core.models import SystemConfig
+
+    SystemConfig.objects.update_or_create(
+        key="monitoring-min-labelled-share", defaults={"value": 0.4, "value_type": "number"}
+    )
+    config_invalidate("monitoring-min-labelled-share")
+
+    def month() -> tuple[float, dict]:
+        t0 = time.perf_counter()
+        out = services._period_figures(DecisionSource(version), baseline, start, end, min_rows)
+        return time.perf_counter() - t0, out
+
+    cold, _out = month()  # no day kept yet: every day of the month is read from the log and kept
+    print(f"one month, no day sketched yet (reads the month's inputs once): {cold:.2f} s")
+    MonitoringDay.objects.filter(version=version, day=end - timedelta(days=1)).delete()
+    t0 = time.perf_counter()
+    DecisionSource(version).days_sketch(baseline, end)
+    print(
+        f"one night's work (the day just over, {args.rows // 31:,} rows, sketched and kept): "
+        f"{time.perf_counter() - t0:.2f} s"
+    )
     best = float("inf")
     for _ in range(args.runs):
-        t0 = time.perf_counter()
-        got, columns, _keys = _DecisionSource(version).rows(start, date(2026, 11, 1), kinds)
-        read = time.perf_counter() - t0
-        fig.period_figures(baseline, got, columns, y[: len(got)], min_rows=200)
-        best = min(best, time.perf_counter() - t0)
-        print(f"  read {len(got):,} rows from the log in {read:.2f} s")
+        took, out = month()
+        best = min(best, took)
     verdict = "met" if best <= TARGET_SECONDS else "missed"
-    print(f"one period from the decision log: best of {args.runs}: {best:.2f} s (target <= 5 s: {verdict})")
+    print(
+        f"one month from the decision log (its days' sketches and the labelled rows' scores): best of "
+        f"{args.runs}: {best:.2f} s (target <= 5 s: {verdict}); labelled {out['labelled']:,}, "
+        f"PSI {out['score_psi']:.4f}, AUC {out['auc']:.4f}, cold/warm {cold / best:.1f}x"
+    )
 
 
 if __name__ == "__main__":

@@ -108,3 +108,26 @@ class Vintage(models.Model):
 
     def __str__(self) -> str:
         return f"{self.version} {self.cohort}"
+
+
+class MonitoringDay(models.Model):
+    """The sketch of one version's decisions of one day (counts on the baseline's bins; see
+    ``apps.monitoring.figures.sketch``): made once the day is over, so that a period's figures
+    add up its days instead of reading the month's decisions again."""
+
+    version = models.ForeignKey(
+        ModelVersion, on_delete=models.CASCADE, related_name="monitoring_days", verbose_name=_("version")
+    )
+    day = models.DateField(_("day"))
+    rows = models.PositiveIntegerField(_("rows"))
+    sketch = models.JSONField(_("sketch"))
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+
+    class Meta:
+        ordering = ["version", "day"]
+        verbose_name = _("monitoring day")
+        verbose_name_plural = _("monitoring days")
+        constraints = [models.UniqueConstraint(fields=["version", "day"], name="monitoring_day_once")]
+
+    def __str__(self) -> str:
+        return f"{self.version} {self.day}"

@@ -5,34 +5,41 @@ time; or a dataset version with a time column, scored here), stores the figures 
 complete period not stored yet (unique per version, granularity and period start, so a
 re-run adds nothing), recomputes stored periods whose outcomes arrived since, refreshes the
 vintage curves, then hands each new period to the alert rules.
+
+From the log, each day that is over is read once into a sketch (``MonitoringDay``: counts
+on the baseline's bins); a period adds up its days' sketches and reads only the scores of
+its rows that have an outcome, so a month's report does not parse a month of inputs.
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterator
 from datetime import date, datetime, time
 from typing import Any
 
 import numpy as np
-import pyarrow.parquet as pq
 from django.db import IntegrityError, transaction
-from django.db.models import Max, Min, TextField
-from django.db.models.functions import Cast
+from django.db.models import Max
 from django.utils import timezone
 from django.utils.translation import gettext
 
 from apps.core.config import config_get
-from apps.datasets.files import stored_file_path
 from apps.datasets.models import DatasetVersion
-from apps.models import artifacts, training
-from apps.models import services as registry
+from apps.models import training
 from apps.models.models import Decision, ModelVersion, VersionStatus
 
 from . import figures as fig
-from .columns import columns_from_json, missing_column
 from .errors import BaselineMissing, MonitoringInvalid
-from .models import Granularity, MonitoringBaseline, MonitoringPeriod, Outcome, PeriodStatus, Vintage
+from .models import (
+    Granularity,
+    MonitoringBaseline,
+    MonitoringDay,
+    MonitoringPeriod,
+    Outcome,
+    PeriodStatus,
+    Vintage,
+)
+from .sources import CHUNK, DatasetSource, DecisionSource, column_of, read_table, version_load
 
 logger = logging.getLogger(__name__)
 
@@ -50,7 +57,6 @@ ALERT_METRICS = (
     "insufficient",
 )
 OUTCOMES_MAX = 10_000  # rows per POST /api/monitoring/outcomes
-_CHUNK = 5_000
 
 
 # --------------------------------------------------------------------------- baseline
@@ -61,39 +67,12 @@ def baseline_store(
 ) -> MonitoringBaseline:
     """Keep (or replace) the training baseline of ``version`` from its training scores and features."""
     figures = fig.baseline_from(scores, features)
-    row, _created = MonitoringBaseline.objects.update_or_create(
-        version=version, defaults={"figures": figures, "source": source}
-    )
+    with transaction.atomic():
+        row, _created = MonitoringBaseline.objects.update_or_create(
+            version=version, defaults={"figures": figures, "source": source}
+        )
+        MonitoringDay.objects.filter(version=version).delete()  # counted on the old bins
     return row
-
-
-def _read_table(dataset_version: DatasetVersion, columns: list[str]):
-    with stored_file_path(dataset_version.parquet) as path:
-        available = set(pq.read_schema(path).names)
-        missing = [c for c in columns if c not in available]
-        if missing:
-            raise MonitoringInvalid(
-                gettext("%(data)s has no column(s) %(columns)s.")
-                % {"data": dataset_version, "columns": ", ".join(missing)}
-            )
-        return pq.read_table(path, columns=columns)
-
-
-def _load(version: ModelVersion) -> tuple[Any, Any]:
-    try:
-        return registry.version_load(version=version)
-    except (artifacts.ArtifactError, OSError) as exc:
-        raise BaselineMissing(
-            gettext("%(version)s cannot be loaded: %(error)s") % {"version": version, "error": exc}
-        ) from None
-
-
-def _column(table, name: str) -> np.ndarray:
-    col = table.column(name)
-    try:
-        return col.to_numpy()
-    except Exception:  # noqa: BLE001 (nested or nullable non-numeric: go through objects)
-        return np.asarray(col.to_pylist(), dtype=object)
 
 
 def baseline_for(version: ModelVersion) -> dict[str, Any]:
@@ -106,95 +85,14 @@ def baseline_for(version: ModelVersion) -> dict[str, Any]:
             gettext("%(version)s has no training data on record: it has no baseline to compare with.")
             % {"version": version}
         )
-    artifact, model = _load(version)
+    artifact, model = version_load(version)
     features = list(artifact.meta["features"])
-    table = _read_table(version.dataset_version, features)
+    table = read_table(version.dataset_version, features)
     scores = np.asarray(training.predict(artifact.format, model, table, artifact.meta), dtype=np.float64)
-    columns = {f: _column(table, f) for f in features}
+    columns = {f: column_of(table, f) for f in features}
     return baseline_store(
         version=version, scores=scores, features=columns, source=str(version.dataset_version)
     ).figures
-
-
-# --------------------------------------------------------------------------- reading periods
-
-
-def _aware(day: date) -> datetime:
-    return timezone.make_aware(datetime.combine(day, time.min))
-
-
-def _outcomes_of(model_id: int, keys: list[str]) -> dict[str, int]:
-    found: dict[str, int] = {}
-    wanted = sorted({k for k in keys if k})
-    for i in range(0, len(wanted), _CHUNK):
-        found.update(
-            Outcome.objects.filter(model_id=model_id, entity_key__in=wanted[i : i + _CHUNK]).values_list(
-                "entity_key", "outcome"
-            )
-        )
-    return found
-
-
-class _DecisionSource:
-    """Scored rows from the decision log: time = the decision's time."""
-
-    def __init__(self, version: ModelVersion):
-        self.version = version
-        self.decisions = Decision.objects.filter(version_id=version.pk)
-
-    def first_day(self) -> date | None:
-        first = self.decisions.aggregate(first=Min("created_at"))["first"]
-        return timezone.localdate(first) if first else None
-
-    def rows(self, start: date, end: date, kinds: dict[str, str]) -> tuple[np.ndarray, dict, list[str]]:
-        # Inputs as JSON text, so the whole period is parsed by Arrow in C (columns.py).
-        got = list(
-            self.decisions.filter(created_at__gte=_aware(start), created_at__lt=_aware(end))
-            .annotate(text=Cast("inputs", TextField()))
-            .values_list("score", "text", "entity_key")
-        )
-        scores = np.asarray([np.nan if s is None else s for s, _t, _k in got], dtype=np.float64)
-        return scores, columns_from_json([t for _s, t, _k in got], kinds), [k for _s, _t, k in got]
-
-    def originations(self) -> Iterator[tuple[datetime, str]]:
-        yield from self.decisions.exclude(entity_key="").values_list("created_at", "entity_key").iterator()
-
-
-class _DatasetSource:
-    """Scored rows of a dataset version, time from its time column, scored with the version."""
-
-    def __init__(self, version: ModelVersion, dataset_version: DatasetVersion):
-        if not dataset_version.time_column:
-            raise MonitoringInvalid(
-                gettext("%(data)s has no time column to cut periods with.") % {"data": dataset_version}
-            )
-        artifact, model = _load(version)
-        features = list(artifact.meta["features"])
-        keys = list(dataset_version.key_columns or [])[:1]
-        table = _read_table(dataset_version, [*features, dataset_version.time_column, *keys])
-        self.scores = np.asarray(training.predict(artifact.format, model, table, artifact.meta), dtype=float)
-        self.when = np.asarray(table.column(dataset_version.time_column).to_pylist(), dtype="datetime64[s]")
-        self.days = self.when.astype("datetime64[D]")
-        self.keys = [str(k) for k in table.column(keys[0]).to_pylist()] if keys else [""] * table.num_rows
-        self.columns = {f: _column(table, f) for f in features}
-
-    def first_day(self) -> date | None:
-        ok = self.days[~np.isnat(self.days)]
-        return ok.min().astype(date) if ok.size else None
-
-    def rows(self, start: date, end: date, kinds: dict[str, str]) -> tuple[np.ndarray, dict, list[str]]:
-        inside = (self.days >= np.datetime64(start)) & (self.days < np.datetime64(end))
-        idx = np.flatnonzero(inside)
-        columns = {
-            n: self.columns[n][idx] if n in self.columns else missing_column(idx.size, k == "numeric")
-            for n, k in kinds.items()
-        }
-        return self.scores[idx], columns, [self.keys[i] for i in idx]
-
-    def originations(self) -> Iterator[tuple[datetime, str]]:
-        for t, k in zip(self.when.tolist(), self.keys, strict=True):
-            if k and t is not None:
-                yield timezone.make_aware(t) if timezone.is_naive(t) else t, k
 
 
 # --------------------------------------------------------------------------- running
@@ -204,20 +102,16 @@ def _alert_figures(figures: dict[str, Any]) -> dict[str, Any]:
     return {k: figures.get(k) for k in ALERT_METRICS}
 
 
-def _period_figures(version, source, baseline, start: date, end: date, min_rows: int) -> dict[str, Any]:
-    kinds = {name: spec.get("kind", "") for name, spec in (baseline.get("features") or {}).items()}
-    scores, columns, keys = source.rows(start, end, kinds)
-    known = _outcomes_of(version.model_id, keys)
-    outcomes = np.asarray([known.get(k, np.nan) for k in keys], dtype=np.float64)
-    binary = version.model.type == "classification"
-    return fig.period_figures(
+def _period_figures(source, baseline, start: date, end: date, min_rows: int) -> dict[str, Any]:
+    scores, outcomes = source.labelled(start, end)
+    return fig.figures_from(
         baseline,
+        source.sketch(baseline, start, end),
         scores,
-        columns,
         outcomes,
         min_rows=min_rows,
         min_labelled_share=float(config_get("monitoring-min-labelled-share")),
-        estimate=binary,
+        estimate=source.estimate,
     )
 
 
@@ -245,8 +139,14 @@ def monitoring_run(
     granularity = _check_granularity(granularity or str(config_get("monitoring-granularity")))
     today = today or timezone.localdate()
     baseline = baseline_for(version)
-    source = _DecisionSource(version) if dataset_version is None else _DatasetSource(version, dataset_version)
+    binary = version.model.type == "classification"
+    source = (
+        DecisionSource(version, estimate=binary)
+        if dataset_version is None
+        else DatasetSource(version, dataset_version, estimate=binary)
+    )
     min_rows = int(config_get("monitoring-min-rows"))
+    source.days_sketch(baseline, today)  # each night one more day: a period then adds them up
     first = source.first_day()
     result: dict[str, Any] = {"created": [], "updated": [], "insufficient": [], "vintages": 0}
     if first is None:
@@ -261,7 +161,7 @@ def monitoring_run(
         had = stored.get(start)
         if had is not None and (newest_outcome is None or newest_outcome <= had.updated_at):
             continue
-        figures = _period_figures(version, source, baseline, start, end, min_rows)
+        figures = _period_figures(source, baseline, start, end, min_rows)
         status = PeriodStatus.INSUFFICIENT if figures["insufficient"] else PeriodStatus.OK
         if had is not None:  # outcomes arrived since: realised figures change, the period stays
             MonitoringPeriod.objects.filter(pk=had.pk).update(
@@ -314,7 +214,7 @@ def _rules_evaluate(version: ModelVersion, granularity: str, new: list[Monitorin
 def vintages_refresh(*, version: ModelVersion, source: Any = None, today: date | None = None) -> int:
     """Recompute the vintage curves of ``version``: origination = when the entity was scored
     (its first decision), outcome dates from ``Outcome``. Returns the number of cohorts."""
-    source = source or _DecisionSource(version)
+    source = source or DecisionSource(version)
     first: dict[str, datetime] = {}
     for when, key in source.originations():
         if key not in first or when < first[key]:
@@ -323,9 +223,9 @@ def vintages_refresh(*, version: ModelVersion, source: Any = None, today: date |
         return 0
     keys = list(first)
     outcomes: dict[str, tuple[int, datetime]] = {}
-    for i in range(0, len(keys), _CHUNK):
+    for i in range(0, len(keys), CHUNK):
         for key, outcome, at in Outcome.objects.filter(
-            model_id=version.model_id, entity_key__in=keys[i : i + _CHUNK]
+            model_id=version.model_id, entity_key__in=keys[i : i + CHUNK]
         ).values_list("entity_key", "outcome", "outcome_at"):
             outcomes[key] = (outcome, at)
     local = timezone.get_current_timezone()
@@ -427,9 +327,9 @@ def outcomes_record(*, model_id: int, rows: Any, source: str = "api") -> dict[st
     keys = list(checked)
     known: set[str] = set()
     decisions = Decision.objects.filter(model_id=model_id)
-    for i in range(0, len(keys), _CHUNK):
+    for i in range(0, len(keys), CHUNK):
         known.update(
-            decisions.filter(entity_key__in=keys[i : i + _CHUNK]).values_list("entity_key", flat=True)
+            decisions.filter(entity_key__in=keys[i : i + CHUNK]).values_list("entity_key", flat=True)
         )
     return _outcomes_write(model_id, checked, known, source)
 
@@ -443,7 +343,7 @@ def _outcomes_write(model_id: int, checked: dict, known: set[str], source: str) 
     ]
     Outcome.objects.bulk_create(
         objs,
-        batch_size=_CHUNK,
+        batch_size=CHUNK,
         update_conflicts=True,
         unique_fields=["model", "entity_key"],
         update_fields=["outcome", "outcome_at", "source", "created_at"],
@@ -470,7 +370,7 @@ def outcomes_from_dataset(
             % {"data": dataset_version}
         )
     columns = [key_column, label_column, *([time_column] if time_column else [])]
-    table = _read_table(dataset_version, columns)
+    table = read_table(dataset_version, columns)
     keys = [str(k) for k in table.column(key_column).to_pylist()]
     labels = table.column(label_column).to_pylist()
     times = table.column(time_column).to_pylist() if time_column else [timezone.now()] * len(keys)

@@ -276,3 +276,47 @@ def test_decision_inputs_become_columns_whatever_their_types(parse):
     mixed = columns([{"n": "2.5", "c": 1}, {"n": 3, "c": "y"}])
     assert list(mixed["n"]) == [2.5, 3.0] and list(mixed["c"]) == [1, "y"]
     assert {k: len(v) for k, v in columns([]).items()} == {"n": 0, "c": 0, "absent": 0}
+
+
+def test_each_day_over_is_sketched_once_and_a_period_adds_up_its_days(version, rules):
+    from apps.monitoring.models import MonitoringDay
+
+    services.monitoring_run(version=version, granularity="month", today=TODAY)
+    first = timezone.localdate(
+        Decision.objects.filter(version_id=version.pk).earliest("created_at").created_at
+    )
+    days = MonitoringDay.objects.filter(version=version)
+    assert days.count() == (TODAY - first).days  # every day before today, empty ones too
+    assert (
+        sum(days.values_list("rows", flat=True))
+        == Decision.objects.filter(
+            version_id=version.pk,
+            created_at__lt=timezone.make_aware(datetime.combine(TODAY, datetime.min.time())),
+        ).count()
+    )
+    jan = MonitoringPeriod.objects.get(version=version, period_start=date(2026, 1, 1))
+    # The log's January goes (retention); January is recomputed from its days' sketches alone.
+    Decision.objects.filter(created_at__lt=timezone.make_aware(datetime(2026, 2, 1))).delete()
+    figures = dict(jan.figures)
+    jan.delete()
+    again = services.monitoring_run(version=version, granularity="month", today=TODAY)
+    assert again["created"] == ["2026-01-01"]
+    rebuilt = MonitoringPeriod.objects.get(version=version, period_start=date(2026, 1, 1)).figures
+    for key in ("rows", "score_psi", "csi", "csi_max", "bands", "estimated_event_rate", "estimated_auc"):
+        assert rebuilt[key] == figures[key], key
+    assert days.count() == (TODAY - first).days  # nothing sketched twice
+
+
+def test_a_day_not_over_is_not_kept_and_a_new_baseline_drops_the_sketches(version, rules):
+    from apps.monitoring.models import MonitoringDay
+
+    now = timezone.now()
+    Decision.objects.create(
+        model_id=version.model_id, version_id=version.pk, request_id="today", position=0,
+        entity_key="T1", inputs={"income": 0.1, "channel": "app"}, score=0.2, created_at=now,
+    )  # fmt: skip
+    services.monitoring_run(version=version, granularity="month", today=timezone.localdate(now))
+    assert not MonitoringDay.objects.filter(version=version, day=timezone.localdate(now)).exists()
+    assert MonitoringDay.objects.filter(version=version, day=date(2026, 1, 5)).exists()
+    services.baseline_store(version=version, scores=_logit(np.linspace(-3, 3, 500)), features={})
+    assert not MonitoringDay.objects.filter(version=version).exists()  # counted on the old bins
