@@ -63,7 +63,7 @@ def decision_rows(
     version_id: int,
     request_id: str,
     arm: str,
-    entity_key: str,
+    entity_key: str | Sequence[str],
     caller: str,
     records: Sequence[dict],
     scores: Sequence[Any],
@@ -73,10 +73,12 @@ def decision_rows(
     """One row per scored record, in ``FIELDS`` order.
 
     ``scores[i]`` is a number (binary: probability of the event; regression: the value) or a
-    list of class probabilities (multiclass, kept as ``output``). The records are the
+    list of class probabilities (multiclass, kept as ``output``). ``entity_key``: one for
+    every record, or a sequence of one per record. The records are the
     request's own parsed objects: the request never changes them after scoring.
     """
     rows = []
+    keys = [entity_key] * len(records) if isinstance(entity_key, str) else entity_key
     for i, record in enumerate(records):
         value, output = decision_output(scores[i], points[i] if points is not None else None)
         rows.append(
@@ -87,7 +89,7 @@ def decision_rows(
                 request_id,
                 i,
                 arm,
-                entity_key,
+                keys[i],
                 caller,
                 record,
                 value,

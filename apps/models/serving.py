@@ -317,8 +317,12 @@ def predict(
     user=None,
     use_cache: bool = True,
     top_reasons: int = training.explain.DEFAULT_TOP_REASONS,
+    entity_keys: list[str] | None = None,
 ) -> dict[str, Any]:
     """Score ``records`` with the version the model routes this entity to.
+
+    ``entity_key`` routes the request (A/B) and names its records in the decision log;
+    ``entity_keys`` (one per record) names each record there instead.
 
     Returns ``requestId``, ``modelId``, ``model``, ``version``, ``versionId``, ``arm``,
     ``scores`` (binary: probability of the event class; multiclass: one list of class
@@ -386,7 +390,7 @@ def predict(
                 version_id=version_id,
                 request_id=request_id,
                 arm=arm,
-                entity_key=(entity_key or "")[:200],
+                entity_key=entity_keys if entity_keys is not None else (entity_key or "")[:200],
                 caller=_caller(user),
                 records=records,
                 scores=scores,

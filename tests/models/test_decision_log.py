@@ -91,6 +91,29 @@ def test_every_record_is_written_by_the_buffer_with_position_and_reasons(setting
 
 
 @pytest.mark.django_db
+def test_a_batch_names_each_record_with_its_own_entity_key(api, active, records):
+    keys = ["app-1", 2, "app-3"]
+    answer = _predict(api, active, {"records": records, "entityKeys": keys})
+    for key, score in zip(["app-1", "2", "app-3"], answer["scores"], strict=True):
+        body = api.get("/api/decisions", {"entityKey": key}).json()
+        assert body["total"] == 1 and body["data"][0]["score"] == pytest.approx(score, abs=1e-12)
+    stored = Decision.objects.count()
+    for bad, why in (
+        (["only-one"], "1 keys for 3 records"),
+        ("app-1", "A list of strings"),
+        (["a", True, "c"], "A list of strings"),
+        (["a", "", "c"], "A list of strings"),
+        (["a", "x" * 201, "c"], "A list of strings"),
+    ):
+        r = api.post(
+            f"/api/models/{active.model_id}/predict", {"records": records, "entityKeys": bad}, format="json"
+        )
+        assert r.status_code == 400, bad
+        assert why in str(r.json()["errors"]["entityKeys"]), r.json()
+    assert Decision.objects.count() == stored  # a refused request logs nothing
+
+
+@pytest.mark.django_db
 def test_a_decision_is_found_by_entity_key_with_inputs_score_version_and_reasons(api, active, records):
     answer = _predict(api, active, {"record": records[0], "entityKey": "110101199001011234"})
     _predict(api, active, {"record": records[1], "entityKey": "someone-else"})

@@ -225,6 +225,11 @@ class PredictRequestSerializer(StrictSerializer):
     entity_key = serializers.CharField(
         max_length=200, required=False, help_text="A/B: the same key always gets the same version."
     )
+    entity_keys = serializers.ListField(
+        child=serializers.CharField(max_length=200),
+        required=False,
+        help_text="One key per record of `records`, kept with its decision (A/B follows `entityKey`).",
+    )
     top_reasons = serializers.IntegerField(
         min_value=0,
         max_value=20,
