@@ -28,7 +28,7 @@ from .answers import (
 from .codes import LONG_DIGITS, as_typed, bic_key, check_record_codes, code_key, question_codes
 from .distance import osa_distances
 from .grams import CHAR_BITS, _alphabet, _grams, _sorted_unique
-from .normalise import _Context, name_words, office, strip_name_words, words, wrapper_span
+from .normalise import _Context, _edges, name_words, office, strip_name_words, words, wrapper_span
 from .phonetics import _LATIN_RUN, _Latin, sound_table
 from .records import read_optional, read_records
 from .wrappers import asked_field, longer_readings, strip_word_wrappers
@@ -82,15 +82,6 @@ class _Ranked(NamedTuple):
 
 
 _NOTHING = _Ranked(np.zeros(0, np.int64), np.zeros(0), np.zeros(0))
-
-
-def _edges(parts: list[str]) -> tuple[str, frozenset[int]]:
-    """``parts`` end to end, and where each begins and ends."""
-    edges, at = {0}, 0
-    for part in parts:
-        at += len(part)
-        edges.add(at)
-    return "".join(parts), frozenset(edges)
 
 
 class RetrievalIndex:
@@ -394,10 +385,13 @@ class RetrievalIndex:
         if not self.a["cjk"][top] and ranked.ids.size > 1 and min(ranked.covered[:2]) >= COVERED:
             # The whole question is in two names (Investment Funds: in "Sarasin Investment
             # Funds" and "Investment Funds Direct"): only their lengths would choose, unless
-            # one of them holds every word of the question as a word and the other not.
+            # one of them holds every word of the question as a word and the other not, or
+            # the other holds the first's whole name and more words (Eurasian Bank in Eurasian
+            # Development Bank): the question, all in the first, names nothing of the more.
             said = set(hints.words)
-            first, second = (set(name_words(self.names[int(i)])) for i in ranked.ids[:2])
-            if not (said <= first and not said <= second):
+            first, second = (name_words(self.names[int(i)]) for i in ranked.ids[:2])
+            nested = len(first) < len(second) and f" {' '.join(first)} " in f" {' '.join(second)} "
+            if not (nested or (said <= set(first) and not said <= set(second))):
                 conf = min(conf, 0.5)
         short = len(text) <= CLOSE_CHARS and not self.normal[top].startswith(text)
         if conf >= SURE_THRESHOLD and not self.a["cjk"][top] and short:

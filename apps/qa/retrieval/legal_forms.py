@@ -27,7 +27,10 @@ Where a form is removed (``_Forms.strip``):
 - a one-word form of two to four letters written with dots or spaces between its letters
   (S.E., N. V.) is that form, as ``SE``, under the rule of the form;
 - forms at the end go first, last one first ("Natixis, S.A., S.E.": S.E., then S.A.; not
-  "S.A.S." and a stray "E").
+  "S.A.S." and a stray "E");
+- then a curated form spelled out in words (Акціонерне товариство, Public Company) also
+  in another order, around one name word, or with one word misspelt, and a curated
+  one-word form of six letters or more misspelt as the last word (``_Spelled``).
 
 Pure module: no Django import.
 """
@@ -38,6 +41,7 @@ import json
 import re
 import sys
 import unicodedata
+from collections.abc import Iterable
 from functools import cache
 from pathlib import Path
 
@@ -76,6 +80,10 @@ CURATED = (
     # English
     "plc", "p.l.c.", "Ltd", "Ltd.", "Limited", "Inc", "Inc.", "Incorporated", "Corp", "Corp.", "Corporation",
     "LLC", "L.L.C.", "LLP", "N.A.", "Company Limited", "Public Limited Company", "Co. Ltd", "Co., Ltd.",
+    # ISO 20275 legal form names (not abbreviations): "Public Company" (Cyprus MYKG "Δημόσια
+    # Εταιρεία"; Malaysia 7OYN, Brunei 2DGO, Barbados TEPY …), "Public Company Limited (by
+    # shares)" (Cyprus BCF5, Hong Kong EPG7, Bahamas HNSU): Cypriot banks write either.
+    "Public Company", "Public Company Limited", "Δημόσια Εταιρεία",
     # Central and Eastern Europe
     "a.s.", "a. s.", "as", "s.r.o.", "spol. s r.o.", "Sp. z o.o.", "S.A.", "d.d.", "d.o.o.", "a.d.", "AD",
     "EAD", "OOD", "Zrt.", "Nyrt.", "Rt.", "Kft.", "SRL", "A.Ş.", "T.A.Ş.", "JSC", "PJSC", "OJSC", "CJSC",
@@ -151,10 +159,15 @@ _ANYWHERE, _EDGE, _LAST = 0, 1, 2  # where a form is removed (module docstring)
 
 
 @cache
+def _curated() -> frozenset[tuple[str, ...]]:
+    return frozenset(tuple(folded_words(form)) for form in CURATED) - {()}
+
+
+@cache
 def _rules() -> dict[tuple[str, ...], int]:
     """Legal form -> where it is removed, with the spelled-out variants of short forms."""
     iso = json.loads(_DATA.read_text(encoding="utf-8"))["forms"]
-    curated = {tuple(folded_words(form)) for form in CURATED} - {()}
+    curated = _curated()
     rules: dict[tuple[str, ...], int] = {}
     for form in {tuple(form.split()) for form in iso} - curated:
         rules[form] = _LAST if len(form) == 1 else _ANYWHERE
@@ -176,8 +189,18 @@ class _Forms:
         for form in sorted(rules, key=len, reverse=True):
             self.by_first.setdefault(form[0], []).append(form)
 
+        self.spelled = _Spelled(
+            f
+            for f in rules
+            if f in _curated()
+            and (min(map(len, f)) >= SPELLED_WORD if len(f) > 1 else len(f[0]) >= TYPO_WORD)
+        )
+
     def strip(self, words: list[str]) -> list[str]:
         """``words`` without their legal forms (see the module docstring for where)."""
+        return self.spelled.strip(self._strip_exact(words))
+
+    def _strip_exact(self, words: list[str]) -> list[str]:
         if not any(w in self.by_first for w in words):
             return words
         end = len(words)
@@ -206,6 +229,108 @@ class _Forms:
                 out.append(words[i])
                 i += 1
         return out
+
+
+# Spelled-out forms typed as people type names. A curated form of several words of
+# SPELLED_WORD letters or more ("Акціонерне товариство", "Public Company", "Joint Stock
+# Company") is that form too with its words in another order, or in order around one name
+# word (a neighbour swapped in: "Акціонерне СЕБ товариство"), and with at most one of its
+# words one edit away (optimal string alignment; only words of TYPO_WORD letters or more).
+# A curated one-word form of TYPO_WORD letters or more (Limited, Corporation) one edit
+# away is that form as the last word only, where forms trail names. Otherwise the form
+# typed stays in the question and weighs against the record, whose form is gone. Records
+# and questions share the rule.
+SPELLED_WORD = 4
+TYPO_WORD = 6
+READ_CACHE = 65_536  # words whose reading is kept
+
+
+def _one_edit(a: str, b: str) -> bool:
+    """Whether ``a`` and ``b`` differ by exactly one insertion, deletion, substitution or
+    swap of neighbours."""
+    if a == b or abs(len(a) - len(b)) > 1:
+        return False
+    if len(a) != len(b):
+        short, long_ = (a, b) if len(a) < len(b) else (b, a)
+        i = next((i for i, (x, y) in enumerate(zip(short, long_, strict=False)) if x != y), len(short))
+        return short[i:] == long_[i + 1 :]
+    diff = [i for i, (x, y) in enumerate(zip(a, b, strict=True)) if x != y]
+    if len(diff) == 1:
+        return True
+    i = diff[0]
+    return len(diff) == 2 and diff[1] == i + 1 and a[i] == b[i + 1] and a[i + 1] == b[i]
+
+
+class _Spelled:
+    """Spelled-out forms found out of order, around a name word or with a typo (above)."""
+
+    def __init__(self, forms: Iterable[tuple[str, ...]]) -> None:
+        every = set(forms)
+        self.single = frozenset(f[0] for f in every if len(f) == 1)
+        self.forms = sorted((f for f in every if len(f) > 1), key=lambda f: (-len(f), f))
+        self.words = frozenset(w for f in every for w in f)
+        # One edit keeps the first two letters or, past them, the last two.
+        self.near: dict[str, list[str]] = {}
+        for w in sorted(self.words):
+            if len(w) >= TYPO_WORD:
+                for key in {"<" + w[:2], w[-2:] + ">"}:
+                    self.near.setdefault(key, []).append(w)
+
+        self.known: dict[str, tuple[str | None, bool]] = {}  # read words: names repeat them
+
+    def read(self, word: str) -> tuple[str | None, bool]:
+        """(the form word ``word`` is, whether through a typo); (None, False) for a name word."""
+        found = self.known.get(word)
+        if found is None:
+            if len(self.known) >= READ_CACHE:
+                self.known.clear()
+            found = self.known[word] = self._read(word)
+        return found
+
+    def _read(self, word: str) -> tuple[str | None, bool]:
+        if word in self.words:
+            return word, False
+        if len(word) < TYPO_WORD - 1:
+            return None, False
+        near = {
+            w
+            for key in ("<" + word[:2], word[-2:] + ">")
+            for w in self.near.get(key, ())
+            if _one_edit(word, w)
+        }
+        return (near.pop(), True) if len(near) == 1 else (None, False)
+
+    def strip(self, words: list[str]) -> list[str]:
+        """``words`` without the spelled-out forms they hold as above; never all of them."""
+        reads = [self.read(w) for w in words]
+        while sum(r[0] is not None for r in reads) >= 2:
+            found = next(
+                (s for f in self.forms for i in range(len(words)) if (s := _span(reads, i, f))), None
+            )
+            if found is None or len(found) >= len(words):
+                break
+            words = [w for j, w in enumerate(words) if j not in found]
+            reads = [r for j, r in enumerate(reads) if j not in found]
+        if len(words) > 1 and reads[-1][1] and reads[-1][0] in self.single:
+            return words[:-1]
+        return words
+
+
+def _span(reads: list[tuple[str | None, bool]], i: int, form: tuple[str, ...]) -> set[int] | None:
+    """Where ``form`` stands in ``reads`` from ``i`` (see _Spelled), or None."""
+    k = len(form)
+    window = reads[i : i + k]
+    said = [r[0] for r in window]
+    if len(window) == k and None not in said and sorted(said) == sorted(form):  # type: ignore[type-var]
+        return set(range(i, i + k)) if sum(r[1] for r in window) <= 1 else None
+    window = reads[i : i + k + 1]
+    if len(window) <= k or window[0][0] != form[0] or window[-1][0] != form[-1]:
+        return None
+    for j in range(1, k):
+        rest = window[:j] + window[j + 1 :]
+        if [r[0] for r in rest] == list(form) and sum(r[1] for r in rest) <= 1:
+            return set(range(i, i + k + 1)) - {i + j}
+    return None
 
 
 @cache

@@ -65,6 +65,15 @@ def name_words(text: str) -> list[str]:
     return strip_name_words(words(text))
 
 
+def _edges(parts: list[str]) -> tuple[str, frozenset[int]]:
+    """``parts`` end to end, and where each begins and ends."""
+    edges, at = {0}, 0
+    for part in parts:
+        at += len(part)
+        edges.add(at)
+    return "".join(parts), frozenset(edges)
+
+
 def _compact(text: str) -> str:
     """The words of ``text`` end to end."""
     return "".join(words(text))
