@@ -157,7 +157,11 @@ def test_trainings_killed_mid_fit_twenty_times_all_end_and_none_is_stuck(
             break
         if all_final and not killer.killed and len(ids) < MAX_TASKS:
             wave = queue_trainings(
-                api, credit_version.dataset_id, TOP_UP, prefix=f"killed-{len(ids)}", params=TRAINING,
+                api,
+                credit_version.dataset_id,
+                TOP_UP,
+                prefix=f"killed-{len(ids)}",
+                params=TRAINING,
                 resources=RESOURCES,
             )
             ids += wave
