@@ -24,7 +24,7 @@ KEYS = [
         "alerts-webhook-max-attempts",
         ValueType.NUMBER,
         5,
-        _("Attempts at one webhook delivery before it is marked failed."),
+        _("Attempts at one webhook delivery, or one alert mail, before it is given up as failed."),
         minimum=1,
         maximum=20,
         integer=True,
@@ -34,8 +34,8 @@ KEYS = [
         ValueType.NUMBER,
         30,
         _(
-            "Seconds before the first retry of a failed webhook delivery; each later retry waits "
-            "twice as long."
+            "Seconds before the first retry of a failed webhook delivery or alert mail; each later "
+            "retry waits twice as long."
         ),
         minimum=0,
         maximum=86400,

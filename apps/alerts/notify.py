@@ -20,11 +20,9 @@ def email_recipients(rule: AlertRule) -> list[str]:
     return list(dict.fromkeys(rule.recipients() + platform))
 
 
-def alert_email(*, alert_id: int) -> int:
-    """Mail an opened alert to its rule's and the platform's recipients; returns how many were sent.
-
-    A mail server that is down is logged, never raised: the monitor goes on.
-    """
+def alert_email(*, alert_id: int) -> int | None:
+    """Mail an opened alert to its rule's and the platform's recipients; returns how many were
+    sent, or None when the mail server failed (logged, never raised: the caller retries)."""
     alert = Alert.objects.select_related("rule", "version__model").filter(pk=alert_id).first()
     if alert is None:
         return 0
@@ -40,4 +38,4 @@ def alert_email(*, alert_id: int) -> int:
         return send_mail(subject, alert.message, settings.DEFAULT_FROM_EMAIL, recipients)
     except Exception:  # the mail server's errors are of many kinds; none may stop the monitor
         logger.exception("Mail of alert %s could not be sent", alert.pk)
-        return 0
+        return None

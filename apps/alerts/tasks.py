@@ -1,10 +1,13 @@
-"""Celery jobs of alerts: one webhook delivery attempt; the sweep of overdue retries."""
+"""Celery jobs of alerts: one webhook delivery attempt; the sweep of overdue retries; one
+mail attempt (a failed one is tried again with the webhooks' backoff and attempt cap)."""
 
 from __future__ import annotations
 
 import logging
 
 from celery import shared_task
+
+from apps.core.config import config_get
 
 from . import delivery, notify
 
@@ -20,9 +23,9 @@ def _send(task, *args, countdown: float | None = None) -> bool:
     return True
 
 
-def email_enqueue(*, alert_id: int) -> bool:
+def email_enqueue(*, alert_id: int, attempt: int = 1, countdown: float | None = None) -> bool:
     """Mail an opened alert from a worker: a slow mail server never holds up the monitor."""
-    return _send(alert_email, alert_id)
+    return _send(alert_email, alert_id, attempt, countdown=countdown)
 
 
 def enqueue(*, delivery_id: int, countdown: float | None = None) -> bool:
@@ -49,5 +52,13 @@ def deliveries_sweep() -> int:
 @shared_task(
     name="alerts.email", acks_late=True, reject_on_worker_lost=True, soft_time_limit=60, time_limit=90
 )
-def alert_email(alert_id: int) -> int:
-    return notify.alert_email(alert_id=alert_id)
+def alert_email(alert_id: int, attempt: int = 1) -> str:
+    if notify.alert_email(alert_id=alert_id) is not None:
+        return "done"
+    cap = int(config_get("alerts-webhook-max-attempts"))
+    if attempt >= cap:
+        logger.error("Mail of alert %s not sent after %s attempts: given up", alert_id, attempt)
+        return "failed"
+    logger.warning("Mail of alert %s: attempt %s of %s failed, tried again later", alert_id, attempt, cap)
+    email_enqueue(alert_id=alert_id, attempt=attempt + 1, countdown=delivery.backoff_seconds(attempt))
+    return "retry"

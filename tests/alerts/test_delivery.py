@@ -230,3 +230,28 @@ def test_sweep_queues_overdue_deliveries_only(version, psi_rule, webhook, monkey
     assert tasks.deliveries_sweep() == 0  # fresh: on its way through on_commit
     WebhookDelivery.objects.filter(pk=d.pk).update(created_at=timezone.now() - timedelta(minutes=10))
     assert tasks.deliveries_sweep() == 1 and sent == [d.pk]
+
+
+def test_mail_with_the_server_down_is_tried_again_up_to_the_cap(
+    version, setting, eager, settings, caplog, django_capture_on_commit_callbacks
+):
+    import socket
+
+    with socket.socket() as s:  # a port nothing listens on: the SMTP server is down
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+    settings.EMAIL_HOST, settings.EMAIL_PORT, settings.EMAIL_TIMEOUT = "127.0.0.1", port, 2
+    setting("alerts-webhook-max-attempts", 3)
+    AlertRule.objects.create(
+        name="AUC low", metric="auc", comparison="lt", threshold=0.7, email_recipients="risk@bank.example"
+    )
+    with django_capture_on_commit_callbacks(execute=True):
+        services.rules_evaluate(version=version, periods=[period(1, auc=0.62)])
+    assert Alert.objects.count() == 1  # the monitor went on
+    tried = [r.getMessage() for r in caplog.records if r.name == "apps.alerts.tasks"]
+    assert [m.split(": ")[1] if "attempt" in m else m for m in tried][:2] == [
+        "attempt 1 of 3 failed, tried again later",
+        "attempt 2 of 3 failed, tried again later",
+    ]
+    assert tried[-1].endswith("not sent after 3 attempts: given up") and len(tried) == 3
