@@ -325,7 +325,7 @@ def _train_on_dask(run: Run, version: DatasetVersion, spec, writer: RoundWriter)
     source, options = engines.dask_readable(version.parquet)
     try:
         with engines.dask_client() as client:
-            workers = len(client.scheduler_info(n_workers=-1)["workers"])
+            workers = len(distributed.worker_addresses(client))
             run.log(
                 gettext("Training on %(count)s Dask worker(s) at %(address)s.")
                 % {"count": workers, "address": engines.scheduler_address() or gettext("a local cluster")}

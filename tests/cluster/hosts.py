@@ -392,7 +392,8 @@ def wait_for_dask_workers(scheduler: str, n: int, timeout: float = 60) -> dict[s
 
     with Client(scheduler, timeout=timeout, set_as_default=False) as client:
         client.wait_for_workers(n, timeout=timeout)
-        workers = client.scheduler_info(n_workers=-1)["workers"]
+        # The scheduler's answer, not the client's cache (see training.distributed.worker_addresses).
+        workers = client.sync(client.scheduler.identity, n_workers=-1)["workers"]
     return {address: info.get("name") for address, info in workers.items()}
 
 

@@ -54,6 +54,17 @@ class DistributedFailed(RuntimeError):
     """The cluster could not finish the training (a worker died, the network broke...)."""
 
 
+def worker_addresses(client: Any) -> list[str]:
+    """The cluster's worker addresses, asked of the scheduler now.
+
+    Not ``client.scheduler_info()``: that returns the client's cached identity, which the
+    client's own periodic refresh (``distributed.client.scheduler-info-interval``, 2 s)
+    overwrites with one that lists no worker; read at the wrong moment it says every worker
+    has left.
+    """
+    return sorted(client.sync(client.scheduler.identity, n_workers=-1)["workers"])
+
+
 def dask_problems(spec: TrainingSpec) -> list[str]:
     """Why ``spec`` cannot train on the dask engine (empty when it can)."""
     problems: list[str] = []
@@ -270,7 +281,7 @@ def _fit_watched(
             last_round, rounds_seen = now, len(seen)
         if now - last_check >= WATCH_SECONDS:
             last_check = now
-            present = set(client.scheduler_info(n_workers=-1)["workers"])
+            present = set(worker_addresses(client))
             gone = sorted(set(holders) - present)
             if gone:
                 cancel.set()
@@ -332,7 +343,7 @@ def _train_dask(
     problems = validate_spec(spec, columns)
     if problems:
         raise SpecError(problems)
-    workers = sorted(client.scheduler_info(n_workers=-1)["workers"])
+    workers = worker_addresses(client)
     if not workers:
         raise DistributedFailed("the Dask cluster has no workers")
     pieces = _pieces(source, options, PARTITIONS_PER_WORKER * len(workers))
