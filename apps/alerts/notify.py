@@ -10,6 +10,7 @@ from django.utils.translation import gettext
 
 from apps.core.config import config_get
 
+from .delivery import backoff_seconds
 from .models import Alert, AlertRule
 
 logger = logging.getLogger(__name__)
@@ -39,3 +40,17 @@ def alert_email(*, alert_id: int) -> int | None:
     except Exception:  # the mail server's errors are of many kinds; none may stop the monitor
         logger.exception("Mail of alert %s could not be sent", alert.pk)
         return None
+
+
+def email_attempt(*, alert_id: int, attempt: int) -> float | None:
+    """Make mail attempt ``attempt`` of an alert; returns seconds until the next attempt, or
+    None when there is none (sent, nobody to send to, or given up at the webhooks' attempt
+    cap, ``alerts-webhook-max-attempts``, with their backoff)."""
+    if alert_email(alert_id=alert_id) is not None:
+        return None
+    cap = int(config_get("alerts-webhook-max-attempts"))
+    if attempt >= cap:
+        logger.error("Mail of alert %s not sent after %s attempts: given up", alert_id, attempt)
+        return None
+    logger.warning("Mail of alert %s: attempt %s of %s failed, tried again later", alert_id, attempt, cap)
+    return backoff_seconds(attempt)

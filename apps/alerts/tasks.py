@@ -7,8 +7,6 @@ import logging
 
 from celery import shared_task
 
-from apps.core.config import config_get
-
 from . import delivery, notify
 
 logger = logging.getLogger(__name__)
@@ -53,12 +51,8 @@ def deliveries_sweep() -> int:
     name="alerts.email", acks_late=True, reject_on_worker_lost=True, soft_time_limit=60, time_limit=90
 )
 def alert_email(alert_id: int, attempt: int = 1) -> str:
-    if notify.alert_email(alert_id=alert_id) is not None:
+    retry_in = notify.email_attempt(alert_id=alert_id, attempt=attempt)
+    if retry_in is None:
         return "done"
-    cap = int(config_get("alerts-webhook-max-attempts"))
-    if attempt >= cap:
-        logger.error("Mail of alert %s not sent after %s attempts: given up", alert_id, attempt)
-        return "failed"
-    logger.warning("Mail of alert %s: attempt %s of %s failed, tried again later", alert_id, attempt, cap)
-    email_enqueue(alert_id=alert_id, attempt=attempt + 1, countdown=delivery.backoff_seconds(attempt))
+    email_enqueue(alert_id=alert_id, attempt=attempt + 1, countdown=retry_in)
     return "retry"
