@@ -181,7 +181,7 @@ def _from_the_log(args, base: tuple, baseline: dict, scores: np.ndarray, cols: d
 
     def month() -> tuple[float, dict]:
         t0 = time.perf_counter()
-        out = services._period_figures(DecisionSource(version), baseline, start, end, min_rows)
+        out = services.period_figures_of(DecisionSource(version), baseline, start, end, min_rows)
         return time.perf_counter() - t0, out
 
     cold, _out = month()  # no day kept yet: every day of the month is read from the log and kept

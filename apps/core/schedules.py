@@ -43,7 +43,7 @@ PLATFORM_SCHEDULES: list[Schedule] = [
         name="omm: stability by period",
         task="monitoring.run",
         crontab={"minute": "0", "hour": "5"},
-        description="Store each active version's complete monitoring periods; evaluate alert rules.",
+        description="Sketch each day just over; store each active version's periods; evaluate alert rules.",
     ),
     Schedule(
         name="omm: purge task logs",

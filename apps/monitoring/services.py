@@ -102,7 +102,8 @@ def _alert_figures(figures: dict[str, Any]) -> dict[str, Any]:
     return {k: figures.get(k) for k in ALERT_METRICS}
 
 
-def _period_figures(source, baseline, start: date, end: date, min_rows: int) -> dict[str, Any]:
+def period_figures_of(source, baseline, start: date, end: date, min_rows: int) -> dict[str, Any]:
+    """One period's figures from ``source`` (sources.py): its sketch and its labelled scores."""
     scores, outcomes = source.labelled(start, end)
     return fig.figures_from(
         baseline,
@@ -161,7 +162,7 @@ def monitoring_run(
         had = stored.get(start)
         if had is not None and (newest_outcome is None or newest_outcome <= had.updated_at):
             continue
-        figures = _period_figures(source, baseline, start, end, min_rows)
+        figures = period_figures_of(source, baseline, start, end, min_rows)
         status = PeriodStatus.INSUFFICIENT if figures["insufficient"] else PeriodStatus.OK
         if had is not None:  # outcomes arrived since: realised figures change, the period stays
             MonitoringPeriod.objects.filter(pk=had.pk).update(
